@@ -1,0 +1,69 @@
+"""``vmcompat``: the command line (also ``python -m harness``).
+
+Exit codes: 0 all compatible/verified, 1 an incompatibility, corruption,
+refused load or golden mismatch, 2 bad input or usage (one line on stderr
+naming the file, device and field; never a traceback).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from harness.errors import InputError, LoadError, VmcompatError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    """One line on stderr, then exit."""
+    click.echo(f"vmcompat: {message}", err=True)
+    sys.exit(code)
+
+
+def guarded(fn: F) -> F:
+    """Map vmcompat errors to exit codes with one line on stderr."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InputError as e:
+            fail(str(e), EXIT_BAD_INPUT)
+        except LoadError as e:
+            fail(str(e), EXIT_FOUND)
+        except VmcompatError as e:
+            fail(str(e), EXIT_BAD_INPUT)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except Exception as e:  # a defect: still one line, unless debugging
+            if os.environ.get("VMCOMPAT_DEBUG"):
+                raise
+            fail(f"internal error: {type(e).__name__}: {e} (set VMCOMPAT_DEBUG=1 for a traceback)",
+                 3)
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vmcompat")
+def main() -> None:
+    """vmcompat: property-based compatibility testing of QEMU VMState serialization."""
+
+
+#: modules that add commands to :func:`main`, one per command family
+COMMAND_MODULES = ("codec",)
+
+for _m in COMMAND_MODULES:
+    importlib.import_module(f"harness.cli.{_m}")

@@ -1,0 +1,49 @@
+"""``vmcompat encode`` and ``vmcompat decode``: one device payload."""
+
+from __future__ import annotations
+
+import click
+
+from harness import state as statejson
+from harness.cli import guarded, main
+from harness.cli.io import dumps, read_bytes, write_atomic
+from harness.descjson import read_json
+from harness.errors import InputError
+from harness.formats import FORMATS
+from harness.sources import load_one
+
+
+@main.command()
+@click.argument("desc")
+@click.argument("state_file", metavar="STATE")
+@click.option("--device", help="Device to use when DESC holds several.")
+@click.option("--wire", type=click.Choice(sorted(FORMATS)), default="legacy", show_default=True,
+              help="Serialization format.")
+@click.option("-o", "--output", "out", required=True, help="Where to write the payload.")
+@guarded
+def encode(desc: str, state_file: str, device: str | None, wire: str, out: str) -> None:
+    """Write the VMState payload of STATE (fields then subsections; no section header)."""
+    d = load_one(desc, device)
+    s = statejson.from_json(d, read_json(state_file), file=state_file)
+    write_atomic(out, FORMATS[wire].encode(d, s))
+
+
+@main.command()
+@click.argument("desc")
+@click.argument("payload")
+@click.option("--version-id", type=int, required=True, help="Version the payload was saved at.")
+@click.option("--device", help="Device to use when DESC holds several.")
+@click.option("--wire", type=click.Choice(sorted(FORMATS)), default="legacy", show_default=True)
+@click.option("--into", "prior", help="State JSON of the destination before the load.")
+@guarded
+def decode(desc: str, payload: str, version_id: int, device: str | None, wire: str,
+           prior: str | None) -> None:
+    """Load PAYLOAD with DESC and print the state JSON (exit 1 if the load is refused)."""
+    d = load_one(desc, device)
+    into = None
+    if prior is not None:
+        into = statejson.from_json(d, read_json(prior), file=prior)
+    if version_id < 0:
+        raise InputError("--version-id must be >= 0")
+    s = FORMATS[wire].decode(d, read_bytes(payload), version_id, into)
+    click.echo(dumps(statejson.to_json(s)), nl=False)

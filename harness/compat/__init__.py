@@ -1,0 +1,1 @@
+"""Compatibility: the oracle, verdicts and cells (dynamic), and static rules (checker)."""

@@ -1,0 +1,77 @@
+"""Cells and verdicts: the contract between the fuzz engine, the matrix and reports.
+
+A cell is (device, source version, destination version, wire, direction,
+feature set). Its verdict is one of :class:`Verdict` (DESIGN.md, "The verdict
+of a cell"). JSON keys here are public: extend, never rename.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Verdict(str, Enum):
+    COMPATIBLE = "compatible"
+    REFUSED = "refused"
+    CORRUPT = "corrupt"
+    CRASH = "crash"
+
+    @property
+    def bad(self) -> bool:
+        """Corrupt and crash are defects; refused is a clean, correct outcome."""
+        return self in (Verdict.CORRUPT, Verdict.CRASH)
+
+
+#: how verdicts combine over many examples: the worst wins
+SEVERITY = {Verdict.COMPATIBLE: 0, Verdict.REFUSED: 1, Verdict.CORRUPT: 2, Verdict.CRASH: 3}
+
+
+@dataclass(frozen=True)
+class Cell:
+    device: str
+    source: str        # source version label ("3", "pc-i440fx-2.4", a file name)
+    destination: str
+    wire: str = "legacy"
+    direction: str = "backward"
+    features: tuple[str, ...] = ()
+
+    def key(self) -> tuple[str, str, str, str, str, tuple[str, ...]]:
+        return (self.device, self.source, self.destination, self.wire, self.direction,
+                self.features)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"device": self.device, "source": self.source, "destination": self.destination,
+                "wire": self.wire, "direction": self.direction, "features": list(self.features)}
+
+
+@dataclass(frozen=True)
+class CellResult:
+    cell: Cell
+    verdict: Verdict
+    examples: int
+    reason: str | None = None
+    counterexample: dict[str, Any] | None = None
+    notes: tuple[str, ...] = field(default=())
+    seed: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.cell.to_json()
+        out["verdict"] = self.verdict.value
+        if self.reason is not None:
+            out["reason"] = self.reason
+        out["examples"] = self.examples
+        if self.counterexample is not None:
+            out["counterexample"] = self.counterexample
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> CellResult:
+        cell = Cell(obj["device"], str(obj["source"]), str(obj["destination"]),
+                    obj.get("wire", "legacy"), obj.get("direction", "backward"),
+                    tuple(obj.get("features", ())))
+        return cls(cell, Verdict(obj["verdict"]), int(obj.get("examples", 0)),
+                   obj.get("reason"), obj.get("counterexample"), tuple(obj.get("notes", ())))

@@ -1,0 +1,343 @@
+"""QEMU's legacy wire, byte for byte: a writer and a reader visitor.
+
+Big-endian, no names, no tags; fields in declaration order, then subsections
+(``0x05``, name length, name, be32 version, payload). The reader follows
+``vmstate_load_state``/``vmstate_subsection_load`` exactly, including the quiet
+stop on a subsection name that does not start with the parent's name.
+
+>>> from harness.dsl import device, uint16, uint8
+>>> d = device("dev", 1, uint16("a"), uint8("b"))
+>>> encode(d, {"a": 0x102, "b": 3}).hex()
+'010203'
+>>> decode(d, bytes.fromhex("010203"), 1)
+{'a': 258, 'b': 3}
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+from harness.errors import (
+    BadMarker,
+    BadValue,
+    EqualMismatch,
+    LeViolation,
+    LoadError,
+    NullPointerMismatch,
+    Path,
+    TrailingData,
+    Truncated,
+    UnknownSubsection,
+)
+from harness.model import NULLPTR_MARKER, Description, Field, Subsection
+from harness.plan import Run
+from harness.types import TYPES, WireType
+from harness.versions import check_version
+from harness.walk import Visitor, Walk
+
+SUBSECTION = 0x05
+_ST = {name: struct.Struct(">" + t.fmt) for name, t in TYPES.items()}
+_BE32 = struct.Struct(">I")
+
+
+class _NoPrior:
+    """The reader's prior for an element the destination does not have."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOPRIOR"
+
+
+NOPRIOR: Any = _NoPrior()
+
+
+def _mask(t: WireType, v: int) -> int:
+    return v & ((1 << (8 * t.size)) - 1)
+
+
+# ----------------------------------------------------------------------------- writer
+class LegacyWriter(Visitor):
+    """Appends the legacy encoding of a (validated) state to ``out``."""
+
+    __slots__ = ("out",)
+
+    def __init__(self, out: bytearray | None = None) -> None:
+        self.out = bytearray() if out is None else out
+
+    def run(self, path: Path, run: Run, state: Any) -> Any:
+        self.out += run.struct.pack(*run.values(state))
+        return state
+
+    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+        self.out += _ST[t.name].pack(value)
+        return value
+
+    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+        self.out += value
+        return value
+
+    def unused(self, path: Path, f: Field, n: int) -> None:
+        self.out += bytes(n)
+
+    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+        if value is None:
+            self.out.append(NULLPTR_MARKER)
+            return False
+        return True
+
+    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+        m = f.list_marker
+        if i < len(value):
+            elem = value[i]
+            if m.sentinel is None:
+                self.out.append(elem[m.field] if m.field is not None else m.more[0])
+            return True, elem
+        if m.sentinel is not None:
+            assert f.struct is not None
+            self.out += _ST[f.struct.field(m.sentinel).type].pack(0)
+        else:
+            self.out.append(m.end)
+        return False, None
+
+    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+        self.out += _BE32.pack(len(value))
+        return len(value)
+
+    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+        self.out.append(1)
+        return value[i][0], value[i][1]
+
+    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+        self.out.append(0)
+        return [[k, v] for k, v in nodes]
+
+    def subsections(self, path: Path, desc: Description, state: Any
+                    ) -> Iterator[tuple[Subsection, int]]:
+        for s in desc.subsections:
+            if s.is_needed(state):
+                name = s.name.encode()
+                v = s.description.version_id
+                self.out += bytes((SUBSECTION, len(name))) + name + _BE32.pack(v)
+                yield s, v
+
+
+# ----------------------------------------------------------------------------- reader
+class LegacyReader(Visitor):
+    """Reads the legacy encoding from ``data`` at ``pos`` into a copy of the prior state."""
+
+    __slots__ = ("data", "pos", "end")
+
+    def __init__(self, data: bytes | bytearray | memoryview, pos: int = 0,
+                 end: int | None = None) -> None:
+        self.data = data
+        self.pos = pos
+        self.end = len(data) if end is None else end
+
+    # helpers
+    def need(self, n: int, path: Path) -> int:
+        p = self.pos
+        if p + n > self.end:
+            raise Truncated(path=path, offset=p, need=n, have=self.end - p)
+        self.pos = p + n
+        return p
+
+    def byte(self, path: Path) -> int:
+        return self.data[self.need(1, path)]
+
+    @staticmethod
+    def _check(path: Path, f: Field, t: WireType, got: Any, prior: Any, offset: int) -> None:
+        local = prior if prior is not None and prior is not NOPRIOR else f.default
+        if t.check == "equal":
+            if local is not None and got != local:
+                raise EqualMismatch(path=path, offset=offset,
+                                    got=_mask(t, got), local=_mask(t, local))
+        elif t.check == "le":
+            if got < 0 or (local is not None and got > local):
+                raise LeViolation(path=path, offset=offset, got=got,
+                                  local=local if local is not None else "local")
+
+    # structs
+    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+        state = dict(value) if isinstance(value, dict) else {}
+        for f in desc.fields:
+            if f.default is not None and f.name not in state:
+                state[f.name] = f.default
+        return state
+
+    def get(self, state: Any, name: str) -> Any:
+        return state.get(name, NOPRIOR)
+
+    def item(self, value: Any, i: int) -> Any:
+        if isinstance(value, (list, tuple)) and i < len(value):
+            return value[i]
+        return NOPRIOR
+
+    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+        return value
+
+    # scalars
+    def run(self, path: Path, run: Run, state: Any) -> Any:
+        pos = self.need(run.struct.size, path + (run.slots[0].field.name,))
+        vals = run.struct.unpack_from(self.data, pos)
+        if run.checked:
+            self._check_run(path, run, state, vals, pos)
+        i = 0
+        for s in run.slots:
+            if s.count is None:
+                state[s.field.name] = vals[i]
+                i += 1
+            else:
+                state[s.field.name] = list(vals[i:i + s.count])
+                i += s.count
+        return state
+
+    def _check_run(self, path: Path, run: Run, state: Any, vals: tuple[Any, ...],
+                   pos: int) -> None:
+        i = 0
+        for k, s in enumerate(run.slots):
+            n = 1 if s.count is None else s.count
+            if k in run.checked and s.type.check is not None:
+                prior = state.get(s.field.name)
+                for j in range(n):
+                    pj = prior if s.count is None else self.item(prior, j)
+                    p = path + (s.field.name,) + (() if s.count is None else (j,))
+                    self._check(p, s.field, s.type, vals[i + j], pj, pos + (i + j) * s.type.size)
+            i += n
+
+    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+        pos = self.need(t.size, path)
+        got = _ST[t.name].unpack_from(self.data, pos)[0]
+        if t.check is not None:
+            self._check(path, f, t, got, value, pos)
+        return got
+
+    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+        p = self.need(n, path)
+        return bytes(self.data[p:p + n])
+
+    def unused(self, path: Path, f: Field, n: int) -> None:
+        self.need(n, path)
+
+    # arrays
+    def count(self, path: Path, f: Field, state: Any) -> int:
+        n = super().count(path, f, state) if f.array_len is not None else state.get(f.varray)
+        if not isinstance(n, int) or n < 0:
+            raise BadValue(path=path, offset=self.pos, detail=f"bad element count {n!r}")
+        size = f.element_size() or 1
+        if n * size > self.end - self.pos:
+            raise Truncated(path=path, offset=self.pos, need=n * size, have=self.end - self.pos)
+        return n
+
+    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+        if value is None:  # the destination has NULL here: QEMU only checks the marker
+            if self.byte(path) != NULLPTR_MARKER:
+                raise NullPointerMismatch(path=path, offset=self.pos - 1)
+            return False
+        return True
+
+    # lists and trees
+    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+        m = f.list_marker
+        if m.sentinel is not None:
+            assert f.struct is not None
+            st = _ST[f.struct.field(m.sentinel).type]
+            if self.pos + st.size > self.end:
+                raise Truncated(path=path + (i,), offset=self.pos, need=st.size,
+                                have=self.end - self.pos)
+            if st.unpack_from(self.data, self.pos)[0] == 0:
+                self.pos += st.size
+                return False, None
+            return True, NOPRIOR
+        b = self.byte(path + (i,))
+        if b == m.end:
+            return False, None
+        if b not in m.more:
+            raise BadMarker(path=path + (i,), offset=self.pos - 1, got=b)
+        return True, ({m.field: b} if m.field is not None else NOPRIOR)
+
+    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+        n = _BE32.unpack_from(self.data, self.need(4, path))[0]
+        if 2 * n + 1 > self.end - self.pos:
+            raise Truncated(path=path, offset=self.pos, need=2 * n + 1, have=self.end - self.pos)
+        return n
+
+    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+        b = self.byte(path + (i,))
+        if b != 1:
+            raise BadMarker(path=path + (i,), offset=self.pos - 1, got=b)
+        return NOPRIOR, NOPRIOR
+
+    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+        b = self.byte(path)
+        if b != 0:
+            raise BadMarker(path=path, offset=self.pos - 1, got=b)
+        return [[k, v] for k, v in nodes]
+
+    # subsections: vmstate_subsection_load
+    def subsections(self, path: Path, desc: Description, state: Any
+                    ) -> Iterator[tuple[Subsection, int]]:
+        data, parent = self.data, desc.name.encode()
+        while self.pos < self.end and data[self.pos] == SUBSECTION:
+            if self.pos + 2 > self.end:
+                return
+            n = data[self.pos + 1]
+            if n < len(parent) + 1 or self.pos + 2 + n > self.end:
+                return
+            name = bytes(data[self.pos + 2:self.pos + 2 + n])
+            if not name.startswith(parent):
+                return  # not ours: the caller's loop goes on
+            sub = desc.subsection(name.decode("latin-1"))
+            if sub is None:
+                raise UnknownSubsection(path=path, offset=self.pos,
+                                        sub=name.decode("latin-1"), name=desc.name)
+            self.pos += 2 + n
+            version = _BE32.unpack_from(self.data, self.need(4, path + (sub.name,)))[0]
+            check_version(sub.description, version, path=path + (sub.name,), offset=self.pos - 4,
+                          marshal=False)
+            yield sub, version
+
+
+# ----------------------------------------------------------------------------- API
+def encode(desc: Description, state: Any) -> bytes:
+    """The legacy payload of a state (fields then subsections; no section header)."""
+    w = LegacyWriter()
+    Walk(w).device(desc, desc.version_id, state)
+    return bytes(w.out)
+
+
+def decode_from(desc: Description, data: bytes | bytearray | memoryview, version: int,
+                into: Any = None, offset: int = 0, end: int | None = None) -> tuple[Any, int]:
+    """Read one payload at ``offset``; return (state, offset after it).
+
+    Raises :class:`~harness.errors.LoadError` located at the device.
+    """
+    from harness.marshal import load_versioned
+
+    r = LegacyReader(data, offset, end)
+    try:
+        state = load_versioned(Walk(r), desc, version, into)
+    except LoadError as e:
+        raise e.at(device=desc.name) from None
+    return state, r.pos
+
+
+def decode(desc: Description, data: bytes | bytearray | memoryview, version: int,
+           into: Any = None) -> Any:
+    """Read a whole payload; leftover bytes are an error (:class:`TrailingData`)."""
+    state, pos = decode_from(desc, data, version, into)
+    if pos != len(data):
+        raise TrailingData(device=desc.name, offset=pos, count=len(data) - pos)
+    return state
+
+
+def _decode(desc: Description, data: bytes, version: int, into: Any = None) -> Any:
+    return decode(desc, data, version, into)
+
+
+from harness.formats import Format, register  # noqa: E402  (registry import at the end)
+
+LEGACY = register(Format("legacy", encode, _decode, self_describing=False,
+                         doc="QEMU's migration wire, byte for byte"))

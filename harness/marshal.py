@@ -1,0 +1,56 @@
+"""Versioned marshal functions: typed loaders for streams older than the minimum.
+
+QEMU once kept old streams loadable with an untyped ``load_state_old``
+callback. Seed 004 proposes a *versioned marshal function* instead: the old
+wire layout is itself a description, and a registered pure function turns
+the state read with it into the current state. A description names them in
+``marshal`` (old version -> name).
+
+>>> sorted(MARSHALS)  # doctest: +SKIP
+['i440fx-v2']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from harness.errors import InputError
+from harness.model import Description
+from harness.versions import check_version
+from harness.walk import Walk
+
+
+@dataclass(frozen=True)
+class Marshal:
+    """``layout`` reads the old stream; ``convert(old_state, prior)`` gives the new state."""
+
+    name: str
+    layout: Description
+    convert: Callable[[dict[str, Any], Any], dict[str, Any]]
+    doc: str = ""
+
+
+_REGISTRY: dict[str, Marshal] = {}
+MARSHALS: Mapping[str, Marshal] = MappingProxyType(_REGISTRY)
+
+
+def register(m: Marshal) -> Marshal:
+    if m.name in _REGISTRY and _REGISTRY[m.name] is not m:
+        raise InputError(f"marshal {m.name!r} registered twice")
+    _REGISTRY[m.name] = m
+    return m
+
+
+def load_versioned(walk: Walk, desc: Description, version: int, into: Any) -> Any:
+    """Load ``desc`` at stream ``version`` with any reader walk (version checks included)."""
+    name = check_version(desc, version)
+    if name is None:
+        return walk.device(desc, version, into)
+    m = _REGISTRY.get(name)
+    if m is None:
+        raise InputError(f"marshal function {name!r} is not registered", device=desc.name)
+    old = walk.device(m.layout, version, None)
+    return m.convert(old, into)

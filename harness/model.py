@@ -1,0 +1,381 @@
+"""The VMState model: immutable descriptions of device state.
+
+A :class:`Description` is QEMU's ``VMStateDescription``; a :class:`Field` is a
+``VMStateField``; a :class:`Subsection` is a description sent only when its
+``needed`` predicate holds; a :class:`DeviceHistory` is the ordered versions of
+one device plus its optional features.
+
+>>> d = Description("dev", 2, 1, (Field("a", "uint32"), Field("b", "uint8", version_id=2)))
+>>> [f.name for f in d.fields_at(1)]
+['a']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from harness.errors import InputError
+from harness.predicates import Predicate
+from harness.types import COMPOSITE_TYPES, COUNT_TYPES, TYPES, WireType
+
+if TYPE_CHECKING:
+    from harness.plan import Plan
+
+SUBSECTIONS_KEY = "__subsections__"
+
+#: QEMU's marker byte for a NULL element of an array of pointers.
+NULLPTR_MARKER = 0x30
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """How a list (qtailq/qlist) frames its elements on the wire.
+
+    QEMU's QTAILQ/QLIST: byte ``1`` before each element, ``0`` at the end.
+    Other device lists use other bytes (slirp: ``42`` before each socket), put
+    the marker's value into an element field (SCSI: ``1``/``2`` say whether a
+    request is retried), or have no marker and end with a zero *sentinel*
+    field (virtio: a queue whose ``vring.num`` is 0 ends the list).
+    """
+
+    more: tuple[int, ...] = (1,)
+    end: int = 0
+    field: str | None = None
+    sentinel: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.sentinel is not None:
+            return {"sentinel": self.sentinel}
+        out["more"] = list(self.more)
+        out["end"] = self.end
+        if self.field is not None:
+            out["field"] = self.field
+        return out
+
+
+DEFAULT_MARKER = Marker()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a description (a ``VMStateField``).
+
+    ``type`` is a scalar type name from :data:`harness.types.TYPES` or one of
+    ``buffer``, ``unused_buffer``, ``bitmap``, ``struct``, ``qtailq``,
+    ``qlist``, ``gtree``. ``size`` is the byte count of a buffer and the bit
+    count of a bitmap.
+    """
+
+    name: str
+    type: str
+    version_id: int = 0
+    exists: Predicate | None = None
+    array_len: int | None = None
+    varray: str | None = None
+    size: int | None = None
+    struct: Description | None = None
+    key: Description | str | None = None
+    pointer: bool = False
+    default: Any = None
+    immutable: bool = False
+    derived: bool = False
+    broken: bool = False
+    marker: Marker | None = None
+    doc: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        problem = self._problem()
+        if problem:
+            raise InputError(problem, path=(self.name,))
+
+    def _problem(self) -> str | None:
+        t = self.type
+        if t not in TYPES and t not in COMPOSITE_TYPES:
+            return f"unknown field type {t!r}"
+        if t in ("buffer", "unused_buffer", "bitmap") and (self.size is None or self.size < 0):
+            return f"type {t!r} needs a non-negative size"
+        if t in ("struct", "qtailq", "qlist", "gtree") and not isinstance(self.struct, Description):
+            return f"type {t!r} needs a nested description ('struct')"
+        if t == "gtree" and self.key is None:
+            return "type 'gtree' needs a key (a description or a scalar type name)"
+        if isinstance(self.key, str) and self.key not in TYPES:
+            return f"gtree key type {self.key!r} is not a scalar type"
+        if self.array_len is not None and self.varray is not None:
+            return "a field has either array_len or varray, not both"
+        if self.array_len is not None and self.array_len < 0:
+            return "array_len must be >= 0"
+        if self.pointer and not self.is_array:
+            return "pointer marks an array of pointers: give array_len or varray"
+        if self.is_list or t == "gtree":
+            if self.is_array:
+                return f"type {t!r} cannot be an array"
+        if t == "bitmap" and self.is_array:
+            return "a bitmap cannot be an array"
+        if self.marker is not None and not self.is_list:
+            return "marker applies to qtailq/qlist fields only"
+        if self.version_id < 0:
+            return "version_id must be >= 0"
+        return None
+
+    # -- derived facts -------------------------------------------------------
+    @property
+    def wire_type(self) -> WireType | None:
+        return TYPES.get(self.type)
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.type in TYPES
+
+    @property
+    def is_array(self) -> bool:
+        return self.array_len is not None or self.varray is not None
+
+    @property
+    def is_list(self) -> bool:
+        return self.type in ("qtailq", "qlist")
+
+    @property
+    def on_wire(self) -> bool:
+        """False for QIDL ``immutable``/``derived`` fields: in the state, never sent."""
+        return not (self.immutable or self.derived)
+
+    @property
+    def in_state(self) -> bool:
+        """``unused_buffer`` is sent but holds no state."""
+        return self.type != "unused_buffer"
+
+    @property
+    def list_marker(self) -> Marker:
+        return self.marker or DEFAULT_MARKER
+
+    def element_count(self) -> int | None:
+        """Elements of a fixed array, 1 for a plain field, None when variable."""
+        if self.varray is not None:
+            return None
+        return 1 if self.array_len is None else self.array_len
+
+    def element_size(self) -> int | None:
+        """Wire bytes of one element, or None when not fixed."""
+        t = self.wire_type
+        if t is not None:
+            return t.size
+        if self.type in ("buffer", "unused_buffer"):
+            return self.size
+        if self.type == "bitmap":
+            return 8 * bitmap_words(self.size or 0)
+        if self.type == "struct" and self.struct is not None:
+            return self.struct.fixed_size()
+        return None
+
+    def wire_size(self) -> int | None:
+        """Bytes this field takes on the legacy wire, if fixed (no pointers)."""
+        if not self.on_wire:
+            return 0
+        n, s = self.element_count(), self.element_size()
+        if n is None or s is None or self.pointer:
+            return None
+        return n * s
+
+
+def bitmap_words(nbits: int) -> int:
+    """QEMU sends a bitmap as big-endian 64-bit words."""
+    return (nbits + 63) // 64
+
+
+@dataclass(frozen=True)
+class Subsection:
+    """A description sent after its parent's fields when ``needed`` holds.
+
+    ``needed`` reads the parent's state (in QEMU the subsection reads the same
+    object). ``None`` means always sent, like a VMSD without a needed function.
+    """
+
+    description: Description
+    needed: Predicate | None = None
+
+    @property
+    def name(self) -> str:
+        return self.description.name
+
+    def is_needed(self, parent_state: Mapping[str, Any]) -> bool:
+        return self.needed is None or bool(self.needed(parent_state))
+
+
+@dataclass(frozen=True)
+class Description:
+    """A ``VMStateDescription``: name, versions, fields, subsections.
+
+    ``marshal`` maps an old stream version (below ``minimum_version_id``) to
+    the name of a registered marshal function that loads it (see
+    :mod:`harness.marshal`), instead of QEMU's untyped ``load_state_old``.
+    """
+
+    name: str
+    version_id: int
+    minimum_version_id: int = 0
+    fields: tuple[Field, ...] = ()
+    subsections: tuple[Subsection, ...] = ()
+    marshal: tuple[tuple[int, str], ...] = ()
+    doc: str = field(default="", compare=False)
+    _cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.fields, tuple):
+            object.__setattr__(self, "fields", tuple(self.fields))
+        if not isinstance(self.subsections, tuple):
+            object.__setattr__(self, "subsections", tuple(self.subsections))
+        if self.minimum_version_id > self.version_id:
+            raise InputError(
+                f"minimum_version_id {self.minimum_version_id} > version_id {self.version_id}",
+                device=self.name)
+        seen: set[str] = set()
+        for i, f in enumerate(self.fields):
+            if f.name in seen and f.in_state:
+                raise InputError("duplicate field name", device=self.name, path=(f.name,))
+            seen.add(f.name)
+            if f.varray is not None:
+                counter = next((g for g in self.fields[:i] if g.name == f.varray), None)
+                if counter is None or counter.type not in COUNT_TYPES or counter.is_array:
+                    raise InputError(
+                        f"varray count field {f.varray!r} must be an earlier "
+                        f"{'/'.join(sorted(COUNT_TYPES))} field", device=self.name, path=(f.name,))
+            if f.version_id > self.version_id:
+                raise InputError(f"field version_id {f.version_id} > description version_id "
+                                 f"{self.version_id}", device=self.name, path=(f.name,))
+        names = [s.name for s in self.subsections]
+        if len(set(names)) != len(names):
+            raise InputError("duplicate subsection name", device=self.name)
+
+    def __hash__(self) -> int:
+        h = self._cache.get("hash")
+        if h is None:
+            h = self._cache["hash"] = hash((self.name, self.version_id, self.minimum_version_id,
+                                            self.fields, self.subsections, self.marshal))
+        return h
+
+    # -- queries ---------------------------------------------------------------
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def fields_at(self, version: int) -> tuple[Field, ...]:
+        """Fields a stream of ``version`` may carry (exists-tests decide at run time)."""
+        return tuple(f for f in self.fields if f.exists is not None or f.version_id <= version)
+
+    def subsection(self, name: str) -> Subsection | None:
+        for s in self.subsections:
+            if s.name == name:
+                return s
+        return None
+
+    def marshal_for(self, version: int) -> str | None:
+        for v, name in self.marshal:
+            if v == version:
+                return name
+        return None
+
+    def fixed_size(self) -> int | None:
+        """Wire size of a struct of this description, if fixed (no tests, no subsections)."""
+        if self.subsections:
+            return None
+        total = 0
+        for f in self.fields:
+            if f.exists is not None:
+                return None
+            s = f.wire_size()
+            if s is None:
+                return None
+            total += s
+        return total
+
+    def plan(self, version: int | None = None) -> Plan:
+        """The compiled plan for loading/saving ``version`` (cached)."""
+        v = self.version_id if version is None else version
+        p = self._cache.get(("plan", v))
+        if p is None:
+            from harness.plan import compile_plan
+
+            p = self._cache[("plan", v)] = compile_plan(self, v)
+        return p
+
+    def walk_fields(self) -> Iterator[tuple[tuple[str, ...], Field]]:
+        """Every field, nested ones too, with its path of names (no recursion limit)."""
+        stack: list[tuple[tuple[str, ...], Description]] = [((), self)]
+        while stack:
+            prefix, d = stack.pop()
+            for f in d.fields:
+                yield prefix + (f.name,), f
+                if f.struct is not None:
+                    stack.append((prefix + (f.name,), f.struct))
+            for s in d.subsections:
+                stack.append((prefix + (s.name,), s.description))
+
+    def with_fields(self, *fields: Field) -> Description:
+        return replace(self, fields=tuple(fields), _cache={})
+
+    def evolve(self, **changes: Any) -> Description:
+        """A copy with changes (immutability: never mutate a description)."""
+        return replace(self, _cache={}, **changes)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """An optional feature of a device (seed 004: feature bits vs separate devices).
+
+    ``apply`` turns the base description of a version into the description
+    with the feature enabled (e.g. add an msix subsection).
+    """
+
+    name: str
+    apply: Callable[[Description], Description]
+    since: int = 0
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class DeviceHistory:
+    """The ordered versions of one device, and its optional features."""
+
+    name: str
+    versions: tuple[Description, ...]
+    features: tuple[Feature, ...] = ()
+    doc: str = ""
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        ids = [d.version_id for d in self.versions]
+        if ids != sorted(set(ids)):
+            raise InputError(f"versions must be strictly increasing, got {ids}", device=self.name)
+        if not self.versions:
+            raise InputError("a history needs at least one version", device=self.name)
+
+    @property
+    def version_ids(self) -> tuple[int, ...]:
+        return tuple(d.version_id for d in self.versions)
+
+    @property
+    def latest(self) -> Description:
+        return self.versions[-1]
+
+    def feature(self, name: str) -> Feature:
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise InputError(f"no feature {name!r} (has: {', '.join(x.name for x in self.features)})",
+                         device=self.name)
+
+    def at(self, version: int, features: frozenset[str] | tuple[str, ...] = ()) -> Description:
+        for d in self.versions:
+            if d.version_id == version:
+                for name in sorted(features):
+                    feat = self.feature(name)
+                    if version >= feat.since:
+                        d = feat.apply(d)
+                return d
+        raise InputError(f"no version {version} (has: {', '.join(map(str, self.version_ids))})",
+                         device=self.name)

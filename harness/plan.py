@@ -1,0 +1,104 @@
+"""Compile a description version into a plan, once.
+
+A plan is the description's fields at one version, with every run of
+consecutive fixed-size scalars (and fixed arrays of them) fused into one
+:class:`Run` backed by a single ``struct.Struct``. The walk iterates the plan,
+so compilation changes speed, never behaviour; visitors that do not
+special-case runs see one ``scalar`` call per element.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from harness.model import Field, bitmap_words
+from harness.types import TYPES, WireType
+
+if TYPE_CHECKING:
+    from harness.model import Description
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One field inside a run: ``count`` is None for a plain scalar."""
+
+    field: Field
+    type: WireType
+    count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Consecutive fixed-size scalar fields as one ``struct.Struct``."""
+
+    slots: tuple[Slot, ...]
+    struct: struct.Struct
+    checked: tuple[int, ...]  # indexes of slots with a load check or bool type
+
+    @property
+    def size(self) -> int:
+        return self.struct.size
+
+    def values(self, state: dict[str, Any]) -> list[Any]:
+        out: list[Any] = []
+        for s in self.slots:
+            v = state[s.field.name]
+            if s.count is None:
+                out.append(v)
+            else:
+                out.extend(v)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A field the walk visits on its own (composite, tested, versioned, off-wire)."""
+
+    field: Field
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    version: int
+    steps: tuple[Run | Step, ...]
+
+
+def _element_type(f: Field) -> tuple[WireType, int | None] | None:
+    """The scalar type and count if ``f`` can join a run."""
+    if f.exists is not None or not f.on_wire or f.pointer or f.varray is not None:
+        return None
+    if f.type == "bitmap":
+        if f.is_array:
+            return None
+        return TYPES["uint64"], bitmap_words(f.size or 0)
+    t = TYPES.get(f.type)
+    if t is None:
+        return None
+    return t, f.array_len
+
+
+def compile_plan(desc: Description, version: int) -> Plan:
+    steps: list[Run | Step] = []
+    pending: list[Slot] = []
+
+    def flush() -> None:
+        if pending:
+            fmt = ">" + "".join(s.type.fmt * (1 if s.count is None else s.count) for s in pending)
+            checked = tuple(i for i, s in enumerate(pending)
+                            if s.type.check is not None or s.type.kind == "bool")
+            steps.append(Run(tuple(pending), struct.Struct(fmt), checked))
+            pending.clear()
+
+    for f in desc.fields:
+        if f.exists is None and f.version_id > version:
+            continue  # not in streams of this version
+        et = _element_type(f)
+        if et is not None:
+            pending.append(Slot(f, et[0], et[1]))
+            continue
+        flush()
+        steps.append(Step(f))
+    flush()
+    return Plan(version, tuple(steps))

@@ -1,0 +1,145 @@
+"""``exists`` and ``needed`` predicates: small immutable trees, evaluated on a state.
+
+JSON forms (DESIGN.md): ``true``, ``false``, ``{"field": NAME, "op": "eq"|"ne"|
+"nonzero"|"zero", "value"?: V}``, ``{"all": [...]}``, ``{"any": [...]}``,
+``{"not": P}``.
+
+>>> p = parse({"field": "mode", "op": "eq", "value": 2})
+>>> p({"mode": 2}), p({"mode": 3}), p.to_json() == {"field": "mode", "op": "eq", "value": 2}
+(True, False, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harness.errors import InputError
+
+
+class Predicate:
+    """Base of all predicates: callable on a state mapping."""
+
+    def __call__(self, state: Mapping[str, Any]) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def to_json(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def reads(self) -> frozenset[str]:
+        """Names of the fields this predicate reads."""
+        return frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Const(Predicate):
+    value: bool
+
+    def __call__(self, state: Mapping[str, Any]) -> bool:
+        return self.value
+
+    def to_json(self) -> Any:
+        return self.value
+
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "nonzero": lambda a, _b: bool(a),
+    "zero": lambda a, _b: not a,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Cmp(Predicate):
+    field: str
+    op: str
+    value: Any = None
+
+    def __call__(self, state: Mapping[str, Any]) -> bool:
+        return _OPS[self.op](state.get(self.field), self.value)
+
+    def to_json(self) -> Any:
+        out: dict[str, Any] = {"field": self.field, "op": self.op}
+        if self.op in ("eq", "ne"):
+            out["value"] = self.value
+        return out
+
+    def reads(self) -> frozenset[str]:
+        return frozenset({self.field})
+
+
+@dataclass(frozen=True, slots=True)
+class All(Predicate):
+    parts: tuple[Predicate, ...]
+
+    def __call__(self, state: Mapping[str, Any]) -> bool:
+        return all(p(state) for p in self.parts)
+
+    def to_json(self) -> Any:
+        return {"all": [p.to_json() for p in self.parts]}
+
+    def reads(self) -> frozenset[str]:
+        return frozenset().union(*(p.reads() for p in self.parts))
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf(Predicate):
+    parts: tuple[Predicate, ...]
+
+    def __call__(self, state: Mapping[str, Any]) -> bool:
+        return any(p(state) for p in self.parts)
+
+    def to_json(self) -> Any:
+        return {"any": [p.to_json() for p in self.parts]}
+
+    def reads(self) -> frozenset[str]:
+        return frozenset().union(*(p.reads() for p in self.parts))
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Predicate):
+    part: Predicate
+
+    def __call__(self, state: Mapping[str, Any]) -> bool:
+        return not self.part(state)
+
+    def to_json(self) -> Any:
+        return {"not": self.part.to_json()}
+
+    def reads(self) -> frozenset[str]:
+        return self.part.reads()
+
+
+TRUE = Const(True)
+FALSE = Const(False)
+
+
+def parse(obj: Any) -> Predicate:
+    """Read a predicate from its JSON form; raise :class:`InputError` if malformed."""
+    if isinstance(obj, Predicate):
+        return obj
+    if isinstance(obj, bool):
+        return Const(obj)
+    if isinstance(obj, dict):
+        keys = set(obj)
+        if keys == {"all"} and isinstance(obj["all"], list):
+            return All(tuple(parse(p) for p in obj["all"]))
+        if keys == {"any"} and isinstance(obj["any"], list):
+            return AnyOf(tuple(parse(p) for p in obj["any"]))
+        if keys == {"not"}:
+            return Not(parse(obj["not"]))
+        if "field" in obj and obj.get("op") in _OPS and keys <= {"field", "op", "value"}:
+            if not isinstance(obj["field"], str):
+                raise InputError(f"predicate field must be a string, got {obj['field']!r}")
+            return Cmp(obj["field"], obj["op"], obj.get("value"))
+    raise InputError(f"malformed predicate {obj!r}")
+
+
+def field_eq(name: str, value: Any) -> Cmp:
+    return Cmp(name, "eq", value)
+
+
+def field_nonzero(name: str) -> Cmp:
+    return Cmp(name, "nonzero")

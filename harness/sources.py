@@ -1,0 +1,95 @@
+"""Where descriptions come from: one resolver for every DESC argument.
+
+``catalog:DEVICE@VERSION`` (``catalog:DEVICE`` = newest), a description JSON
+file (one description or ``{"devices": {...}}``), and any other file kind a
+loader in :data:`LOADERS` recognises (QEMU ``-dump-vmstate`` JSON, a stream's
+vmdesc JSON: see :mod:`harness.dumps`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.errors import InputError
+from harness.model import Description
+
+
+@dataclass(frozen=True)
+class Loader:
+    """A kind of description file: ``detect(obj)`` says whether ``load(obj, file)`` reads it."""
+
+    name: str
+    detect: Callable[[Any], bool]
+    load: Callable[[Any, str], dict[str, Description]]
+
+
+#: file kinds, tried in order; other modules register theirs (dumps, vmdescs).
+LOADERS: list[Loader] = []
+
+
+def register_loader(loader: Loader) -> Loader:
+    LOADERS[:] = [x for x in LOADERS if x.name != loader.name] + [loader]
+    return loader
+
+
+def _own_detect(obj: Any) -> bool:
+    return isinstance(obj, dict) and (
+        ("name" in obj and "version_id" in obj)
+        or ("devices" in obj and isinstance(obj["devices"], dict)))
+
+
+def _own_load(obj: Any, file: str) -> dict[str, Description]:
+    from harness import descjson
+
+    if "devices" in obj and isinstance(obj["devices"], dict):
+        return {name: descjson.from_json(d, file=file) for name, d in obj["devices"].items()}
+    d = descjson.from_json(obj, file=file)
+    return {d.name: d}
+
+
+register_loader(Loader("description", _own_detect, _own_load))
+
+
+def _ensure_loaders() -> None:
+    # importing these registers their loaders; they are optional parts of the library
+    import importlib
+
+    for mod in ("harness.dumps",):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name != mod:
+                raise
+
+
+def load_all(arg: str) -> dict[str, Description]:
+    """Every description an argument names, by device name."""
+    if arg.startswith("catalog:"):
+        from harness.catalog import resolve as catalog_resolve
+
+        d = catalog_resolve(arg)
+        return {d.name: d}
+    from harness.descjson import read_json
+
+    _ensure_loaders()
+    obj = read_json(arg)
+    for loader in LOADERS:
+        if loader.detect(obj):
+            return loader.load(obj, arg)
+    raise InputError("not a description, QEMU dump or vmdesc JSON", file=arg)
+
+
+def load_one(arg: str, device: str | None = None) -> Description:
+    """The one description an argument names (``--device`` picks from a file of several)."""
+    found = load_all(arg)
+    if device is not None:
+        if device not in found:
+            near = ", ".join(sorted(found)[:8])
+            raise InputError(f"no device {device!r} here (has: {near}…)" if len(found) > 8
+                             else f"no device {device!r} here (has: {near})", file=arg)
+        return found[device]
+    if len(found) != 1:
+        raise InputError(f"{len(found)} devices here: pick one with --device", file=arg)
+    return next(iter(found.values()))

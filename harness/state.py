@@ -1,0 +1,137 @@
+"""State values: read from JSON (with validation) and written back.
+
+State JSON (DESIGN.md): integers, booleans, buffers as lowercase hex strings,
+arrays as lists, NULL pointers as ``null``, structs as objects, lists as lists
+of objects, GTrees as lists of ``[key, value]``; subsections under
+``"__subsections__"`` keyed by full name. In memory buffers are ``bytes``.
+
+>>> from harness.dsl import device, buffer, uint8
+>>> d = device("d", 1, uint8("a"), buffer("b", 2))
+>>> s = from_json(d, {"a": 1, "b": "00ff"})
+>>> s, to_json(s)
+({'a': 1, 'b': b'\\x00\\xff'}, {'a': 1, 'b': '00ff'})
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.errors import InputError, Path
+from harness.model import SUBSECTIONS_KEY, Description, Field
+from harness.types import WireType
+from harness.walk import Visitor, Walk
+
+
+class StateReader(Visitor):
+    """Validates a state (JSON or in-memory) against a description; returns it in memory form.
+
+    Writers never fail: every state handed to a writer passes here first.
+    """
+
+    all_fields = True
+
+    def _bad(self, path: Path, msg: str) -> InputError:
+        return InputError(msg, path=path)
+
+    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise self._bad(path, f"expected an object, got {type(value).__name__}")
+        known = {f.name for f in desc.fields if f.in_state}
+        extra = set(value) - known - {SUBSECTIONS_KEY}
+        if extra:
+            raise self._bad(path + (sorted(extra)[0],), "unknown field (not in the description)")
+        subs = value.get(SUBSECTIONS_KEY)
+        if subs is not None:
+            if not isinstance(subs, dict):
+                raise self._bad(path + (SUBSECTIONS_KEY,), "expected an object of subsections")
+            names = {s.name for s in desc.subsections}
+            for k in subs:
+                if k not in names:
+                    raise self._bad(path + (k,), "unknown subsection")
+        return dict(value)
+
+    def missing(self, path: Path, f: Field, state: Any) -> None:
+        if f.on_wire and f.default is None and (f.exists is None or f.exists(state)):
+            raise self._bad(path, "missing field")
+
+    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+        if not t.valid(value):
+            want = "true/false" if t.kind == "bool" else f"an integer in [{t.lo}, {t.hi}]"
+            raise self._bad(path, f"{t.name} must be {want}, got {value!r}")
+        return value
+
+    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = bytes.fromhex(value)
+            except ValueError:
+                raise self._bad(path, "buffer must be a hex string") from None
+        if not isinstance(value, (bytes, bytearray)) or len(value) != n:
+            got = len(value) if isinstance(value, (bytes, bytearray)) else repr(value)
+            raise self._bad(path, f"buffer must be {n} bytes, got {got}")
+        return bytes(value)
+
+    def count(self, path: Path, f: Field, state: Any) -> int:
+        value = state.get(f.name)
+        if not isinstance(value, list):
+            raise self._bad(path, f"expected a list, got {type(value).__name__}")
+        if f.array_len is not None:
+            n = f.array_len
+        else:
+            n = state.get(f.varray)
+        if n != len(value):
+            src = "array_len" if f.array_len is not None else f"count field {f.varray!r}"
+            raise self._bad(path, f"list has {len(value)} elements, {src} says {n}")
+        return n
+
+    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+        return value is not None
+
+    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+        return items
+
+    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+        if not isinstance(value, list):
+            raise self._bad(path, f"expected a list, got {type(value).__name__}")
+        if i >= len(value):
+            return False, None
+        elem, m = value[i], f.list_marker
+        if isinstance(elem, dict):
+            if m.field is not None and elem.get(m.field) not in m.more:
+                raise self._bad(path + (i, m.field),
+                                f"marker field must be one of {list(m.more)}")
+            if m.sentinel is not None and not elem.get(m.sentinel):
+                raise self._bad(path + (i, m.sentinel), "a zero sentinel ends the list")
+        return True, elem
+
+    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+        if not isinstance(value, list) or not all(
+                isinstance(n, (list, tuple)) and len(n) == 2 for n in value):
+            raise self._bad(path, "a gtree is a list of [key, value] pairs")
+        if isinstance(f.key, str):
+            keys = [n[0] for n in value]
+            if any(not isinstance(k, int) for k in keys) or keys != sorted(set(keys)):
+                raise self._bad(path, "gtree keys must be unique and in increasing order")
+        return len(value)
+
+
+def from_json(desc: Description, obj: Any, *, file: str | None = None) -> Any:
+    """Validate a state object against ``desc``; buffers become bytes."""
+    try:
+        return Walk(StateReader()).device(desc, desc.version_id, obj)
+    except InputError as e:
+        raise e.located(file=file, device=desc.name) from None
+
+
+validate = from_json
+
+
+def to_json(state: Any) -> Any:
+    """The JSON form of an in-memory state (bytes -> hex, tuples -> lists)."""
+    if isinstance(state, dict):
+        return {k: to_json(v) for k, v in state.items()}
+    if isinstance(state, (list, tuple)):
+        return [to_json(v) for v in state]
+    if isinstance(state, (bytes, bytearray)):
+        return bytes(state).hex()
+    return state

@@ -1,0 +1,283 @@
+"""One walk, many visitors.
+
+:class:`Walk` owns recursion and the path; a :class:`Visitor` sees one call
+per node and never recurses by itself. The walk follows QAPI's visitor
+contract: every method takes the current value and returns the value to keep,
+so an output visitor (a writer) returns what it was given, an input visitor (a
+reader) returns what it read, and a *virtual* visitor (schema, strategy) gets
+``None`` and returns what it builds.
+
+The walk iterates a description's compiled :class:`~harness.plan.Plan`:
+visitors may handle a whole :class:`~harness.plan.Run` at once (the legacy
+codec packs it with one ``struct.Struct``); :class:`Visitor`'s default splits
+it into ``scalar`` calls, so both paths give the same result.
+
+>>> from harness.model import Description, Field
+>>> d = Description("dev", 1, 1, (Field("a", "uint8"), Field("b", "bool")))
+>>> class Names(Visitor):
+...     def scalar(self, path, f, t, value):
+...         print(".".join(map(str, path)), t.name)
+...         return value
+>>> _ = Walk(Names()).device(d, 1, {"a": 1, "b": True})
+a uint8
+b bool
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from harness.errors import Path
+from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection, bitmap_words
+from harness.plan import Run, Step
+from harness.types import TYPES, WireType
+
+_U64 = TYPES["uint64"]
+
+
+class Visitor:
+    """Base visitor: pass-through defaults; override what a format needs.
+
+    Writers must not fail on a validated state; only readers raise
+    :class:`~harness.errors.LoadError`.
+    """
+
+    #: virtual visitors walk a description without a state (lists once, all fields)
+    virtual: bool = False
+    #: state visitors (JSON conversion, validation) see every field the state holds,
+    #: off-wire and exists-tested ones too, and every subsection it holds
+    all_fields: bool = False
+
+    # structs -----------------------------------------------------------------
+    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+        return value
+
+    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+        return value
+
+    def exists(self, path: Path, f: Field, state: Any) -> bool:
+        """Whether a field with an ``exists`` test is on the wire."""
+        assert f.exists is not None
+        return bool(f.exists(state))
+
+    def missing(self, path: Path, f: Field, state: Any) -> None:
+        """An ``all_fields`` visitor met a field the state does not hold."""
+
+    def offwire(self, path: Path, f: Field, value: Any) -> Any:
+        """An immutable/derived field: in the state, never sent."""
+        return value
+
+    def get(self, state: Any, name: str) -> Any:
+        return None if state is None else state.get(name)
+
+    def put(self, state: Any, name: str, value: Any) -> Any:
+        state[name] = value
+        return state
+
+    # scalars -------------------------------------------------------------------
+    def run(self, path: Path, run: Run, state: Any) -> Any:
+        """A run of fixed-size scalars; default: one ``scalar`` call per element."""
+        for slot in run.slots:
+            f = slot.field
+            cur = self.get(state, f.name)
+            if slot.count is None:
+                new = self.scalar(path + (f.name,), f, slot.type, cur)
+            else:
+                new = self.array(path + (f.name,), f, slot.count,
+                                 [self.scalar(path + (f.name, i), f, slot.type,
+                                              self.item(cur, i))
+                                  for i in range(slot.count if not self.virtual else 1)])
+            state = self.put(state, f.name, new)
+        return state
+
+    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+        return value
+
+    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+        return value
+
+    def unused(self, path: Path, f: Field, n: int) -> None:
+        return None
+
+    # arrays --------------------------------------------------------------------
+    def count(self, path: Path, f: Field, state: Any) -> int:
+        """Elements of an array field (fixed, or from its count field)."""
+        if f.array_len is not None:
+            return f.array_len
+        assert f.varray is not None
+        return int(self.get(state, f.varray) or 0)
+
+    def item(self, value: Any, i: int) -> Any:
+        if isinstance(value, (list, tuple)) and i < len(value):
+            return value[i]
+        return None
+
+    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+        """Array of pointers: True if this element is present (not NULL)."""
+        return value is not None
+
+    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+        return items
+
+    # lists and trees -----------------------------------------------------------
+    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+        """Whether element ``i`` follows, and its prior value (writers: the element)."""
+        more = isinstance(value, list) and i < len(value)
+        return more, (value[i] if more else None)
+
+    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+        return items
+
+    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+        return len(value) if isinstance(value, list) else 0
+
+    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+        """Prior (key, value) of node ``i``."""
+        node = self.item(value, i)
+        return (node[0], node[1]) if node is not None else (None, None)
+
+    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+        return [[k, v] for k, v in nodes]
+
+    # subsections ---------------------------------------------------------------
+    def subsections(self, path: Path, desc: Description, state: Any
+                    ) -> Iterable[tuple[Subsection, int]]:
+        """The subsections to visit, in order, each with its stream version."""
+        if self.all_fields:
+            held = self.get(state, SUBSECTIONS_KEY) or {}
+            for s in desc.subsections:
+                if self.virtual or s.name in held:
+                    yield s, s.description.version_id
+            return
+        for s in desc.subsections:
+            if s.is_needed(state):
+                yield s, s.description.version_id
+
+    def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
+        return state
+
+
+class Walk:
+    """Drives a visitor over a description (and a state)."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, visitor: Visitor) -> None:
+        self.v = visitor
+
+    def device(self, desc: Description, version: int | None = None, value: Any = None) -> Any:
+        return self.struct((), desc, desc.version_id if version is None else version, value)
+
+    def struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+        v = self.v
+        state = v.start_struct(path, desc, version, value)
+        for step in desc.plan(version).steps:
+            if type(step) is Run:
+                state = v.run(path, step, state)
+            else:
+                state = self.field(path, step.field, state)
+        if desc.subsections:
+            state = self.subsections(path, desc, state)
+        return v.end_struct(path, desc, state)
+
+    def subsections(self, path: Path, desc: Description, state: Any) -> Any:
+        v = self.v
+        subs = dict(v.get(state, SUBSECTIONS_KEY) or {})
+        for sub, version in v.subsections(path, desc, state):
+            p = path + (sub.name,)
+            subs[sub.name] = self.struct(p, sub.description, version, subs.get(sub.name))
+        if subs or v.virtual:
+            state = v.put(state, SUBSECTIONS_KEY, subs)
+        return v.end_subsections(path, desc, state)
+
+    def field(self, path: Path, f: Field, state: Any) -> Any:
+        v = self.v
+        p = path + (f.name,)
+        if f.type == "unused_buffer":
+            if f.exists is None or v.all_fields or v.exists(path, f, state):
+                v.unused(p, f, (f.size or 0) * (v.count(p, f, state) if f.is_array else 1))
+            return state
+        if v.all_fields:
+            if not v.virtual and f.name not in state:
+                v.missing(p, f, state)
+                return state
+        elif not f.on_wire:
+            return v.put(state, f.name, v.offwire(p, f, v.get(state, f.name)))
+        elif f.exists is not None and not v.exists(path, f, state):
+            return state
+        cur = v.get(state, f.name)
+        if f.is_array:
+            n = None if v.virtual else v.count(p, f, state)
+            items = [self.element(p + (i,), f, v.item(cur, i))
+                     for i in (range(1) if n is None else range(n))]
+            new = v.array(p, f, n, items)
+        else:
+            new = self.element(p, f, cur)
+        return v.put(state, f.name, new)
+
+    def element(self, path: Path, f: Field, value: Any) -> Any:
+        v = self.v
+        if f.pointer and not v.pointer(path, f, value):
+            return None
+        t = f.wire_type
+        if t is not None:
+            return v.scalar(path, f, t, value)
+        return _KINDS[f.type](self, path, f, value)
+
+    # composite kinds ---------------------------------------------------------
+    def _struct(self, path: Path, f: Field, value: Any) -> Any:
+        assert f.struct is not None
+        return self.struct(path, f.struct, f.struct.version_id, value)
+
+    def _buffer(self, path: Path, f: Field, value: Any) -> Any:
+        return self.v.buffer(path, f, f.size or 0, value)
+
+    def _bitmap(self, path: Path, f: Field, value: Any) -> Any:
+        v = self.v
+        n = 1 if v.virtual else bitmap_words(f.size or 0)
+        return v.array(path, f, None if v.virtual else n,
+                       [v.scalar(path + (i,), f, _U64, v.item(value, i)) for i in range(n)])
+
+    def _list(self, path: Path, f: Field, value: Any) -> Any:
+        v = self.v
+        assert f.struct is not None
+        items: list[Any] = []
+        for i in _count():
+            more, prior = v.list_item(path, f, value, i)
+            if not more:
+                break
+            items.append(self.struct(path + (i,), f.struct, f.struct.version_id, prior))
+        return v.end_list(path, f, items)
+
+    def _gtree(self, path: Path, f: Field, value: Any) -> Any:
+        v = self.v
+        assert f.struct is not None
+        nodes: list[tuple[Any, Any]] = []
+        for i in range(v.start_tree(path, f, value)):
+            pk, pv = v.tree_node(path, f, value, i)
+            p = path + (i,)
+            if isinstance(f.key, str):
+                k = v.scalar(p + ("key",), f, TYPES[f.key], pk)
+            else:
+                assert f.key is not None
+                k = self.struct(p + ("key",), f.key, f.key.version_id, pk)
+            nodes.append((k, self.struct(p + ("value",), f.struct, f.struct.version_id, pv)))
+        return v.end_tree(path, f, nodes)
+
+
+def _count() -> Iterator[int]:
+    i = 0
+    while True:
+        yield i
+        i += 1
+
+
+_KINDS = {
+    "struct": Walk._struct,
+    "buffer": Walk._buffer,
+    "bitmap": Walk._bitmap,
+    "qtailq": Walk._list,
+    "qlist": Walk._list,
+    "gtree": Walk._gtree,
+}
