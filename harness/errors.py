@@ -75,8 +75,8 @@ class Reason(str, Enum):
 
 #: QEMU's words, one table (like QERR_*).
 MSG: dict[Reason, str] = {
-    Reason.TOO_NEW: "{name}: incoming version_id {got} is too new for local version_id {local}",
-    Reason.TOO_OLD: "{name}: incoming version_id {got} is too old for local minimum version_id {local}",
+    Reason.TOO_NEW: "incoming version_id {got} is too new for local version_id {local}",
+    Reason.TOO_OLD: "incoming version_id {got} is too old for local minimum version_id {local}",
     Reason.UNKNOWN_SUBSECTION: "VM subsection '{sub}' in '{name}' does not exist",
     Reason.EQUAL: "{got:x} != {local:x}",
     Reason.LE: "Invalid value {got} expecting positive value <= {local}",

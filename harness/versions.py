@@ -14,7 +14,7 @@ def check_version(desc: Description, version: int, *, path: Path = (), offset: i
     >>> check_version(Description("d", 3, 2), 4)
     Traceback (most recent call last):
     ...
-    harness.errors.VersionTooNew: d: incoming version_id 4 is too new for local version_id 3
+    harness.errors.VersionTooNew: incoming version_id 4 is too new for local version_id 3
     """
     if version > desc.version_id:
         raise VersionTooNew(path=path, offset=offset, name=desc.name, got=version,

@@ -183,7 +183,8 @@ class Walk:
 
     def subsections(self, path: Path, desc: Description, state: Any) -> Any:
         v = self.v
-        subs = dict(v.get(state, SUBSECTIONS_KEY) or {})
+        held = v.get(state, SUBSECTIONS_KEY)
+        subs = dict(held) if isinstance(held, dict) else {}
         for sub, version in v.subsections(path, desc, state):
             p = path + (sub.name,)
             subs[sub.name] = self.struct(p, sub.description, version, subs.get(sub.name))

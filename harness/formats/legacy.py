@@ -50,6 +50,9 @@ class _NoPrior:
     def __repr__(self) -> str:
         return "NOPRIOR"
 
+    def __bool__(self) -> bool:
+        return False
+
 
 NOPRIOR: Any = _NoPrior()
 
