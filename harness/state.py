@@ -50,6 +50,13 @@ class StateReader(Visitor):
                     raise self._bad(path + (k,), "unknown subsection")
         return dict(value)
 
+    def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
+        held = state.get(SUBSECTIONS_KEY) or {}
+        for s in desc.subsections:
+            if s.name not in held and s.is_needed(state):
+                raise self._bad(path + (s.name,), "subsection is needed by this state but missing")
+        return state
+
     def missing(self, path: Path, f: Field, state: Any) -> None:
         if f.on_wire and f.default is None and (f.exists is None or f.exists(state)):
             raise self._bad(path, "missing field")

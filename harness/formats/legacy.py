@@ -61,6 +61,28 @@ def _mask(t: WireType, v: int) -> int:
     return v & ((1 << (8 * t.size)) - 1)
 
 
+def min_size(f: Field) -> int:
+    """The fewest wire bytes one element of ``f`` can take (guards hostile counts)."""
+    if f.pointer:
+        return 1
+    size = f.element_size()
+    if size is not None:
+        return size
+    if f.type == "struct" and f.struct is not None:
+        return _min_struct(f.struct)
+    return 0
+
+
+def _min_struct(d: Description) -> int:
+    total = 0
+    for g in d.fields:
+        if g.exists is None and g.on_wire and g.array_len is not None:
+            total += g.array_len * min_size(g)
+        elif g.exists is None and g.on_wire and not g.is_array:
+            total += 1 if g.is_list else 5 if g.type == "gtree" else min_size(g)
+    return total
+
+
 # ----------------------------------------------------------------------------- writer
 class LegacyWriter(Visitor):
     """Appends the legacy encoding of a (validated) state to ``out``."""
@@ -183,7 +205,10 @@ class LegacyReader(Visitor):
 
     # scalars
     def run(self, path: Path, run: Run, state: Any) -> Any:
-        pos = self.need(run.struct.size, path + (run.slots[0].field.name,))
+        pos = self.pos
+        if pos + run.struct.size > self.end:
+            self._truncated_in(path, run)
+        self.pos = pos + run.struct.size
         vals = run.struct.unpack_from(self.data, pos)
         if run.checked:
             self._check_run(path, run, state, vals, pos)
@@ -196,6 +221,17 @@ class LegacyReader(Visitor):
                 state[s.field.name] = list(vals[i:i + s.count])
                 i += s.count
         return state
+
+    def _truncated_in(self, path: Path, run: Run) -> None:
+        """Name the exact field of a run where the data ends."""
+        at = self.pos
+        for s in run.slots:
+            size = s.type.size * (1 if s.count is None else s.count)
+            if at + size > self.end:
+                raise Truncated(path=path + (s.field.name,), offset=at, need=size,
+                                have=self.end - at)
+            at += size
+        raise AssertionError("unreachable: the run fits")  # pragma: no cover
 
     def _check_run(self, path: Path, run: Run, state: Any, vals: tuple[Any, ...],
                    pos: int) -> None:
@@ -229,8 +265,8 @@ class LegacyReader(Visitor):
         n = super().count(path, f, state) if f.array_len is not None else state.get(f.varray)
         if not isinstance(n, int) or n < 0:
             raise BadValue(path=path, offset=self.pos, detail=f"bad element count {n!r}")
-        size = f.element_size() or 1
-        if n * size > self.end - self.pos:
+        size = min_size(f)
+        if n * size > self.end - self.pos or (size == 0 and n > 1 << 16):
             raise Truncated(path=path, offset=self.pos, need=n * size, have=self.end - self.pos)
         return n
 

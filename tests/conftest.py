@@ -1,0 +1,1 @@
+"""Shared test helpers (fixtures live in the plugin and in per-folder conftests)."""
