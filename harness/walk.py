@@ -80,6 +80,9 @@ class Visitor:
         """A run of fixed-size scalars; default: one ``scalar`` call per element."""
         for slot in run.slots:
             f = slot.field
+            if self.all_fields and not self.virtual and f.name not in state:
+                self.missing(path + (f.name,), f, state)
+                continue
             cur = self.get(state, f.name)
             if slot.count is None:
                 new = self.scalar(path + (f.name,), f, slot.type, cur)

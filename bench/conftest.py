@@ -1,0 +1,1 @@
+"""Benchmarks: pytest-benchmark, ratios against a baseline measured in the same run."""
