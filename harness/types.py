@@ -38,7 +38,7 @@ class WireType:
     def valid(self, value: object) -> bool:
         if self.kind == "bool":
             return isinstance(value, bool)
-        return isinstance(value, int) and not isinstance(value, bool) and self.lo <= value <= self.hi
+        return type(value) is int and self.lo <= value <= self.hi
 
     def pack(self, value: int | bool) -> bytes:
         return struct.pack(">" + self.fmt, value)

@@ -30,7 +30,7 @@ from typing import Any
 
 from harness.errors import Path
 from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection, bitmap_words
-from harness.plan import Run, Step
+from harness.plan import Run
 from harness.types import TYPES, WireType
 
 _U64 = TYPES["uint64"]
