@@ -37,7 +37,7 @@ def register(fmt: Format) -> Format:
 
 
 #: format modules; each calls :func:`register` at import
-MODULES = ("legacy",)
+MODULES = ("legacy", "ber", "jsonwire")
 
 for _m in MODULES:
     importlib.import_module(f"harness.formats.{_m}")

@@ -1,0 +1,436 @@
+"""Self-describing wires (BER, JSON): one writer and one reader visitor, two dialects.
+
+Both wires carry a *device* = name + version + a set of *attributes*; an
+attribute = name + must-parse flag + typed value, the value one of
+``integer``, ``boolean``, ``octets``, ``null`` (a NULL pointer), ``struct``
+(a set of attributes), ``list`` (values), ``tree`` ((key, value) pairs) or
+``subsection`` (name + version + attributes). A :class:`Dialect` builds and
+takes apart those nodes for one wire (asn1tools values for BER, plain JSON
+for JSON); the visitors below hold every rule, so the two wires cannot drift.
+
+Load semantics (matched BY NAME, never by position):
+
+* the device name must match (else :class:`~harness.errors.UnknownSection`);
+  the stream's version is checked like the legacy wire (too new / too old,
+  versioned marshal functions below the minimum);
+* every destination field is looked up by name, whatever its ``version_id``
+  or ``exists`` test: present in the stream -> loaded (type-checked); absent
+  -> keeps the destination's prior value, else its ``default``;
+* a value of the wrong kind (a struct where a scalar is expected, a boolean
+  for an integer), an integer outside the destination type's range, a buffer
+  of the wrong length, an array of the wrong length or a NULL where the
+  destination has no pointer is refused with
+  :class:`~harness.errors.TypeMismatch` -- never converted;
+* ``equal`` and ``le`` checks as on the legacy wire;
+* a stream attribute the destination does not know: refused with
+  :class:`~harness.errors.UnknownField` if it is must-parse, skipped if not;
+  an unknown subsection: :class:`~harness.errors.UnknownSubsection` (always
+  must-parse, as on the legacy wire). Names of the destination's off-wire
+  fields (immutable/derived) and ``unused_buffer`` fields count as known and
+  are ignored (the destination dropped them on purpose).
+
+Which attributes are must-parse (:func:`must_parse`): every field, except a
+field with a declared ``default`` and every field inside a subsection that
+has a ``needed`` predicate (optional state), at any depth. Subsection
+attributes themselves are always must-parse.
+
+The writer never fails on a validated state; only the reader raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from harness.errors import (
+    MissingField,
+    Path,
+    StreamError,
+    TypeMismatch,
+    UnknownField,
+    UnknownSection,
+    UnknownSubsection,
+)
+from harness.formats.legacy import NOPRIOR, LegacyReader
+from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection
+from harness.types import WireType
+from harness.versions import check_version
+from harness.walk import Visitor, Walk
+
+#: value kinds, as named in the ASN.1 module's ``Value`` CHOICE
+KINDS = ("integer", "boolean", "octets", "null", "struct", "list", "tree", "subsection")
+
+
+def must_parse(f: Field, in_needed_subsection: bool) -> bool:
+    """Whether a destination that does not know ``f`` must refuse the stream.
+
+    >>> from harness.dsl import uint8
+    >>> must_parse(uint8("a"), False), must_parse(uint8("a", default=0), False)
+    (True, False)
+    >>> must_parse(uint8("a"), True)
+    False
+    """
+    return f.default is None and not in_needed_subsection
+
+
+class Dialect(Protocol):
+    """Builds and reads the nodes of one self-describing wire."""
+
+    def integer(self, v: int) -> Any: ...
+    def boolean(self, v: bool) -> Any: ...
+    def octets(self, v: bytes) -> Any: ...
+    def null(self) -> Any: ...
+    def struct(self, attrs: list[Any]) -> Any: ...
+    def list(self, items: list[Any]) -> Any: ...
+    def tree(self, pairs: list[tuple[Any, Any]]) -> Any: ...
+    def subsection(self, name: str, version: int, attrs: list[Any]) -> Any: ...
+    def attr(self, name: str, must: bool, value: Any) -> Any: ...
+    def device(self, name: str, version: int, attrs: list[Any]) -> Any: ...
+
+    def struct_attrs(self, node: Any) -> list[Any]: ...
+    def kind(self, node: Any) -> tuple[str, Any]:
+        """(kind, payload) of a value; payloads normalised: ``octets`` bytes, ``tree``
+        a list of (key, value), ``subsection`` (name, version, attrs). Raises StreamError."""
+    def attr_parts(self, a: Any) -> tuple[str, bool, Any]: ...
+    def device_parts(self, d: Any) -> tuple[str, int, list[Any]]: ...
+
+
+class _Skip:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SKIP"
+
+
+SKIP: Any = _Skip()  # writer: not an attribute; reader: nothing to store
+
+
+def _musts(desc: Description, skippable: bool) -> dict[str, bool]:
+    key = ("selfdesc-must", skippable)
+    m = desc._cache.get(key)
+    if m is None:
+        m = desc._cache[key] = {f.name: must_parse(f, skippable) for f in desc.fields}
+    return m
+
+
+# ----------------------------------------------------------------------------- writer
+@dataclass(slots=True)
+class _WFrame:
+    state: Any
+    musts: dict[str, bool]
+    skippable: bool
+    attrs: list[Any] = field(default_factory=list)
+    subs: list[tuple[str, int]] = field(default_factory=list)
+
+
+class TreeWriter(Visitor):
+    """Builds the dialect's value tree of a (validated) state."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.d = dialect
+        self.frames: list[_WFrame] = []
+        self._sub: Subsection | None = None
+
+    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+        skippable = bool(self.frames) and self.frames[-1].skippable
+        if self._sub is not None:
+            skippable = skippable or self._sub.needed is not None
+            self._sub = None
+        fr = _WFrame(value, _musts(desc, skippable), skippable)
+        self.frames.append(fr)
+        return fr
+
+    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+        fr = self.frames.pop()
+        return self.d.struct(fr.attrs)
+
+    def get(self, state: Any, name: str) -> Any:
+        return state.state.get(name)
+
+    def put(self, state: Any, name: str, value: Any) -> Any:
+        d = self.d
+        if name == SUBSECTIONS_KEY:
+            for sub, version in state.subs:
+                node = value[sub]
+                state.attrs.append(d.attr(sub, True, d.subsection(sub, version,
+                                                                  d.struct_attrs(node))))
+        elif value is not SKIP:
+            state.attrs.append(d.attr(name, state.musts[name], value))
+        return state
+
+    def exists(self, path: Path, f: Field, state: Any) -> bool:
+        assert f.exists is not None
+        return bool(f.exists(state.state))
+
+    def offwire(self, path: Path, f: Field, value: Any) -> Any:
+        return SKIP
+
+    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+        return self.d.boolean(value) if t.kind == "bool" else self.d.integer(value)
+
+    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+        return self.d.octets(bytes(value))
+
+    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+        null = self.d.null()
+        return self.d.list([null if x is None else x for x in items])
+
+    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+        return self.d.list(items)
+
+    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+        return self.d.tree(list(nodes))
+
+    def subsections(self, path: Path, desc: Description, state: Any
+                    ) -> Iterator[tuple[Subsection, int]]:
+        for s in desc.subsections:
+            if s.is_needed(state.state):
+                v = s.description.version_id
+                state.subs.append((s.name, v))
+                self._sub = s
+                yield s, v
+
+
+def write_tree(dialect: Dialect, desc: Description, state: Any) -> Any:
+    """The dialect's device node for ``state`` saved with ``desc``."""
+    node = Walk(TreeWriter(dialect)).device(desc, desc.version_id, state)
+    return dialect.device(desc.name, desc.version_id, dialect.struct_attrs(node))
+
+
+# ----------------------------------------------------------------------------- reader
+@dataclass(slots=True)
+class _RFrame:
+    path: Path
+    attrs: dict[str, tuple[bool, Any]]
+    used: set[str] = field(default_factory=set)
+
+
+def _mismatch(path: Path, detail: str) -> TypeMismatch:
+    return TypeMismatch(path=path, detail=detail)
+
+
+class TreeReader(Visitor):
+    """Loads a dialect's value tree by name into a copy of the destination's prior state."""
+
+    def __init__(self, dialect: Dialect, root: list[Any]) -> None:
+        self.d = dialect
+        self.frames: list[_RFrame] = []
+        self.root = root
+        self.kept: dict[Path, Any] = {}  # composite fields absent from the stream: prior
+
+    # navigation ----------------------------------------------------------------
+    def _attrs(self, path: Path, attrs: Sequence[Any]) -> dict[str, tuple[bool, Any]]:
+        out: dict[str, tuple[bool, Any]] = {}
+        for a in attrs:
+            name, must, value = self.d.attr_parts(a)
+            if name in out:
+                raise StreamError(path=path + (name,), detail=f"duplicate attribute '{name}'")
+            out[name] = (must, value)
+        return out
+
+    def locate(self, path: Path) -> Any:
+        """The stream node at ``path`` (relative to the innermost struct), or None."""
+        fr = self.frames[-1]
+        rel = path[len(fr.path):]
+        entry = fr.attrs.get(rel[0])  # type: ignore[arg-type]
+        if entry is None:
+            return None
+        fr.used.add(rel[0])  # type: ignore[arg-type]
+        node = entry[1]
+        for depth, k in enumerate(rel[1:], 1):
+            if isinstance(k, int):
+                kind, payload = self.d.kind(node)
+                if kind not in ("list", "tree"):
+                    raise _mismatch(path[:len(fr.path) + depth],
+                                    f"expected a list, the stream has {kind}")
+                if k >= len(payload):
+                    return None
+                node = payload[k]
+            else:  # "key"/"value" of a tree node (a (key, value) pair)
+                node = node[0] if k == "key" else node[1]
+        return node
+
+    def _expect(self, path: Path, node: Any, want: str, what: str) -> Any:
+        kind, payload = self.d.kind(node)
+        if kind != want:
+            raise _mismatch(path, f"{what} expected, the stream has {kind}")
+        return payload
+
+    # structs -------------------------------------------------------------------
+    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+        if not self.frames:
+            attrs = self.root
+        else:
+            node = self.locate(path)
+            if node is None:
+                attrs = []
+            else:
+                kind, payload = self.d.kind(node)
+                if kind == "struct":
+                    attrs = payload
+                elif kind == "subsection" and desc.name == payload[0]:
+                    attrs = payload[2]
+                else:
+                    raise _mismatch(path, f"a struct expected, the stream has {kind}")
+        self.frames.append(_RFrame(path, self._attrs(path, attrs)))
+        state = dict(value) if isinstance(value, dict) else {}
+        for f in desc.fields:
+            if f.default is not None and f.name not in state:
+                state[f.name] = f.default
+        return state
+
+    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+        fr = self.frames.pop()
+        if len(fr.used) < len(fr.attrs):
+            known = {f.name for f in desc.fields}
+            for name, (must, node) in fr.attrs.items():
+                if name in fr.used or name in known or not must:
+                    continue
+                if self.d.kind(node)[0] == "subsection":
+                    raise UnknownSubsection(path=path, sub=name, name=desc.name)
+                raise UnknownField(path=path + (name,), field=name)
+        return value
+
+    def get(self, state: Any, name: str) -> Any:
+        return state.get(name, NOPRIOR)
+
+    def put(self, state: Any, name: str, value: Any) -> Any:
+        if value is not SKIP and value is not NOPRIOR:
+            state[name] = value
+        return state
+
+    def item(self, value: Any, i: int) -> Any:
+        if isinstance(value, (list, tuple)) and i < len(value):
+            return value[i]
+        return NOPRIOR
+
+    def exists(self, path: Path, f: Field, state: Any) -> bool:
+        return f.name in self.frames[-1].attrs
+
+    # scalars -------------------------------------------------------------------
+    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+        node = self.locate(path)
+        if node is None:
+            return value
+        if t.kind == "bool":
+            return self._expect(path, node, "boolean", t.name)
+        got = self._expect(path, node, "integer", t.name)
+        if not t.lo <= got <= t.hi:
+            raise _mismatch(path, f"{got} is out of range of {t.name}")
+        if t.check is not None:
+            LegacyReader._check(path, f, t, got, value, None)  # type: ignore[arg-type]
+        return got
+
+    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+        node = self.locate(path)
+        if node is None:
+            return value
+        got = self._expect(path, node, "octets", f"a {n}-byte buffer")
+        if len(got) != n:
+            raise _mismatch(path, f"a {n}-byte buffer expected, the stream has {len(got)} bytes")
+        return got
+
+    # arrays --------------------------------------------------------------------
+    def count(self, path: Path, f: Field, state: Any) -> int:
+        n = f.array_len if f.array_len is not None else state.get(f.varray, NOPRIOR)
+        node = self.locate(path)
+        if node is None:
+            self.kept[path] = state.get(f.name, NOPRIOR)
+            return 0
+        items = self._expect(path, node, "list", "an array")
+        if n is NOPRIOR:
+            raise MissingField(path=path, detail=f"count field '{f.varray}' is not known")
+        if not isinstance(n, int) or n != len(items):
+            raise _mismatch(path, f"an array of {n} expected, the stream has {len(items)}")
+        return n
+
+    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+        node = self.locate(path)
+        if node is None:
+            return value is not None
+        return self.d.kind(node)[0] != "null"
+
+    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+        if path in self.kept:
+            prior = self.kept.pop(path)
+            count = n if n is not None else len(items)
+            if f.varray is not None and isinstance(prior, list) and len(prior) != count:
+                raise MissingField(path=path, detail=f"absent from the stream, and the prior "
+                                                     f"has {len(prior)} elements, not {count}")
+            return prior
+        node = self.locate(path)
+        if node is None:
+            return NOPRIOR if any(x is NOPRIOR for x in items) else items
+        got = self._expect(path, node, "list", "an array")
+        if len(got) != n:
+            raise _mismatch(path, f"an array of {n} expected, the stream has {len(got)}")
+        return items
+
+    # lists and trees -----------------------------------------------------------
+    def _composite(self, path: Path, value: Any, want: str) -> list[Any] | None:
+        node = self.locate(path)
+        if node is None:
+            self.kept[path] = value
+            return None
+        return self._expect(path, node, want, f"a {want}")
+
+    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+        if i == 0:
+            items = self._composite(path, value, "list")
+        elif path in self.kept:
+            return False, None
+        else:
+            items = self.d.kind(self.locate(path))[1]
+        if items is None:
+            return False, None
+        return i < len(items), NOPRIOR
+
+    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+        return self.kept.pop(path) if path in self.kept else items
+
+    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+        pairs = self._composite(path, value, "tree")
+        return 0 if pairs is None else len(pairs)
+
+    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+        return NOPRIOR, NOPRIOR
+
+    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+        return self.kept.pop(path) if path in self.kept else [[k, v] for k, v in nodes]
+
+    # subsections ---------------------------------------------------------------
+    def subsections(self, path: Path, desc: Description, state: Any
+                    ) -> Iterator[tuple[Subsection, int]]:
+        fr = self.frames[-1]
+        for name, (must, node) in list(fr.attrs.items()):
+            if self.d.kind(node)[0] != "subsection":
+                continue
+            sub = desc.subsection(name)
+            fr.used.add(name)
+            if sub is None:
+                if must:
+                    raise UnknownSubsection(path=path, sub=name, name=desc.name)
+                continue
+            _, version, _ = self.d.kind(node)[1]
+            check_version(sub.description, version, path=path + (name,), marshal=False)
+            yield sub, sub.description.version_id
+
+
+def read_tree(dialect: Dialect, desc: Description, tree: Any, into: Any = None) -> Any:
+    """Load a dialect's device node with ``desc`` (raises LoadError located at the device)."""
+    from harness.errors import LoadError
+    from harness.marshal import MARSHALS
+
+    try:
+        name, version, attrs = dialect.device_parts(tree)
+        if name != desc.name:
+            raise UnknownSection(idstr=name, instance_id=0)
+        marshal = check_version(desc, version)
+        r = TreeReader(dialect, attrs)
+        if marshal is None:
+            return Walk(r).device(desc, desc.version_id, into)
+        m = MARSHALS[marshal]
+        return m.convert(Walk(r).device(m.layout, m.layout.version_id, None), into)
+    except LoadError as e:
+        raise e.at(device=desc.name) from None
