@@ -17,7 +17,10 @@ _REGISTRY: dict[str, DeviceHistory] = {}
 CATALOG: Mapping[str, DeviceHistory] = MappingProxyType(_REGISTRY)
 
 #: the modules that make up the catalog, imported on first use
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = (
+    "pci", "i440fx", "ps2", "serial", "rtc", "apic", "virtio", "virtio_blk", "virtio_net",
+    "spapr", "scsi", "slirp",
+)
 
 
 def register(history: DeviceHistory) -> DeviceHistory:
