@@ -1,7 +1,14 @@
 """The built-in catalog of device histories (``catalog:DEVICE@VERSION``).
 
 Each module in this package defines one or more :class:`DeviceHistory` and
-registers it; :data:`CATALOG` maps device name -> history.
+registers it; :data:`CATALOG` maps device name -> history. A history's
+``aliases`` (e.g. QEMU's vmsd name ``I440FX`` for ``i440fx``) resolve too.
+:func:`sample_state` gives a deterministic valid state of any description.
+
+>>> resolve("catalog:mc146818rtc@2").version_id
+2
+>>> history("I440FX").name
+'i440fx'
 """
 
 from __future__ import annotations
@@ -10,23 +17,33 @@ import importlib
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from harness.catalog._sample import sample_state
 from harness.errors import InputError
 from harness.model import Description, DeviceHistory
 
+__all__ = ["CATALOG", "MODULES", "register", "load", "history", "parse_ref", "resolve",
+           "sample_state"]
+
 _REGISTRY: dict[str, DeviceHistory] = {}
 CATALOG: Mapping[str, DeviceHistory] = MappingProxyType(_REGISTRY)
+_ALIASES: dict[str, str] = {}
 
 #: the modules that make up the catalog, imported on first use
 MODULES: tuple[str, ...] = (
     "pci", "i440fx", "ps2", "serial", "rtc", "apic", "virtio", "virtio_blk", "virtio_net",
-    "spapr", "scsi", "slirp",
+    "spapr", "scsi", "slirp", "hpet", "usb", "fw_cfg", "virtio_iommu", "vmbus",
 )
 
 
 def register(history: DeviceHistory) -> DeviceHistory:
-    if history.name in _REGISTRY and _REGISTRY[history.name] is not history:
-        raise InputError("device registered twice in the catalog", device=history.name)
+    """Add a history (and its aliases) to the catalog; return it."""
+    for name in (history.name, *history.aliases):
+        owner = _REGISTRY.get(name) or _REGISTRY.get(_ALIASES.get(name, ""))
+        if owner is not None and owner is not history:
+            raise InputError("device registered twice in the catalog", device=name)
     _REGISTRY[history.name] = history
+    for alias in history.aliases:
+        _ALIASES[alias] = history.name
     return history
 
 
@@ -45,6 +62,7 @@ def load() -> Mapping[str, DeviceHistory]:
 
 def history(name: str) -> DeviceHistory:
     cat = load()
+    name = _ALIASES.get(name, name) if name not in cat else name
     if name not in cat:
         raise InputError(f"no device {name!r} in the catalog (has: {', '.join(sorted(cat))})")
     return cat[name]

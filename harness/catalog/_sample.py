@@ -24,7 +24,7 @@ Rules, chosen so that the state is valid and exercises the description:
 
 >>> from harness.dsl import device, uint8, buffer
 >>> sample_state(device("d", 1, uint8("a"), buffer("b", 4)))
-{'a': 172, 'b': b'\\x1f !"'}
+{'a': 163, 'b': b'\\xf9\\xfa\\xfb\\xfc'}
 """
 
 from __future__ import annotations

@@ -59,4 +59,5 @@ I440FX = register(DeviceHistory(
                minimum=3, marshal={1: "i440fx-v2", 2: "i440fx-v2"}),
     ),
     doc=__doc__ or "",
+    aliases=("I440FX",),
 ))
