@@ -1,0 +1,395 @@
+"""The cross-version engine: Hypothesis draws states, saves, loads, and judges each cell.
+
+Public contract (used by the matrix): :func:`run_cell`.
+
+For each state drawn from ``states(src)``: encode with ``FORMATS[cell.wire]``
+and the source description; when a migration filter applies (``transform``,
+by default :func:`harness.filters.chain`), the payload is decoded with the
+source description, the filter rewrites the tree, and it is re-encoded with
+the destination description (an in-flight stream filter); then the
+destination loads the payload into its prior state, and the outcome is judged
+against :func:`harness.compat.oracle.expect`.
+
+How the destination's prior is chosen (:func:`prior_for`): QEMU loads into a
+device that already exists on the destination, built from the same machine
+configuration. So the prior holds what the destination decides and nothing
+else: ``equal`` fields at their required value (the destination's
+``default``, else 0), ``int32 le`` fields at their bound (``default``),
+immutable/derived fields copied from the source state by name (same
+configuration; the destination's ``default`` or zero when the source lacks
+them), and arrays of pointers with NULL exactly where the source state has
+NULL (present slots are empty placeholders). Every other field is absent, so
+a field the stream does not carry takes its ``default`` (DESIGN.md).
+
+Verdict of a cell: the worst example (:data:`~harness.compat.verdict.SEVERITY`).
+Hypothesis shrinks every corrupt or crash example to a minimal state; the
+counterexample shows it (state JSON), the bytes written (hex), what was loaded,
+the expected projection and the first differing field. ``hypothesis.event``
+records each example's verdict (``--hypothesis-show-statistics``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity, event, given
+from hypothesis.errors import Flaky
+
+from harness import state as statejson
+from harness.compat.oracle import EITHER, EXACT, REFUSE, Expectation, expect, normalize
+from harness.compat.verdict import SEVERITY, Cell, CellResult, Verdict
+from harness.errors import LoadError, Path, dotted
+from harness.filters import chain
+from harness.formats import FORMATS, Format
+from harness.model import SUBSECTIONS_KEY, Description, Field
+from harness.types import WireType
+from harness.walk import Visitor, Walk
+from strategies.states import required_value, states
+
+State = dict[str, Any]
+
+# ----------------------------------------------------------------------------- prior
+_OMIT: Any = object()
+_ABSENT: Any = object()
+
+
+class _Pair:
+    """The source struct being read and the prior struct being built."""
+
+    __slots__ = ("out", "src")
+
+    def __init__(self, src: Any) -> None:
+        self.src = src if isinstance(src, dict) else {}
+        self.out: State = {}
+
+
+def _zero(f: Field) -> Any:
+    t = f.wire_type
+    if t is not None:
+        return False if t.kind == "bool" else (required_value(f) if t.check else 0)
+    if f.type == "buffer":
+        return bytes(f.size or 0)
+    if f.type == "struct":
+        return {}
+    return None
+
+
+class PriorBuilder(Visitor):
+    """Walks the destination description with the source state; builds the prior."""
+
+    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+        return _Pair(value)
+
+    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+        return value.out
+
+    def get(self, state: Any, name: str) -> Any:
+        return state.src.get(name, _ABSENT)
+
+    def put(self, state: Any, name: str, value: Any) -> Any:
+        if name != SUBSECTIONS_KEY and value is not _OMIT:
+            state.out[name] = value
+        return state
+
+    def exists(self, path: Path, f: Field, state: Any) -> bool:
+        return True
+
+    def offwire(self, path: Path, f: Field, value: Any) -> Any:
+        if value is not _ABSENT:
+            return value
+        return f.default if f.default is not None else _zero(f)
+
+    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+        if t.check == "equal":
+            return required_value(f)
+        if t.check == "le" and isinstance(f.default, int):
+            return f.default
+        return _OMIT
+
+    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+        return _OMIT
+
+    def count(self, path: Path, f: Field, state: Any) -> int:
+        if f.array_len is not None:
+            return f.array_len
+        src = state.src.get(f.name)
+        return len(src) if isinstance(src, list) else 0
+
+    def item(self, value: Any, i: int) -> Any:
+        if isinstance(value, list) and i < len(value):
+            return value[i]
+        return _ABSENT
+
+    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+        return value is not None
+
+    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+        if f.pointer:
+            return [None if x is None else (_zero(f) if x is _OMIT else x) for x in items]
+        if all(x is _OMIT for x in items):
+            return _OMIT
+        return [_zero(f) if x is _OMIT else x for x in items]
+
+    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+        return False, None
+
+    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+        return _OMIT
+
+    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+        return 0
+
+    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+        return _OMIT
+
+    def subsections(self, path: Path, desc: Description, state: Any) -> Iterator[Any]:
+        return iter(())
+
+
+def prior_for(src: Description, dst: Description, state: State) -> State:
+    """The destination's state before the load (see the module doc).
+
+    >>> from harness.dsl import device, uint8, uint16_equal
+    >>> d = device("d", 1, uint8("a", array=2, pointer=True), uint16_equal("m", default=3))
+    >>> prior_for(d, d, {"a": [None, 5], "m": 3})
+    {'a': [None, 0], 'm': 3}
+    """
+    return Walk(PriorBuilder()).device(dst, dst.version_id, state)
+
+
+# ----------------------------------------------------------------------------- one example
+@dataclass
+class Outcome:
+    verdict: Verdict
+    reason: str | None = None
+    detail: str = ""
+    notes: tuple[str, ...] = ()
+    counterexample: dict[str, Any] | None = None
+
+
+def first_difference(a: Any, b: Any, path: Path = ()) -> Path | None:
+    """The first path where two states differ (None when equal)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            if k not in a or k not in b:
+                return path + (k,)
+            d = first_difference(a[k], b[k], path + (k,))
+            if d is not None:
+                return d
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = first_difference(x, y, path + (i,))
+            if d is not None:
+                return d
+        return None if len(a) == len(b) else path + (min(len(a), len(b)),)
+    if a == b and type(a) is type(b):
+        return None
+    return path
+
+
+def _json(value: Any) -> Any:
+    value = statejson.to_json(normalize(value))
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def judge(exp: Expectation, loaded: Any, error: BaseException | None) -> Outcome:
+    """Compare what the codec did with the expectation (DESIGN.md verdicts)."""
+    notes = exp.notes
+    if error is not None and not isinstance(error, LoadError):
+        return Outcome(Verdict.CRASH, None, f"{type(error).__name__}: {error}", notes)
+    if isinstance(error, LoadError):
+        if exp.kind == REFUSE:
+            extra = () if error.reason == exp.reason else (
+                f"refused as {error.reason.value}, the oracle expected {exp.reason.value}",)
+            return Outcome(Verdict.REFUSED, error.reason.value, str(error), notes + extra)
+        extra = ("the oracle expected the load to succeed",) if exp.kind == EXACT else ()
+        return Outcome(Verdict.REFUSED, error.reason.value, str(error), notes + extra)
+    got = normalize(loaded)
+    if exp.kind == REFUSE:
+        return Outcome(Verdict.CORRUPT, None,
+                       f"loaded, but a refusal was due ({exp.reason.value}: {exp.detail})", notes)
+    diff = first_difference(got, exp.state)
+    if diff is None:
+        return Outcome(Verdict.COMPATIBLE, None, "", notes)
+    why = f" ({exp.detail})" if exp.kind == EITHER and exp.detail else ""
+    return Outcome(Verdict.CORRUPT, None,
+                   f"loaded state differs from the projection at {dotted(diff) or '<top>'}{why}",
+                   notes)
+
+
+def check_state(src: Description, dst: Description, state: State, fmt: Format,
+                transform: Callable[[State], State] | None = None,
+                prior: State | None = None) -> Outcome:
+    """Save ``state`` with ``src``, load with ``dst``, judge. Never raises."""
+    written = b""
+    loaded: Any = None
+    error: BaseException | None = None
+    exp: Expectation | None = None
+    try:
+        saved_desc, saved_state = src, state
+        written = fmt.encode(src, state)
+        if transform is not None:
+            mid = fmt.decode(src, written, src.version_id, prior_for(src, src, state))
+            saved_state = statejson.from_json(dst, transform(normalize(mid)))
+            saved_desc = dst
+            written = fmt.encode(dst, saved_state)
+        into = prior if prior is not None else prior_for(saved_desc, dst, saved_state)
+        exp = expect(saved_desc, dst, saved_state, into, self_describing=fmt.self_describing)
+        try:
+            loaded = fmt.decode(dst, written, saved_desc.version_id, into)
+        except Exception as e:
+            error = e
+        out = judge(exp, loaded, error)
+    except Exception as e:  # the encoder, a filter or the oracle itself failed
+        out = Outcome(Verdict.CRASH, None, f"{type(e).__name__}: {e}")
+    if out.verdict.bad:
+        out.counterexample = {
+            "state": _json(state),
+            "written": bytes(written).hex(),
+            "loaded": None if error is not None else _json(loaded),
+            "expected": None if exp is None else _json(exp.state),
+            "expected_outcome": None if exp is None else (
+                exp.kind if exp.kind != REFUSE else f"refuse ({exp.reason.value})"),
+            "first_difference": None,
+            "detail": out.detail,
+        }
+        if exp is not None and error is None and exp.state is not None:
+            d = first_difference(normalize(loaded), exp.state)
+            out.counterexample["first_difference"] = None if d is None else dotted(d)
+        if error is not None:
+            out.counterexample["error"] = f"{type(error).__name__}: {error}"
+    return out
+
+
+# ----------------------------------------------------------------------------- a cell
+class _Bad(Exception):
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.detail)
+        self.outcome = outcome
+
+
+class _Corrupt(_Bad):
+    pass
+
+
+class _Crash(_Bad):
+    pass
+
+
+@dataclass
+class _Tally:
+    examples: int = 0
+    verdicts: Counter[Verdict] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    notes: dict[str, None] = field(default_factory=dict)
+    first: dict[Verdict, Outcome] = field(default_factory=dict)
+
+    def add(self, o: Outcome) -> None:
+        self.examples += 1
+        self.verdicts[o.verdict] += 1
+        if o.reason:
+            self.reasons[o.reason] += 1
+        for n in o.notes:
+            self.notes.setdefault(n, None)
+        self.first.setdefault(o.verdict, o)
+
+
+_QUIET_CHECKS = (HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+                 HealthCheck.large_base_example, HealthCheck.nested_given,
+                 HealthCheck.differing_executors, HealthCheck.function_scoped_fixture)
+
+
+@contextlib.contextmanager
+def _nested_given_allowed() -> Iterator[None]:
+    """Allow ``run_cell`` inside a running ``@given`` test (fresh test per call)."""
+    from hypothesis.control import currently_in_test_context
+
+    if not currently_in_test_context():
+        yield
+        return
+    base = hypothesis.settings.default
+    name = "vmcompat-nested"
+    previous = hypothesis.settings.get_current_profile_name()
+    hypothesis.settings.register_profile(name, hypothesis.settings(
+        base, suppress_health_check=[*base.suppress_health_check, HealthCheck.nested_given]))
+    hypothesis.settings.load_profile(name)
+    try:
+        yield
+    finally:
+        hypothesis.settings.load_profile(previous)
+
+
+def run_cell(src: Description, dst: Description, cell: Cell, *, max_examples: int = 100,
+             seed: int | None = None, settings: hypothesis.settings | None = None,
+             transform: Callable[[dict], dict] | None = None,
+             prior: dict | None = None) -> CellResult:
+    """Fuzz one cell: states of ``src`` saved with ``src`` and loaded by ``dst``.
+
+    ``seed`` makes the run reproducible (a random one is chosen and returned in
+    ``CellResult.seed`` when None); ``settings`` is the base (profile) settings,
+    ``max_examples`` always applies. ``transform`` defaults to
+    ``harness.filters.chain(src, dst)``; ``prior`` fixes the destination's prior
+    state (default: :func:`prior_for` per example).
+    """
+    fmt = FORMATS[cell.wire]
+    if transform is None:
+        transform = chain(src, dst)
+    if seed is None:
+        seed = random.getrandbits(32)
+    tally = _Tally()
+
+    def body(state: State) -> None:
+        out = check_state(src, dst, state, fmt, transform, prior)
+        event(f"verdict: {out.verdict.value}")
+        if out.reason:
+            event(f"refused: {out.reason}")
+        tally.add(out)
+        if out.verdict is Verdict.CRASH:
+            raise _Crash(out)
+        if out.verdict is Verdict.CORRUPT:
+            raise _Corrupt(out)
+
+    base = settings if settings is not None else hypothesis.settings.default
+    run_settings = hypothesis.settings(
+        base, max_examples=max_examples, database=None, deadline=None,
+        derandomize=False, report_multiple_bugs=False, verbosity=Verbosity.quiet,
+        print_blob=False, phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        suppress_health_check=[*base.suppress_health_check, *_QUIET_CHECKS])
+    found: Outcome | None = None
+    with _nested_given_allowed():
+        test = given(states(src))(body)
+    test = hypothesis.seed(seed)(run_settings(test))
+    try:
+        test()
+    except _Bad as e:
+        found = e.outcome
+    except Flaky:
+        found = None
+    worst = max(tally.verdicts, key=SEVERITY.__getitem__, default=Verdict.COMPATIBLE)
+    if worst.bad and (found is None or found.verdict is not worst):
+        found = tally.first.get(worst)
+    reason = None
+    if worst.bad and found is not None:
+        reason = found.detail
+    elif worst is Verdict.REFUSED and tally.reasons:
+        reason = tally.reasons.most_common(1)[0][0]
+    notes = list(tally.notes)
+    if worst is Verdict.REFUSED:
+        first = tally.first[Verdict.REFUSED]
+        notes.insert(0, first.detail)
+    return CellResult(cell, worst, tally.examples, reason,
+                      found.counterexample if worst.bad and found is not None else None,
+                      tuple(notes), seed)

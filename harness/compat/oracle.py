@@ -1,0 +1,550 @@
+"""The oracle: what loading a state saved under one description into another must give.
+
+Computed from the two descriptions and the state alone, never by running the
+codec (DESIGN.md, "The verdict of a cell"). Two visitors of the one walk:
+
+- :class:`SourceTokens` walks the *source* description with the state, like a
+  writer, but emits typed tokens (a scalar with its wire type and path, a
+  buffer, an unused run, a NULL marker, a list/tree marker byte, a tree count,
+  a subsection header) instead of bytes;
+- :class:`TokenReader` walks the *destination* description like a reader,
+  consuming those tokens positionally (the legacy wire has no names) while
+  building the **by-name projection**: each destination field takes the value
+  of the source field of the same name (or of the source field it renames),
+  fields absent from the stream keep the prior value or their ``default``.
+
+As long as every destination read meets a token of the same size at the same
+place, and the value read positionally equals the by-name value, the oracle
+stays *aligned*: it predicts QEMU's checks (too new/old, unknown subsection,
+equal mismatch, int32 le, bad marker, trailing data) exactly, and the load
+must give the projection (:data:`EXACT`) or refuse with that reason
+(:data:`REFUSE`). As soon as the layouts misalign (a size differs, a field is
+missing or extra) or a positional value differs from the by-name value (two
+same-size fields swapped, ``uint8`` read as ``int8`` with a value >= 128), the
+reader goes on by name only and the expectation becomes :data:`EITHER`: the load
+must refuse or give exactly the projection; anything else is corrupt.
+
+Renames: a destination field whose name the source lacks, read positionally
+from a source field of the same wire type whose name the destination lacks,
+is a rename: compatible, with a note.
+
+Marshal functions: a stream older than the destination's minimum that a
+marshal function accepts is expected to load as
+``marshal.convert(projection onto marshal.layout, prior)``: the marshal's
+declared conversion is the expectation's source of truth (the oracle checks
+the stream against the layout, not the conversion's arithmetic).
+
+Self-describing wires (``Format.self_describing``): correspondence by name;
+identical types give :data:`EXACT`, any type difference :data:`EITHER`.
+
+>>> from harness.dsl import device, uint8, uint16
+>>> old = device("d", 1, uint8("a"))
+>>> new = device("d", 2, uint8("a"), uint16("b", version=2, default=5), minimum=1)
+>>> e = expect(old, new, {"a": 7})
+>>> e.kind, e.state == {"a": 7, "b": 5}
+('exact', True)
+>>> expect(new, old, {"a": 7, "b": 1}).reason
+<Reason.TOO_NEW: 'too_new'>
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.errors import InputError, LoadError, Path, Reason, dotted
+from harness.formats.legacy import NOPRIOR
+from harness.marshal import MARSHALS
+from harness.model import NULLPTR_MARKER, SUBSECTIONS_KEY, Description, Field, Subsection
+from harness.plan import Run
+from harness.types import TYPES, WireType
+from harness.walk import Visitor, Walk
+
+#: expectation kinds
+EXACT, REFUSE, EITHER = "exact", "refuse", "either"
+
+SUBSECTION_BYTE = 0x05
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the load must do: ``exact`` (give ``state``), ``refuse`` (with ``reason``),
+    or ``either`` (refuse, or give exactly ``state``)."""
+
+    kind: str
+    state: Any = None
+    reason: Reason | None = None
+    detail: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Token:
+    """One item the source writes: ``kind`` is scalar, buffer, unused, null, byte, count, sub."""
+
+    kind: str
+    path: Path
+    size: int
+    value: Any
+    type: WireType | None = None
+    names: frozenset[str] = field(default_factory=frozenset)
+
+    def packed(self) -> bytes:
+        """The bytes of this token (to reinterpret them under another type)."""
+        if self.kind == "scalar" and self.type is not None:
+            return struct.pack(">" + self.type.fmt, self.value)
+        if self.kind in ("buffer", "unused"):
+            return bytes(self.value)
+        if self.kind in ("null", "byte"):
+            return bytes((self.value & 0xFF,))
+        if self.kind == "count":
+            return struct.pack(">I", self.value)
+        name = self.value[0].encode()
+        return bytes((SUBSECTION_BYTE, len(name))) + name + struct.pack(">I", self.value[1])
+
+
+class SourceTokens(Visitor):
+    """Walks the source description with a state; emits :class:`Token` s (a writer)."""
+
+    def __init__(self) -> None:
+        self.tokens: list[Token] = []
+        self.names: list[frozenset[str]] = []
+
+    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+        self.names.append(frozenset(f.name for f in desc.fields))
+        return value
+
+    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+        self.names.pop()
+        return value
+
+    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+        self.tokens.append(Token("scalar", path, t.size, value, t, self.names[-1]))
+        return value
+
+    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+        self.tokens.append(Token("buffer", path, n, bytes(value), None, self.names[-1]))
+        return value
+
+    def unused(self, path: Path, f: Field, n: int) -> None:
+        self.tokens.append(Token("unused", path, n, bytes(n)))
+
+    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+        if value is None:
+            self.tokens.append(Token("null", path, 1, NULLPTR_MARKER))
+            return False
+        return True
+
+    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+        m = f.list_marker
+        if i < len(value):
+            elem = value[i]
+            if m.sentinel is None:
+                b = elem[m.field] if m.field is not None else m.more[0]
+                self.tokens.append(Token("byte", path + (i,), 1, b))
+            return True, elem
+        if m.sentinel is not None:
+            assert f.struct is not None
+            t = TYPES[f.struct.field(m.sentinel).type]
+            self.tokens.append(Token("scalar", path + (i, m.sentinel), t.size, 0, t))
+        else:
+            self.tokens.append(Token("byte", path + (i,), 1, m.end))
+        return False, None
+
+    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+        self.tokens.append(Token("count", path, 4, len(value)))
+        return len(value)
+
+    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+        self.tokens.append(Token("byte", path + (i,), 1, 1))
+        return value[i][0], value[i][1]
+
+    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+        self.tokens.append(Token("byte", path, 1, 0))
+        return [[k, v] for k, v in nodes]
+
+    def subsections(self, path: Path, desc: Description, state: Any
+                    ) -> Iterator[tuple[Subsection, int]]:
+        for s in desc.subsections:
+            if s.is_needed(state):
+                v = s.description.version_id
+                self.tokens.append(Token("sub", path + (s.name,), 6 + len(s.name.encode()),
+                                         (s.name, v)))
+                yield s, v
+
+
+class _Refuse(Exception):
+    def __init__(self, reason: Reason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def lookup(state: Any, path: Path) -> Any:
+    """The value at ``path`` in a state (subsections by name, gtree ``key``/``value``)."""
+    cur = state
+    for p in path:
+        if isinstance(cur, dict):
+            if p in cur:
+                cur = cur[p]
+                continue
+            subs = cur.get(SUBSECTIONS_KEY)
+            if isinstance(subs, dict) and p in subs:
+                cur = subs[p]
+                continue
+            return _MISSING
+        if isinstance(cur, (list, tuple)):
+            if p in ("key", "value") and len(cur) == 2 and not isinstance(p, int):
+                cur = cur[0 if p == "key" else 1]
+                continue
+            if isinstance(p, int) and 0 <= p < len(cur):
+                cur = cur[p]
+                continue
+        return _MISSING
+    return cur
+
+
+def _reinterpret(tok: Token, t: WireType) -> Any:
+    data = tok.packed()
+    if len(data) != t.size:
+        return _MISSING
+    return struct.unpack(">" + t.fmt, data)[0]
+
+
+class TokenReader(Visitor):
+    """Walks the destination like a reader, over the source's tokens (see module doc)."""
+
+    def __init__(self, tokens: list[Token], source: Any, self_describing: bool = False,
+                 sub_versions: dict[Path, int] | None = None) -> None:
+        self.tokens, self.i, self.source = tokens, 0, source
+        self.aligned = not self_describing
+        self.self_describing = self_describing
+        self.notes: list[str] = []
+        self.why = ""  # first misalignment/divergence
+        self.names: list[frozenset[str]] = []
+        self.sub_versions = sub_versions or {}
+
+    # alignment ---------------------------------------------------------------
+    def lose(self, path: Path, why: str) -> None:
+        if self.aligned:
+            self.aligned = False
+            self.why = f"{dotted(path) or '<top>'}: {why}"
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.i] if self.aligned and self.i < len(self.tokens) else None
+
+    def take(self, path: Path, size: int, kinds: tuple[str, ...]) -> Token | None:
+        if not self.aligned:
+            return None
+        if self.i >= len(self.tokens):
+            self.lose(path, "the source wrote nothing more here")
+            return None
+        tok = self.tokens[self.i]
+        if tok.size != size or tok.kind not in kinds:
+            self.lose(path, f"reads {size} bytes where the source wrote {tok.kind} "
+                            f"{dotted(tok.path)} ({tok.size} bytes)")
+            return None
+        self.i += 1
+        return tok
+
+    def renamed(self, tok: Token, path: Path) -> bool:
+        """A leaf rename: names differ at one level, each unknown to the other side."""
+        if len(tok.path) != len(path) or not self.names:
+            return False
+        diff = [k for k, (a, b) in enumerate(zip(tok.path, path)) if a != b]
+        if len(diff) != 1 or not isinstance(path[diff[0]], str):
+            return False
+        k = diff[0]
+        old, new = tok.path[k], path[k]
+        if new in tok.names or old in self.names[-1]:
+            return False
+        note = f"{dotted(path[:k + 1])} reads {dotted(tok.path[:k + 1])} (a rename?)"
+        if note not in self.notes:
+            self.notes.append(note)
+        return True
+
+    def byname(self, path: Path, keep: Any) -> Any:
+        v = lookup(self.source, path)
+        return keep if v is _MISSING else v
+
+    def settle(self, path: Path, tok: Token | None, positional: Any, keep: Any) -> Any:
+        """The projected value of a leaf read positionally from ``tok``."""
+        if tok is None:
+            return self.byname(path, keep)
+        if tok.path == path or self.renamed(tok, path):
+            expected = tok.value
+        else:
+            expected = self.byname(path, _MISSING)
+            if expected is _MISSING:
+                self.lose(path, f"the source has no such field (read from {dotted(tok.path)})")
+                return keep
+        if positional is _MISSING or positional != expected or \
+                type(positional) is not type(expected):
+            self.lose(path, f"reads {positional!r} from {dotted(tok.path)} where the "
+                            f"by-name value is {expected!r}")
+        return expected
+
+    # structs -----------------------------------------------------------------
+    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+        self.names.append(frozenset(f.name for f in desc.fields))
+        state = dict(value) if isinstance(value, dict) else {}
+        for f in desc.fields:
+            if f.default is not None and f.name not in state:
+                state[f.name] = f.default
+        return state
+
+    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+        self.names.pop()
+        return value
+
+    def get(self, state: Any, name: str) -> Any:
+        return state.get(name, NOPRIOR)
+
+    def item(self, value: Any, i: int) -> Any:
+        if isinstance(value, (list, tuple)) and i < len(value):
+            return value[i]
+        return NOPRIOR
+
+    # scalars -----------------------------------------------------------------
+    def run(self, path: Path, run: Run, state: Any) -> Any:
+        for slot in run.slots:
+            f = slot.field
+            cur = self.get(state, f.name)
+            if slot.count is None:
+                state[f.name] = self.scalar(path + (f.name,), f, slot.type, cur)
+            else:
+                state[f.name] = [self.scalar(path + (f.name, i), f, slot.type, self.item(cur, i))
+                                 for i in range(slot.count)]
+        return state
+
+    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+        tok = self.take(path, t.size, ("scalar", "unused", "byte", "null", "count"))
+        positional = _MISSING
+        if tok is not None:
+            positional = _reinterpret(tok, t)
+            if t.kind == "bool" and positional is not _MISSING:
+                positional = bool(positional)
+            self.check(path, f, t, positional, value)
+        elif self.self_describing:
+            src_t = self.source_type(path)
+            if src_t is not None and src_t.name != t.name and not self.why:
+                self.why = f"{dotted(path)}: type {src_t.name} in the source, {t.name} here"
+        return self.settle(path, tok, positional, value)
+
+    def source_type(self, path: Path) -> WireType | None:
+        for tok in self.tokens:
+            if tok.path == path:
+                return tok.type
+        return None
+
+    def check(self, path: Path, f: Field, t: WireType, got: Any, prior: Any) -> None:
+        local = prior if prior is not None and prior is not NOPRIOR else f.default
+        if t.check == "equal" and local is not None and got != local:
+            raise _Refuse(Reason.EQUAL, f"{dotted(path)}: {got} != {local}")
+        if t.check == "le" and (got < 0 or (local is not None and got > local)):
+            raise _Refuse(Reason.LE, f"{dotted(path)}: {got} > {local}")
+
+    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+        tok = self.take(path, n, ("buffer", "unused"))
+        return self.settle(path, tok, None if tok is None else bytes(tok.value), value)
+
+    def unused(self, path: Path, f: Field, n: int) -> None:
+        if not self.aligned:
+            return
+        got = 0
+        while got < n:
+            if self.i >= len(self.tokens):
+                self.lose(path, "the source wrote nothing more here")
+                return
+            tok = self.tokens[self.i]
+            if got + tok.size > n or tok.kind == "sub":
+                self.lose(path, f"unused_buffer({n}) ends inside {dotted(tok.path)}")
+                return
+            got += tok.size
+            self.i += 1
+
+    # arrays ------------------------------------------------------------------
+    def count(self, path: Path, f: Field, state: Any) -> int:
+        if f.array_len is not None:
+            return f.array_len
+        n = state.get(f.varray)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            if self.aligned:
+                raise _Refuse(Reason.BAD_VALUE, f"{dotted(path)}: bad element count {n!r}")
+            src = lookup(self.source, path)
+            return len(src) if isinstance(src, list) else 0
+        return n
+
+    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+        tok = self.peek()
+        if value is None:  # NULL in the destination: only the marker is checked
+            if tok is not None:
+                if tok.kind == "null":
+                    self.i += 1
+                else:
+                    self.lose(path, f"NULL here, the source wrote {tok.kind} {dotted(tok.path)}")
+            return False
+        if tok is not None and tok.kind == "null":
+            self.lose(path, "the source wrote NULL where this slot is present")
+        return True
+
+    # lists and trees ---------------------------------------------------------
+    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+        m = f.list_marker
+        if not self.aligned:
+            src = lookup(self.source, path)
+            if isinstance(src, list) and i < len(src):
+                return True, ({m.field: src[i].get(m.field)} if m.field is not None
+                              and isinstance(src[i], dict) else NOPRIOR)
+            return False, None
+        if m.sentinel is not None:
+            assert f.struct is not None
+            t = TYPES[f.struct.field(m.sentinel).type]
+            tok = self.peek()
+            if tok is None or tok.size != t.size or tok.kind not in ("scalar", "unused"):
+                self.lose(path + (i,), "list sentinel does not line up")
+                return self.list_item(path, f, value, i)
+            if _reinterpret(tok, t) == 0:
+                self.i += 1
+                return False, None
+            return True, NOPRIOR
+        tok = self.take(path + (i,), 1, ("byte",))
+        if tok is None:
+            return self.list_item(path, f, value, i)
+        if tok.value == m.end:
+            return False, None
+        if tok.value not in m.more:
+            raise _Refuse(Reason.BAD_MARKER, f"{dotted(path + (i,))}: marker {tok.value}")
+        return True, ({m.field: tok.value} if m.field is not None else NOPRIOR)
+
+    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+        tok = self.take(path, 4, ("count",))
+        if tok is not None:
+            return int(tok.value)
+        src = lookup(self.source, path)
+        return len(src) if isinstance(src, list) else 0
+
+    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+        tok = self.take(path + (i,), 1, ("byte",))
+        if tok is not None and tok.value != 1:
+            raise _Refuse(Reason.BAD_MARKER, f"{dotted(path + (i,))}: marker {tok.value}")
+        return NOPRIOR, NOPRIOR
+
+    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+        tok = self.take(path, 1, ("byte",))
+        if tok is not None and tok.value != 0:
+            raise _Refuse(Reason.BAD_MARKER, f"{dotted(path)}: marker {tok.value}")
+        return [[k, v] for k, v in nodes]
+
+    # subsections: vmstate_subsection_load --------------------------------------
+    def subsections(self, path: Path, desc: Description, state: Any
+                    ) -> Iterator[tuple[Subsection, int]]:
+        parent = desc.name.encode()
+        while self.aligned:
+            tok = self.peek()
+            if tok is None:
+                return
+            if tok.kind != "sub":
+                if tok.packed()[:1] == bytes((SUBSECTION_BYTE,)):
+                    self.lose(path, f"{dotted(tok.path)} starts with byte 0x05, "
+                                    "where subsections may follow")
+                    break
+                return
+            name, version = tok.value
+            raw = name.encode()
+            if len(raw) < len(parent) + 1 or not raw.startswith(parent):
+                return  # not ours: QEMU's loop ends quietly
+            sub = desc.subsection(name)
+            if sub is None:
+                raise _Refuse(Reason.UNKNOWN_SUBSECTION,
+                              f"subsection {name!r} does not exist in {desc.name!r}")
+            self.i += 1
+            if version > sub.description.version_id:
+                raise _Refuse(Reason.TOO_NEW, f"subsection {name}: version {version} > "
+                                              f"{sub.description.version_id}")
+            if version < sub.description.minimum_version_id:
+                raise _Refuse(Reason.TOO_OLD, f"subsection {name}: version {version} < "
+                                              f"{sub.description.minimum_version_id}")
+            yield sub, version
+        # by name: the subsections the source sent that the destination knows
+        held = lookup(self.source, path + (SUBSECTIONS_KEY,))
+        if not isinstance(held, dict):
+            return
+        for sub in desc.subsections:
+            if sub.name in held:
+                yield sub, self.sub_versions.get(path + (sub.name,), sub.description.version_id)
+
+
+def _strip(value: Any) -> Any:
+    """Drop NOPRIOR ("no value") entries so projections compare cleanly."""
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if v is not NOPRIOR}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+normalize = _strip
+
+
+def _version_check(dst: Description, version: int) -> Expectation | str | None:
+    """Refusal for the version, a marshal name, or None (plain load)."""
+    if version > dst.version_id:
+        return Expectation(REFUSE, reason=Reason.TOO_NEW,
+                           detail=f"incoming version_id {version} is too new for local "
+                                  f"version_id {dst.version_id}")
+    if version < dst.minimum_version_id:
+        name = dst.marshal_for(version)
+        if name is None:
+            return Expectation(REFUSE, reason=Reason.TOO_OLD,
+                               detail=f"incoming version_id {version} is too old for local "
+                                      f"minimum version_id {dst.minimum_version_id}")
+        return name
+    return None
+
+
+def expect(src: Description, dst: Description, state: Any, prior: Any = None, *,
+           self_describing: bool = False) -> Expectation:
+    """The expected outcome of loading ``state`` (saved with ``src``) into ``dst``.
+
+    ``prior`` is the destination's state before the load (fields absent from
+    the stream keep it).
+    """
+    version = src.version_id
+    check = _version_check(dst, version)
+    if isinstance(check, Expectation):
+        return check
+    writer = SourceTokens()
+    Walk(writer).device(src, version, state)
+    subv = {t.path: t.value[1] for t in writer.tokens if t.kind == "sub"}
+    reader = TokenReader(writer.tokens, state, self_describing, subv)
+    target, into = dst, prior
+    if isinstance(check, str):
+        m = MARSHALS.get(check)
+        if m is None:
+            raise InputError(f"marshal function {check!r} is not registered", device=dst.name)
+        target, into = m.layout, None
+    try:
+        loaded = Walk(reader).device(target, version, into)
+    except _Refuse as r:
+        return Expectation(REFUSE, reason=r.reason, detail=r.detail, notes=tuple(reader.notes))
+    if reader.aligned and reader.i < len(reader.tokens):
+        left = sum(t.size for t in reader.tokens[reader.i:])
+        return Expectation(REFUSE, reason=Reason.TRAILING,
+                           detail=f"{left} bytes left after the last field",
+                           notes=tuple(reader.notes))
+    if self_describing:
+        kind = EITHER if reader.why else EXACT
+    else:
+        kind = EXACT if reader.aligned else EITHER
+    notes = list(reader.notes)
+    if isinstance(check, str):
+        try:
+            loaded = MARSHALS[check].convert(loaded, prior)
+        except (LoadError, InputError, KeyError, TypeError, ValueError) as e:
+            return Expectation(EITHER, state=None, detail=f"marshal {check}: {e}",
+                               notes=tuple(notes))
+        notes.append(f"loaded through marshal function {check!r}")
+    return Expectation(kind, state=_strip(loaded), detail=reader.why, notes=tuple(notes))

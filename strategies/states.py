@@ -1,0 +1,279 @@
+"""``states(description)``: valid device states, built by a *virtual visitor* of the walk.
+
+The strategy is not a second traversal of descriptions: :class:`StateStrategy`
+is a :class:`~harness.walk.Visitor` with ``virtual=True`` (no state, every
+array/list visited once) and ``all_fields=True`` (off-wire and exists-tested
+fields too). Each callback returns a strategy; :meth:`StateStrategy.end_struct`
+combines a struct's members with ``st.fixed_dictionaries`` and one ``.map``
+that makes the state consistent (variable-array counts follow their lists,
+exists-tested fields are dropped or set to their default when the test is
+false, subsections are kept only when ``needed`` holds on the parent).
+Nothing is filtered, so nothing is rejected.
+
+Example::
+
+    >>> from harness.dsl import device, uint8, uint16_equal
+    >>> d = device("dev", 1, uint8("n"), uint8("a", varray="n"), uint16_equal("magic", default=7))
+    >>> states(d).example()                                  # doctest: +SKIP
+    {'n': 2, 'a': [0, 255], 'magic': 7}
+
+Shrinking: integers shrink toward 0 (toward a predicate constant first when a
+field is read by an ``exists``/``needed`` test), lists toward empty, NULL
+pointers toward present elements, booleans toward False, so a minimal
+counterexample has small numbers, short lists and only the subsections it needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from harness.errors import Path
+from harness.model import SUBSECTIONS_KEY, Description, Field, bitmap_words
+from harness.predicates import All, AnyOf, Cmp, Not, Predicate
+from harness.types import TYPES, WireType
+from harness.walk import Visitor, Walk
+from strategies._registry import defines_strategy
+
+#: bounds that keep states small (lists, trees, variable arrays)
+MAX_LIST = 4
+MAX_VARRAY = 6
+
+
+def _constants(p: Predicate | None, into: dict[str, set[Any]]) -> None:
+    """Values a predicate compares fields with (so the strategy can hit both branches)."""
+    if p is None:
+        return
+    if isinstance(p, Cmp):
+        into.setdefault(p.field, set()).update({0, 1} if p.value is None else {p.value, 0})
+    elif isinstance(p, (All, AnyOf)):
+        for q in p.parts:
+            _constants(q, into)
+    elif isinstance(p, Not):
+        _constants(p.part, into)
+
+
+class _Frame:
+    """What the visitor knows about the struct being built."""
+
+    __slots__ = ("consts", "counts", "desc")
+
+    def __init__(self, desc: Description) -> None:
+        self.desc = desc
+        self.counts = {f.varray for f in desc.fields if f.varray is not None}
+        self.consts: dict[str, set[Any]] = {}
+        for f in desc.fields:
+            _constants(f.exists, self.consts)
+        for s in desc.subsections:
+            _constants(s.needed, self.consts)
+
+
+class _Finish:
+    """The ``.map`` that makes a drawn struct consistent (a class: readable repr)."""
+
+    __slots__ = ("desc",)
+
+    def __init__(self, desc: Description) -> None:
+        self.desc = desc
+
+    def __repr__(self) -> str:
+        return f"finish({self.desc.name!r})"
+
+    def __call__(self, drawn: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
+        s, subs = drawn
+        s = dict(s)
+        desc = self.desc
+        groups: dict[str, list[str]] = {}
+        for f in desc.fields:
+            if f.varray is not None and isinstance(s.get(f.name), list):
+                groups.setdefault(f.varray, []).append(f.name)
+        for count, arrays in groups.items():
+            n = min(len(s[a]) for a in arrays)
+            for a in arrays:
+                s[a] = s[a][:n]
+            if count in s:
+                s[count] = n
+        for f in desc.fields:
+            if f.exists is not None and f.name in s and not f.exists(s):
+                if f.default is not None:
+                    s[f.name] = f.default
+                else:
+                    del s[f.name]
+        if subs:
+            kept = {name: v for name, v in subs.items() if desc.subsection(name).is_needed(s)}
+            if kept:
+                s[SUBSECTIONS_KEY] = kept
+        return s
+
+
+class _MarkList:
+    """Elements of a list: marker field drawn from ``Marker.more``, sentinel nonzero."""
+
+    __slots__ = ("field", "sentinel")
+
+    def __init__(self, field: str | None, sentinel: str | None) -> None:
+        self.field, self.sentinel = field, sentinel
+
+    def __call__(self, drawn: tuple[dict[str, Any], int]) -> dict[str, Any]:
+        elem, marker = drawn
+        elem = dict(elem)
+        if self.field is not None:
+            elem[self.field] = marker
+        if self.sentinel is not None and not elem.get(self.sentinel):
+            elem[self.sentinel] = 1
+        return elem
+
+
+def _sorted_nodes(nodes: list[tuple[Any, Any]]) -> list[list[Any]]:
+    return [[k, v] for k, v in sorted(nodes, key=lambda kv: kv[0])]
+
+
+def _nodes(nodes: list[tuple[Any, Any]]) -> list[list[Any]]:
+    return [[k, v] for k, v in nodes]
+
+
+class _MaskBitmap:
+    __slots__ = ("nbits",)
+
+    def __init__(self, nbits: int) -> None:
+        self.nbits = nbits
+
+    def __call__(self, words: list[int]) -> list[int]:
+        extra = len(words) * 64 - self.nbits
+        if words and extra:
+            words = [*words[:-1], words[-1] & ((1 << (64 - extra)) - 1)]
+        return words
+
+
+def _required(f: Field) -> int:
+    """The value an ``equal`` field must hold: its default, else 0."""
+    return f.default if isinstance(f.default, int) and not isinstance(f.default, bool) else 0
+
+
+class StateStrategy(Visitor):
+    """Virtual visitor: every callback returns a strategy for the node it visits."""
+
+    virtual = True
+    all_fields = True
+
+    def __init__(self) -> None:
+        self.frames: list[_Frame] = []
+
+    # structs ---------------------------------------------------------------
+    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+        self.frames.append(_Frame(desc))
+        return {}
+
+    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+        self.frames.pop()
+        members = dict(value)
+        subs = members.pop(SUBSECTIONS_KEY, {})
+        return st.tuples(st.fixed_dictionaries(members),
+                         st.fixed_dictionaries(subs)).map(_Finish(desc))
+
+    def get(self, state: Any, name: str) -> Any:
+        return None
+
+    # scalars -----------------------------------------------------------------
+    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+        if t.kind == "bool":
+            return st.booleans()
+        if t.check == "equal":
+            return st.just(_required(f))
+        frame = self.frames[-1] if self.frames else None
+        if frame is not None and f.name in frame.counts and f.type == t.name:
+            return st.just(0)  # overwritten by the count sync
+        hi = t.hi
+        if t.check == "le" and isinstance(f.default, int):
+            hi = max(0, min(hi, f.default))
+        lo = 0 if t.check == "le" else t.lo
+        ints = st.integers(lo, hi)
+        if frame is not None and f.name in frame.consts and f.type == t.name:
+            hits = sorted(v for v in frame.consts[f.name]
+                          if isinstance(v, int) and lo <= v <= hi)
+            if hits:
+                return st.one_of(st.sampled_from(hits), ints)
+        return ints
+
+    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+        return st.binary(min_size=n, max_size=n)
+
+    # arrays ------------------------------------------------------------------
+    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+        return True  # build the element; ``array`` adds the NULL choice
+
+    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+        elem = items[0]
+        if f.type == "bitmap":
+            words = bitmap_words(f.size or 0)
+            return st.lists(elem, min_size=words, max_size=words).map(_MaskBitmap(f.size or 0))
+        if f.pointer:
+            elem = st.one_of(elem, st.none())
+        if f.array_len is not None:
+            return st.lists(elem, min_size=f.array_len, max_size=f.array_len)
+        count_type = TYPES[self.frames[-1].desc.field(f.varray).type] if self.frames else None
+        top = MAX_VARRAY if count_type is None else min(MAX_VARRAY, count_type.hi)
+        return st.lists(elem, max_size=top)
+
+    # lists and trees -----------------------------------------------------------
+    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+        return i == 0, None
+
+    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+        m = f.list_marker
+        elem = items[0]
+        if m.field is not None or m.sentinel is not None:
+            marks = st.sampled_from(m.more) if m.field is not None else st.just(0)
+            elem = st.tuples(elem, marks).map(_MarkList(m.field, m.sentinel))
+        return st.lists(elem, max_size=MAX_LIST)
+
+    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+        return 1
+
+    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+        return None, None
+
+    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+        key, val = nodes[0]
+        pair = st.tuples(key, val)
+        if isinstance(f.key, str):
+            return st.lists(pair, max_size=MAX_LIST, unique_by=lambda kv: kv[0]).map(_sorted_nodes)
+        return st.lists(pair, max_size=MAX_LIST).map(_nodes)
+
+
+_CACHE: dict[tuple[Description, int], SearchStrategy[dict[str, Any]]] = {}
+
+
+@defines_strategy
+def states(description: Description, version: int | None = None
+           ) -> SearchStrategy[dict[str, Any]]:
+    """Valid states of ``description`` (fields a stream of ``version`` carries).
+
+    ``version`` defaults to the description's own ``version_id`` (what a save
+    writes). Cached per frozen description. Example::
+
+        states(catalog.resolve("catalog:ps2kbd@3"))   # {'scancode_set': 2, ...}
+
+    Shrinks toward zeros, empty lists and absent subsections.
+    """
+    v = description.version_id if version is None else version
+    key = (description, v)
+    try:
+        found = _CACHE.get(key)
+    except TypeError:  # an unhashable default: no cache
+        return Walk(StateStrategy()).device(description, v, None)
+    if found is None:
+        if len(_CACHE) > 4096:
+            _CACHE.clear()
+        found = _CACHE[key] = Walk(StateStrategy()).device(description, v, None)
+    return found
+
+
+def required_value(f: Field) -> int:
+    """Public alias: the value :func:`states` gives an ``equal`` field."""
+    return _required(f)
+
+
+__all__ = ["states"]
