@@ -1,0 +1,60 @@
+"""Where Hypothesis keeps examples: a shared database for nightly runs.
+
+``VMCOMPAT_REDIS_URL`` set: a :class:`~hypothesis.extra.redis.RedisExampleDatabase`
+on that server (every nightly job, shard and machine replays what the others
+found); otherwise a directory database (``VMCOMPAT_DB_DIR``, default
+``.hypothesis/examples``). :func:`settings_for` returns the settings of a
+Hypothesis profile with the shared database when the profile is ``nightly``
+(or ``shared=True``).
+
+>>> from hypothesis.database import DirectoryBasedExampleDatabase
+>>> isinstance(shared_database(url="", directory="/tmp/x"), DirectoryBasedExampleDatabase)
+True
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+
+from harness.errors import InputError
+
+REDIS_ENV = "VMCOMPAT_REDIS_URL"
+DIR_ENV = "VMCOMPAT_DB_DIR"
+DEFAULT_DIR = os.path.join(".hypothesis", "examples")
+#: keys in Redis start with this, so one server can serve other projects too
+KEY_PREFIX = b"vmcompat-examples:"
+#: profiles that use the shared database by default
+SHARED_PROFILES = frozenset({"nightly"})
+
+
+def shared_database(url: str | None = None, directory: str | None = None) -> ExampleDatabase:
+    """Redis when a URL is given (or ``$VMCOMPAT_REDIS_URL``), else a directory."""
+    url = os.environ.get(REDIS_ENV, "") if url is None else url
+    if url:
+        import redis
+        from hypothesis.extra.redis import RedisExampleDatabase
+
+        try:
+            client = redis.Redis.from_url(url)
+        except ValueError as e:
+            raise InputError(f"${REDIS_ENV}: {e}") from None
+        return RedisExampleDatabase(client, key_prefix=KEY_PREFIX)
+    return DirectoryBasedExampleDatabase(directory or os.environ.get(DIR_ENV) or DEFAULT_DIR)
+
+
+def settings_for(profile: str | None = None, *, shared: bool | None = None) -> settings:
+    """The settings of ``profile`` (default: the active one), with the shared database
+    when ``shared`` (default: when the profile is a nightly one)."""
+    if profile is not None:
+        try:
+            base = settings.get_profile(profile)
+        except Exception:
+            raise InputError(f"no Hypothesis profile {profile!r}") from None
+    else:
+        base = settings()
+    if shared is None:
+        shared = (profile or settings.get_current_profile_name()) in SHARED_PROFILES
+    return settings(base, database=shared_database()) if shared else base

@@ -1,0 +1,115 @@
+"""Cells of the matrix: device × source version × destination version × wire × feature set.
+
+Optional features are an axis; :func:`feature_sets` keeps it in check:
+``none`` (no optional feature), ``pairwise`` (a covering array: every pair of
+features appears in every on/off combination; the default), ``all`` (every
+subset).
+
+>>> feature_sets(("a", "b", "c"), "pairwise")
+[(), ('a', 'b'), ('a', 'c'), ('b', 'c')]
+>>> len(feature_sets(("a", "b", "c"), "all"))
+8
+>>> shard(list(range(7)), 2, 3)
+[1, 4]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import combinations, product
+from typing import Any, TypeVar
+
+from harness.compat.verdict import Cell
+from harness.errors import InputError
+from harness.model import DeviceHistory
+
+T = TypeVar("T")
+
+
+def _none(names: Sequence[str]) -> list[tuple[str, ...]]:
+    return [()]
+
+
+def _all(names: Sequence[str]) -> list[tuple[str, ...]]:
+    return [tuple(n for n, on in zip(names, bits) if on)
+            for bits in sorted(product((0, 1), repeat=len(names)), key=lambda b: (sum(b), b[::-1]))]
+
+
+def _pairwise(names: Sequence[str]) -> list[tuple[str, ...]]:
+    """A greedy strength-2 covering array over on/off, starting from "no feature"."""
+    if len(names) < 2:
+        return _all(names)
+    k = len(names)
+    todo = {(i, a, j, b) for i, j in combinations(range(k), 2) for a in (0, 1) for b in (0, 1)}
+    rows: list[tuple[int, ...]] = []
+    candidates = sorted(product((0, 1), repeat=k), key=lambda r: (sum(r), r[::-1]))
+
+    def covers(r: tuple[int, ...]) -> set[tuple[int, int, int, int]]:
+        return {(i, r[i], j, r[j]) for i, j in combinations(range(k), 2)} & todo
+
+    row = candidates[0]
+    while todo:
+        rows.append(row)
+        todo -= covers(row)
+        if todo:
+            row = max(candidates, key=lambda r: len(covers(r)))
+    rows.sort(key=lambda r: (sum(r), r[::-1]))
+    return [tuple(n for n, on in zip(names, r) if on) for r in rows]
+
+
+#: ``--features`` modes
+FEATURE_MODES: Mapping[str, Callable[[Sequence[str]], list[tuple[str, ...]]]] = {
+    "none": _none, "pairwise": _pairwise, "all": _all}
+
+
+def feature_sets(names: Sequence[str], mode: str = "pairwise") -> list[tuple[str, ...]]:
+    if mode not in FEATURE_MODES:
+        raise InputError(f"--features must be one of {', '.join(FEATURE_MODES)}, got {mode!r}")
+    return FEATURE_MODES[mode](tuple(names))
+
+
+def direction(src: int, dst: int) -> str:
+    """``forward`` (old → new), ``backward`` (new → old) or ``same``."""
+    return "forward" if src < dst else "backward" if src > dst else "same"
+
+
+def build_cells(histories: Mapping[str, DeviceHistory], wires: Iterable[str],
+                features: str = "pairwise") -> list[Cell]:
+    """Every cell, in the canonical order of :func:`cell_order`."""
+    wires = list(wires)
+    out: list[Cell] = []
+    for name in sorted(histories):
+        h = histories[name]
+        for feats in feature_sets([f.name for f in h.features], features):
+            for w in wires:
+                for s, d in product(h.version_ids, repeat=2):
+                    out.append(Cell(name, str(s), str(d), w, direction(s, d), feats))
+    out.sort(key=lambda c: cell_order(c.to_json()))
+    return out
+
+
+def _num(label: str) -> tuple[int, int | str]:
+    return (0, int(label)) if label.isdigit() else (1, label)
+
+
+def cell_order(cell: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Sort key of a cell (JSON form): device, features, wire, source, destination."""
+    feats = tuple(cell.get("features", ()))
+    return (cell["device"], len(feats), feats, cell["wire"], _num(str(cell["source"])),
+            _num(str(cell["destination"])))
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` (1-based) -> (I, N)."""
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise InputError(f"--shard must be I/N, e.g. 1/4, got {text!r}") from None
+    if not 1 <= i <= n:
+        raise InputError(f"--shard {text}: need 1 <= I <= N")
+    return i, n
+
+
+def shard(items: Sequence[T], index: int, total: int) -> list[T]:
+    """Shard ``index`` of ``total`` (1-based): every ``total``-th item from ``index - 1``."""
+    return list(items[index - 1::total])

@@ -1,0 +1,31 @@
+"""Matrix reports: ``report.json`` (the public contract), ``report.md`` (a PR comment),
+``junit.xml`` (one test case per cell) and ``report.html`` (a matrix per device and
+wire, click-through to counterexamples, changes since a previous report).
+"""
+
+from harness.report._junit import render_junit
+from harness.report._model import Change, Report, build_report, changes, merge, summarize
+from harness.report._text import render_text
+from harness.report._writers import (
+    WRITERS,
+    render_html,
+    render_json,
+    render_markdown,
+    write_reports,
+)
+
+__all__ = [
+    "WRITERS",
+    "Change",
+    "Report",
+    "build_report",
+    "changes",
+    "merge",
+    "render_html",
+    "render_json",
+    "render_junit",
+    "render_markdown",
+    "render_text",
+    "summarize",
+    "write_reports",
+]
