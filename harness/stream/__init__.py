@@ -1,0 +1,1 @@
+"""Whole savevm streams: header, configuration, sections, RAM, footers, vmdesc."""

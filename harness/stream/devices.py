@@ -1,0 +1,96 @@
+"""Device sections: which description decodes which section, and the payload codec.
+
+Descriptions come from a vmdesc (the stream's own, or another stream's for
+2.0–2.2 streams that have none), via :mod:`harness.dumps`; optionally merged
+with a ``-dump-vmstate`` dump so the dump's versions and minimum versions
+apply. A section is matched by ``(idstr, instance_id)``.
+
+The payload is the legacy wire of :mod:`harness.formats.legacy`, with one
+difference on the writing side: a stream's subsections are those the state
+holds (a vmdesc says what was sent, not when), see :class:`HeldWriter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harness.dumps import VmdescEntry, merge, vmdesc_entries
+from harness.errors import InputError, LoadError, Path
+from harness.formats.legacy import SUBSECTION, LegacyWriter, decode_from
+from harness.model import SUBSECTIONS_KEY, Description, Subsection
+from harness.stream.source import Buffer
+from harness.walk import Walk
+
+
+class HeldWriter(LegacyWriter):
+    """The legacy writer, sending exactly the subsections the state holds (in order)."""
+
+    __slots__ = ()
+
+    def subsections(self, path: Path, desc: Description, state: Any
+                    ) -> Iterator[tuple[Subsection, int]]:
+        held = state.get(SUBSECTIONS_KEY) or {}
+        for s in desc.subsections:
+            if s.name in held:
+                name = s.name.encode("latin-1")
+                v = s.description.version_id
+                self.out += bytes((SUBSECTION, len(name))) + name + v.to_bytes(4, "big")
+                yield s, v
+
+
+def encode_payload(desc: Description, state: Any) -> bytes:
+    w = HeldWriter()
+    Walk(w).device(desc, desc.version_id, state)
+    return bytes(w.out)
+
+
+def decode_payload(desc: Description, data: Buffer, version: int, offset: int
+                   ) -> tuple[Any, int]:
+    """Decode one device payload at ``offset``: (state, end offset)."""
+    return decode_from(desc, data, version, None, offset)
+
+
+@dataclass(frozen=True)
+class DeviceTable:
+    """``(idstr, instance_id)`` → vmdesc entry (and its description)."""
+
+    entries: tuple[VmdescEntry, ...]
+    by_key: Mapping[tuple[str, int], VmdescEntry]
+    page_size: int
+
+    def lookup(self, idstr: str, instance_id: int) -> VmdescEntry | None:
+        return self.by_key.get((idstr, instance_id))
+
+
+def device_table(vmdesc: Any, *, file: str | None = None,
+                 dump: Mapping[str, Description] | None = None) -> DeviceTable:
+    """Build the table from a parsed vmdesc; ``dump`` (by type) merges in versions/tests."""
+    try:
+        entries = vmdesc_entries(vmdesc, file)
+    except LoadError as e:  # pragma: no cover - vmdesc import raises InputError only
+        raise InputError(str(e), file=file) from None
+    if dump:
+        by_vmsd: dict[str, Description] = {}
+        for d in dump.values():
+            by_vmsd.setdefault(d.name, d)
+        merged = []
+        for e in entries:
+            d = e.description
+            if d is not None and d.name in by_vmsd:
+                try:
+                    d = merge(by_vmsd[d.name], d)
+                except InputError as err:
+                    raise err.located(file=file) from None
+            merged.append(VmdescEntry(e.name, e.instance_id, d, e.raw))
+        entries = merged
+    by_key: dict[tuple[str, int], VmdescEntry] = {}
+    for e in entries:
+        by_key.setdefault((e.name, e.instance_id), e)
+    ps = vmdesc.get("page_size", 4096) if isinstance(vmdesc, dict) else 4096
+    if not isinstance(ps, int) or isinstance(ps, bool) or ps < 512 or ps > 1 << 16 \
+            or ps & (ps - 1):
+        raise InputError(f"vmdesc page_size {ps!r} is not a power of two in [512, 65536]",
+                         file=file)
+    return DeviceTable(tuple(entries), by_key, ps)

@@ -1,0 +1,140 @@
+"""The RAM section's records (idstr ``"ram"``, version 4), read and written.
+
+Each record is a be64 ``offset | flags``: ``ZERO`` (0x02, one fill byte),
+``MEM_SIZE`` (0x04: the total, then per block u8 length + idstr + be64 used
+length, until the lengths add up to the total), ``PAGE`` (0x08, one page),
+``EOS`` (0x10, the end of this section's records), ``CONTINUE`` (0x20: same
+block as the previous record; without it a u8 length + block idstr follow).
+Consecutive ZERO or PAGE records become one run; page bytes are never copied.
+
+>>> recs = read_ram(Source(bytes.fromhex("0000000000001022" "00" "0000000000000010")), 4096)
+>>> recs
+(ZeroRun(offset=4096, count=1, block=None, fill=0), Eos())
+>>> out = bytearray(); write_ram(recs, out.extend); out.hex()
+'0000000000001022000000000000000010'
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterable
+from types import MappingProxyType
+
+from harness.stream.model import Eos, MemSize, PageRun, Pages, RamRecord, ZeroRun
+from harness.stream.source import Source
+
+ZERO = 0x02
+MEM_SIZE = 0x04
+PAGE = 0x08
+EOS = 0x10
+CONTINUE = 0x20
+
+FLAG_NAMES = MappingProxyType({0x01: "FULL (obsolete)", ZERO: "ZERO", MEM_SIZE: "MEM_SIZE",
+                               PAGE: "PAGE", EOS: "EOS", CONTINUE: "CONTINUE",
+                               0x40: "XBZRLE", 0x80: "HOOK", 0x100: "COMPRESS_PAGE"})
+_BE64 = struct.Struct(">Q")
+
+Write = Callable[[bytes | bytearray | memoryview], object]
+
+
+def _name_bytes(name: str) -> bytes:
+    raw = name.encode("latin-1")
+    return bytes((len(raw),)) + raw
+
+
+def read_ram(src: Source, page_size: int) -> tuple[RamRecord, ...]:
+    """Records up to and including ``EOS``; raises StreamError/Truncated on bad input."""
+    out: list[RamRecord] = []
+    mask = page_size - 1
+    data = src.data
+    run: list = []  # [kind, offset, count, block, fill_or_start]
+
+    def flush() -> None:
+        if run:
+            kind, offset, count, block, extra = run
+            if kind == ZERO:
+                out.append(ZeroRun(offset, count, block, extra))
+            else:
+                out.append(PageRun(offset, count, block,
+                                   Pages(data, extra, 8 + page_size, page_size, count)))
+            run.clear()
+
+    while True:
+        at = src.pos
+        word = src.be64("ram.record")
+        flags, addr = word & mask, word & ~mask
+        kind = flags & ~CONTINUE
+        if kind == EOS and not flags & CONTINUE:
+            flush()
+            out.append(Eos())
+            return tuple(out)
+        if kind == MEM_SIZE and not flags & CONTINUE:
+            flush()
+            out.append(_mem_size(src, addr))
+            continue
+        if kind not in (ZERO, PAGE):
+            names = [n for b, n in FLAG_NAMES.items() if flags & b] or [f"0x{flags:x}"]
+            raise src.fail(f"unsupported RAM record flags 0x{flags:x} ({'|'.join(names)})", at)
+        block = None if flags & CONTINUE else src.name("ram.block")
+        if kind == ZERO:
+            fill = src.u8("ram.zero")
+            if (run and run[0] == ZERO and block is None and run[4] == fill
+                    and addr == run[1] + run[2] * page_size):
+                run[2] += 1
+                continue
+            flush()
+            run[:] = [ZERO, addr, 1, block, fill]
+        else:
+            start = src.need(page_size, "ram.page")
+            if (run and run[0] == PAGE and block is None
+                    and addr == run[1] + run[2] * page_size
+                    and start == run[4] + run[2] * (8 + page_size)):
+                run[2] += 1
+                continue
+            flush()
+            run[:] = [PAGE, addr, 1, block, start]
+
+
+def _mem_size(src: Source, total: int) -> MemSize:
+    blocks: list[tuple[str, int]] = []
+    left = total
+    while left > 0:
+        at = src.pos
+        name = src.name("ram.mem_size.block")
+        length = src.be64("ram.mem_size.length")
+        if length > left:
+            raise src.fail(f"RAM block {name!r} length {length} exceeds the remaining total "
+                           f"{left}", at)
+        if length == 0:
+            raise src.fail(f"RAM block {name!r} has length 0", at)
+        blocks.append((name, length))
+        left -= length
+    return MemSize(total, tuple(blocks))
+
+
+def write_ram(records: Iterable[RamRecord], write: Write, page_size: int = 4096) -> None:
+    """Write records exactly as :func:`read_ram` read them."""
+    pack = _BE64.pack
+    for r in records:
+        if isinstance(r, ZeroRun):
+            tail = bytes((r.fill,))
+            for i in range(r.count):
+                addr = r.offset + i * page_size
+                if i == 0 and r.block is not None:
+                    write(pack(addr | ZERO) + _name_bytes(r.block) + tail)
+                else:
+                    write(pack(addr | ZERO | CONTINUE) + tail)
+        elif isinstance(r, PageRun):
+            for i, page in enumerate(r.pages):
+                addr = r.offset + i * page_size
+                if i == 0 and r.block is not None:
+                    write(pack(addr | PAGE) + _name_bytes(r.block))
+                else:
+                    write(pack(addr | PAGE | CONTINUE))
+                write(page)
+        elif isinstance(r, MemSize):
+            write(pack(r.total | MEM_SIZE))
+            for name, length in r.blocks:
+                write(_name_bytes(name) + pack(length))
+        else:
+            write(pack(EOS))

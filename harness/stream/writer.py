@@ -1,0 +1,91 @@
+"""Writing a whole savevm stream: the exact inverse of :mod:`~harness.stream.reader`.
+
+Output goes through a ``write`` callable (a file's ``write``, a
+``bytearray.extend``), so page data streams out without being gathered.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+from harness.errors import InputError
+from harness.stream.configuration import write_configuration
+from harness.stream.devices import DeviceTable, device_table, encode_payload
+from harness.stream.layout import (
+    CONFIGURATION,
+    EOF,
+    FOOTER,
+    FULL,
+    MAGIC,
+    START,
+    VERSION,
+    VMDESCRIPTION,
+)
+from harness.stream.model import Command, Section, Stream
+from harness.stream.ram import write_ram
+
+Write = Callable[[bytes | bytearray | memoryview], object]
+
+
+def table_for(stream: Stream) -> DeviceTable | None:
+    """The descriptions a stream's device sections are written with."""
+    source = stream.descriptions_from
+    if source is None and stream.vmdesc is not None and stream.vmdesc.ok:
+        source = stream.vmdesc.obj
+    return device_table(source) if source is not None else None
+
+
+def write_stream(stream: Stream, write: Write, table: DeviceTable | None = None) -> None:
+    """Write ``stream``; ``table`` defaults to :func:`table_for`."""
+    if table is None and any(s.kind == FULL and s.raw is None for s in stream.sections):
+        table = table_for(stream)
+    layout = stream.layout
+    write(struct.pack(">II", MAGIC, VERSION))
+    if layout.configuration:
+        if stream.configuration is None:
+            raise InputError(f"layout {layout.name} needs a configuration section")
+        write(bytes((CONFIGURATION,)) + write_configuration(stream.configuration))
+    for item in stream.items:
+        if isinstance(item, Command):
+            write(struct.pack(">BHH", 0x08, item.command, len(item.data)) + item.data)
+            continue
+        write(_header(item))
+        if item.ram is not None:
+            write_ram(item.ram, write, stream.page_size)
+        else:
+            write(_payload(item, table))
+        if layout.footers:
+            write(bytes((FOOTER,)) + item.section_id.to_bytes(4, "big"))
+    if stream.eof:
+        write(bytes((EOF,)))
+    if stream.vmdesc is not None:
+        write(bytes((VMDESCRIPTION,)) + len(stream.vmdesc.raw).to_bytes(4, "big"))
+        write(stream.vmdesc.raw)
+    if stream.trailing:
+        write(stream.trailing)
+
+
+def _header(s: Section) -> bytes:
+    head = bytes((s.kind,)) + s.section_id.to_bytes(4, "big")
+    if s.kind in (START, FULL):
+        name = s.idstr.encode("latin-1")
+        head += bytes((len(name),)) + name + struct.pack(">II", s.instance_id, s.version_id)
+    return head
+
+
+def _payload(s: Section, table: DeviceTable | None) -> bytes:
+    if s.raw is not None:
+        return s.raw
+    entry = table.lookup(s.idstr, s.instance_id) if table is not None else None
+    if entry is None or entry.description is None:
+        raise InputError(f"no description for section {s.idstr!r} instance {s.instance_id}",
+                         device=s.idstr)
+    return encode_payload(entry.description, s.state)
+
+
+def to_bytes(stream: Stream, table: DeviceTable | None = None) -> bytes:
+    """The whole stream in memory (tests, small streams)."""
+    out = bytearray()
+    write_stream(stream, out.extend, table)
+    return bytes(out)
