@@ -1,0 +1,171 @@
+"""``vmcompat check``: the static compatibility checker on the command line.
+
+    vmcompat check OLD NEW [MORE…] [--direction backward|forward|full] [--transitive]
+                   [--device NAME] [--format text|json|junit|github] [--config PYPROJECT]
+
+Inputs are QEMU ``-dump-vmstate`` files, stream vmdescs, description JSON
+files or ``catalog:DEV@VER`` references, in any mix, ordered old to new. Exit
+0 when no error finding, 1 otherwise, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import click
+
+from harness.cli import EXIT_FOUND, EXIT_OK, guarded, main
+from harness.cli.io import dumps, write_atomic
+from harness.compat import checker as C
+from harness.compat import ignores
+from harness.compat.rules import RULES
+from harness.errors import InputError
+
+_COLORS = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def render_text(result: C.Result, color: bool) -> str:
+    lines = []
+    for f in result.findings:
+        sev = click.style(f.severity, fg=_COLORS[f.severity]) if color else f.severity
+        where = f"{f.direction} " if f.direction else ""
+        lines.append(f"{sev} {f.rule} [{where}{f.category}] {f.path}: {f.message}")
+        if f.evidence is not None:
+            lines.append(f"    evidence: {_evidence_text(f.evidence)}")
+    c = result.counts()
+    verdict = "compatible" if result.compatible else "INCOMPATIBLE"
+    if color:
+        verdict = click.style(verdict, fg="green" if result.compatible else "red", bold=True)
+    lines.append(f"{verdict}: {len(result.devices)} device(s), {len(result.comparisons)} "
+                 f"comparison(s); {c['error']} error(s), {c['warning']} warning(s), "
+                 f"{c['info']} info, {len(result.ignored)} ignored")
+    return "\n".join(lines) + "\n"
+
+
+def _evidence_text(ev: dict[str, Any]) -> str:
+    out = str(ev.get("verdict", "?"))
+    if ev.get("reason"):
+        out += f" ({ev['reason']})"
+    if ev.get("status"):
+        out = f"{ev['status']}: {out}"
+    return out
+
+
+def render_json(result: C.Result, color: bool) -> str:
+    return dumps(result.to_json())
+
+
+def render_junit(result: C.Result, color: bool) -> str:
+    """One testcase per device checked; error findings fail it, the rest go to system-out."""
+    by_device = dict(C.sites_of(result.findings))
+    suite = ET.Element("testsuite", name="vmcompat check", tests=str(len(result.devices)))
+    failures = 0
+    for device in result.devices:
+        case = ET.SubElement(suite, "testcase", classname="vmcompat.check", name=device)
+        found = by_device.get(device, [])
+        errors = [f for f in found if f.error]
+        if errors:
+            failures += 1
+            fail = ET.SubElement(case, "failure", type=errors[0].rule,
+                                 message=f"{len(errors)} error finding(s); first: "
+                                         f"{errors[0].rule}: {errors[0].message}")
+            fail.text = "\n".join(f"{f.rule} [{f.direction}] {f.path}: {f.message}"
+                                  for f in errors)
+        others = [f for f in found if not f.error]
+        if others:
+            out = ET.SubElement(case, "system-out")
+            out.text = "\n".join(f"{f.severity} {f.rule} [{f.direction}] {f.path}: {f.message}"
+                                 for f in others)
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _gh_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(s: str) -> str:
+    return _gh_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+_GH_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def render_github(result: C.Result, color: bool) -> str:
+    """GitHub Actions workflow commands: ``::error file=…,title=RULE::message``."""
+    lines = []
+    for f in result.findings:
+        # the newer input of the pair is where the change was made
+        file = f.destination if f.direction == "backward" else f.source
+        if f.rule == "IGNORE_UNUSED":
+            file = f.path.split("#", 1)[0]
+        props = f"file={_gh_prop(file)},title={_gh_prop(f.rule)}" if file else \
+            f"title={_gh_prop(f.rule)}"
+        lines.append(f"::{_GH_LEVEL[f.severity]} {props}::"
+                     + _gh_data(f"{f.path}: {f.message}"
+                                + (f" [{f.direction}]" if f.direction else "")))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+RENDERERS: dict[str, Callable[[C.Result, bool], str]] = {
+    "text": render_text, "json": render_json, "junit": render_junit, "github": render_github}
+
+
+def load_inputs(args: tuple[str, ...]) -> list[C.Input]:
+    out = []
+    for a in args:
+        i = C.load_input(a)
+        if not i.devices:
+            raise InputError("no device descriptions here", file=a)
+        out.append(i)
+    return out
+
+
+@main.command("check")
+@click.argument("inputs", nargs=-1, required=True, metavar="OLD NEW [MORE]...")
+@click.option("--direction", type=click.Choice(C.DIRECTIONS), default="backward",
+              show_default=True,
+              help="backward: OLD's data must load in NEW; forward: NEW's data in OLD; full: both.")
+@click.option("--transitive", is_flag=True,
+              help="Check every earlier input against the newest (default: consecutive pairs).")
+@click.option("--device", help="Check only this device.")
+@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text",
+              show_default=True)
+@click.option("--config", type=str, default=None,
+              help="pyproject.toml with [tool.vmcompat.check] ignores (default: ./pyproject.toml).")
+@click.option("--prove", is_flag=True,
+              help="Run the dynamic engine on devices with findings and attach the evidence.")
+@click.option("--max-examples", type=int, default=50, show_default=True,
+              help="Examples per cell for --prove.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --prove.")
+@click.option("-o", "--output", "out", help="Write the report here (atomically) as well.")
+@guarded
+def check_cmd(inputs: tuple[str, ...], direction: str, transitive: bool, device: str | None,
+              fmt: str, config: str | None, prove: bool, max_examples: int, seed: int,
+              out: str | None) -> None:
+    """Statically check that OLD's device state loads in NEW (and more, see --direction)."""
+    if len(inputs) < 2:
+        raise InputError("check needs at least two inputs: OLD NEW")
+    if max_examples < 1:
+        raise InputError("--max-examples must be >= 1")
+    cfg = ignores.load(config, known_rules=frozenset(RULES))
+    result = C.check(load_inputs(inputs), direction=direction, transitive=transitive,
+                     device=device, config=cfg)
+    if prove:
+        from harness.compat.prove import prove as run_prove
+
+        run_prove(result, load_inputs(inputs), max_examples=max_examples, seed=seed)
+    color = fmt == "text" and out is None and sys.stdout.isatty()
+    text = RENDERERS[fmt](result, color)
+    if out is not None:
+        write_atomic(out, text)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(EXIT_OK if result.compatible else EXIT_FOUND)
