@@ -258,18 +258,74 @@ def test_scsi_requests_marker_bytes() -> None:
         decode(d, bytes(bad), 1)
 
 
+SBUF0 = {"sb_cc": 0, "sb_datalen": 2, "woff": 1, "roff": 0, "sb_data": [0xAA, 0xBB]}
+SBUF0_BYTES = BE32.pack(0) + BE32.pack(2) + BE32.pack(1) + BE32.pack(0) + b"\xaa\xbb"
+TCPCB0 = {"t_state": 4, "t_timer": [0, 1, -1, 0], "t_maxseg": 1460, "snd_una": 5, "rcv_nxt": 6}
+TCPCB0_BYTES = struct.pack(">hhhhhHII", 4, 0, 1, -1, 0, 1460, 5, 6)
+BOOTP = [{"allocated": i % 2, "macaddr": bytes([0x52, 0x54, 0, 0, 0, i])} for i in range(16)]
+BOOTP_BYTES = b"".join(struct.pack(">H", c["allocated"]) + c["macaddr"] for c in BOOTP)
+
+
+def _socket_tail() -> dict[str, Any]:
+    return {"so_iptos": 0, "so_emu": 0, "so_type": 1, "so_state": 4,
+            "so_rcv": SBUF0, "so_snd": SBUF0, "so_tcpcb": TCPCB0}
+
+
+TAIL_BYTES = b"\x00\x00\x01" + BE32.pack(4) + SBUF0_BYTES + SBUF0_BYTES + TCPCB0_BYTES
+
+
 def test_slirp_socket_marker_42() -> None:
-    d = resolve("catalog:slirp@2")
-    sock = {"so_urgc": 1, "so_ffamily": 2, "so_faddr": 0x0A000202, "so_fport": 80,
-            "so_lfamily": 10, "so_laddr6": bytes(range(16)), "so_lport": 8080,
-            "so_iptos": 0, "so_emu": 0, "so_type": 1, "so_state": 4}
-    s = {"sockets": [sock], "ip_id": 0x1234}
+    d = resolve("catalog:slirp@4")
+    sock = {"so_urgc": 1, "fhost": {"ss_family": 2, "sin_addr": 0x0A000202, "sin_port": 80},
+            "lhost": {"ss_family": 10}, **_socket_tail()}
+    s = {"sockets": [sock], "ip_id": 0x1234, "bootp_clients": BOOTP}
     data = encode(d, s)
-    body = (BE32.pack(1) + b"\x00\x02" + BE32.pack(0x0A000202) + b"\x00\x50" + b"\x00\x0a"
-            + bytes(range(16)) + b"\x1f\x90" + b"\x00\x00\x01" + BE32.pack(4))
-    assert data == b"\x2a" + body + b"\x00" + b"\x12\x34"
-    assert decode(d, data, 2) == s
-    assert encode(d, {"sockets": [], "ip_id": 1}) == b"\x00\x00\x01"
+    body = BE32.pack(1) + b"\x00\x02" + BE32.pack(0x0A000202) + b"\x00\x50" + b"\x00\x0a"
+    assert data == b"\x2a" + body + TAIL_BYTES + b"\x00" + b"\x12\x34" + BOOTP_BYTES
+    assert decode(d, data, 4) == s
+    assert encode(d, {"sockets": [], "ip_id": 1, "bootp_clients": BOOTP}) == \
+        b"\x00\x00\x01" + BOOTP_BYTES
+    with pytest.raises(BadMarker):
+        decode(d, b"\x07" + data[1:], 4)
+
+
+def test_slirp_v3_stream_loads_in_v4_through_marshal() -> None:
+    v3, v4 = resolve("catalog:slirp@3"), resolve("catalog:slirp@4")
+    old = {"so_urgc": 1, "so_faddr": 0x0A000202, "so_laddr": 0x0A00020F, "so_fport": 80,
+           "so_lport": 8080, **_socket_tail()}
+    data = encode(v3, {"sockets": [old], "ip_id": 7, "bootp_clients": BOOTP})
+    assert data[:17] == (b"\x2a" + BE32.pack(1) + BE32.pack(0x0A000202) + BE32.pack(0x0A00020F)
+                         + b"\x00\x50\x1f\x90")
+    got = decode(v4, data, 3)
+    assert got["sockets"] == [{"so_urgc": 1,
+                               "fhost": {"ss_family": 2, "sin_addr": 0x0A000202, "sin_port": 80},
+                               "lhost": {"ss_family": 2, "sin_addr": 0x0A00020F,
+                                         "sin_port": 8080},
+                               **_socket_tail()}]
+    assert got["ip_id"] == 7 and got["bootp_clients"] == BOOTP
+    # a v1 stream: sockets only; the rest keeps the destination's prior values
+    v1 = b"\x2a" + data[1:-(2 + len(BOOTP_BYTES))]
+    prior = {"ip_id": 99, "bootp_clients": BOOTP}
+    assert decode(v4, v1, 1, into=prior) == {**got, "ip_id": 99}
+
+
+def test_apic_v2_interleaved_registers_through_marshal() -> None:
+    for name in ("apic", "kvm-apic"):
+        v2, v3 = resolve(f"catalog:{name}@2"), resolve(f"catalog:{name}@3")
+        s = sample_state(v2)
+        data = encode(v2, s)
+        regs = data[13:13 + 96]
+        assert regs == b"".join(struct.pack(">III", r["isr"], r["tmr"], r["irr"])
+                                for r in s["irq_regs"])
+        got = decode(v3, data, 2)
+        assert got["isr"] == [r["isr"] for r in s["irq_regs"]]
+        assert got["irr"] == [r["irr"] for r in s["irq_regs"]]
+        assert got["timer_expiry"] == s["timer"]
+        assert "irq_regs" not in got and "timer" not in got
+        # a v1 stream has no timer: the destination keeps its own
+        assert decode(v3, data[:-8], 1, into={"timer_expiry": -1})["timer_expiry"] == -1
+        with pytest.raises(VersionTooOld):
+            decode(v3, data, 0)
 
 
 def test_virtio_queue_list_ends_with_zero_num() -> None:
