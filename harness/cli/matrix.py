@@ -94,7 +94,7 @@ def _previous(path: str | None) -> Any:
               show_default=True, help="Optional-feature combinations per device.")
 @click.option("--shard", help="Run shard I of N (1-based), e.g. 2/4.")
 @click.option("--max-examples", type=click.IntRange(min=1), default=None,
-              help="Examples per cell (default: the matrix default, 20).")
+              help="Examples per cell (default: the matrix default, 10).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
               help="Worker processes (0: one per core).")

@@ -21,9 +21,9 @@ from harness.filters import chain
 from harness.model import DeviceHistory
 
 #: examples per cell by default: the built-in catalog (3 wires) runs in about a minute on 2 cores
-DEFAULT_MAX_EXAMPLES = 20
+DEFAULT_MAX_EXAMPLES = 10
 #: most cells handed to a worker at once (one device per chunk keeps its caches warm)
-CHUNK = 12
+CHUNK = 6
 
 
 class Runner(Protocol):
