@@ -13,6 +13,7 @@ capabilities, uuid) when they were needed. No section header, no footer.
 from __future__ import annotations
 
 from harness.dsl import buffer, device, struct_array, subsection, uint8, uint32
+from harness.dumps import unknown_needed
 from harness.formats.legacy import decode_from
 from harness.model import SUBSECTIONS_KEY
 from harness.stream.devices import encode_payload
@@ -22,15 +23,16 @@ from harness.stream.source import Source
 _CAPABILITY = device("capability", 1, uint8("len"), uint8("name", varray="len"))
 
 #: QEMU's ``vmstate_configuration`` without its two leading fields (read by hand:
-#: the name is a length-prefixed buffer); the subsections are the model's.
+#: the name is a length-prefixed buffer). Its subsections are sent when needed
+#: (the stream says which); their ``needed`` is unknown, as for a dump's.
 CONFIGURATION_DESC = device(
     "configuration", 1,
-    subsections=[
-        subsection(device("configuration/target-page-bits", 1, uint32("target_page_bits"))),
-        subsection(device("configuration/capabilities", 1, uint32("caps_count"),
-                          struct_array("capabilities", _CAPABILITY, varray="caps_count"))),
-        subsection(device("configuration/uuid", 1, buffer("uuid", 16))),
-    ])
+    subsections=[subsection(d, unknown_needed(d.name)) for d in (
+        device("configuration/target-page-bits", 1, uint32("target_page_bits")),
+        device("configuration/capabilities", 1, uint32("caps_count"),
+               struct_array("capabilities", _CAPABILITY, varray="caps_count")),
+        device("configuration/uuid", 1, buffer("uuid", 16)),
+    )])
 
 
 def read_configuration(src: Source) -> Configuration:

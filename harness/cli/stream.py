@@ -1,0 +1,132 @@
+"""``vmcompat stream decode|encode|verify|vmdesc``: whole savevm streams.
+
+``decode STREAM -o OUT.json`` writes the stream document (see
+:mod:`harness.stream.document`) and its page data to the sidecar
+``OUT.pages.bin`` next to it; ``encode OUT.json -o STREAM`` is the exact
+inverse. ``verify`` prints one line per defect (exit 1), nothing when clean
+(exit 0); unreadable input exits 2.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from typing import Any
+
+import click
+
+from harness.cli import EXIT_FOUND, guarded, main
+from harness.cli.io import dumps
+from harness.descjson import read_json
+from harness.errors import InputError
+from harness.model import Description
+from harness.stream.document import from_document, to_document
+from harness.stream.layout import MAGIC
+from harness.stream.reader import find_vmdesc, read_stream
+from harness.stream.sink import atomic_output
+from harness.stream.source import open_source
+from harness.stream.verify import verify
+from harness.stream.writer import write_stream
+
+VMDESC_FROM_HELP = ("A vmdesc JSON file, or another stream whose trailing vmdesc describes "
+                    "this stream's devices (for 2.0-2.2 streams, which have none).")
+
+
+def sidecar_name(out: str) -> str:
+    """``OUT.json`` → ``OUT.pages.bin`` (beside it)."""
+    base = out[:-5] if out.endswith(".json") else out
+    return base + ".pages.bin"
+
+
+def load_vmdesc_arg(path: str) -> Any:
+    """A vmdesc from a JSON file or from a stream file's tail."""
+    with open_source(path) as data:
+        if len(data) >= 4 and int.from_bytes(data[:4], "big") == MAGIC:
+            v = find_vmdesc(data)
+            if v is None:
+                raise InputError("this stream has no parseable vmdesc", file=path)
+            return v.obj
+    obj = read_json(path)
+    if not (isinstance(obj, dict) and isinstance(obj.get("devices"), list)):
+        raise InputError("not a vmdesc (expected page_size and a devices list)", file=path)
+    return obj
+
+
+def load_dump_arg(path: str) -> dict[str, Description]:
+    from harness.sources import load_all
+
+    return load_all(path)
+
+
+@main.group()
+def stream() -> None:
+    """Whole savevm streams: decode, encode, verify, extract the vmdesc."""
+
+
+@stream.command("decode")
+@click.argument("stream_file", metavar="STREAM")
+@click.option("-o", "--output", "out", required=True, help="The JSON document to write.")
+@click.option("--vmdesc-from", help=VMDESC_FROM_HELP)
+@guarded
+def decode_cmd(stream_file: str, out: str, vmdesc_from: str | None) -> None:
+    """Decode STREAM into a JSON document (page bytes go to OUT.pages.bin)."""
+    source = load_vmdesc_arg(vmdesc_from) if vmdesc_from else None
+    side = sidecar_name(out)
+    with open_source(stream_file) as data:
+        s = read_stream(data, vmdesc_from=source, file=stream_file)
+        with atomic_output(side) as fh:
+            doc = to_document(s, pages=fh.write, pages_file=os.path.basename(side))
+        del s
+    with atomic_output(out) as fh:
+        fh.write(dumps(doc).encode())
+
+
+@stream.command("encode")
+@click.argument("doc_file", metavar="DOC")
+@click.option("-o", "--output", "out", required=True, help="The stream file to write.")
+@guarded
+def encode_cmd(doc_file: str, out: str) -> None:
+    """Write the stream a JSON document describes (the inverse of decode)."""
+    doc = read_json(doc_file)
+    with ExitStack() as stack:
+        pages = None
+        ref = doc.get("pages") if isinstance(doc, dict) else None
+        if isinstance(ref, dict) and isinstance(ref.get("file"), str):
+            side = os.path.join(os.path.dirname(os.path.abspath(doc_file)), ref["file"])
+            pages = stack.enter_context(open_source(side))
+        s = from_document(doc, pages=pages, file=doc_file)
+        with atomic_output(out) as fh:
+            write_stream(s, fh.write)
+        del s
+
+
+@stream.command("verify")
+@click.argument("stream_file", metavar="STREAM")
+@click.option("--vmdesc-from", help=VMDESC_FROM_HELP)
+@click.option("--desc", "dump", help="A -dump-vmstate dump (or any description file) whose "
+              "versions and subsections the sections must respect.")
+@guarded
+def verify_cmd(stream_file: str, vmdesc_from: str | None, dump: str | None) -> None:
+    """Strict structure checks QEMU does not make: exit 0 clean, 1 one line per defect."""
+    source = load_vmdesc_arg(vmdesc_from) if vmdesc_from else None
+    descs = load_dump_arg(dump) if dump else None
+    with open_source(stream_file) as data:
+        defects = verify(data, vmdesc_from=source, dump=descs, file=stream_file)
+    for d in defects:
+        click.echo(f"{stream_file}: {d}")
+    if defects:
+        raise SystemExit(EXIT_FOUND)
+
+
+@stream.command("vmdesc")
+@click.argument("stream_file", metavar="STREAM")
+@click.option("-o", "--output", "out", required=True, help="Where to write the vmdesc JSON.")
+@guarded
+def vmdesc_cmd(stream_file: str, out: str) -> None:
+    """Extract the vmdesc JSON at the end of STREAM (exactly as QEMU wrote it)."""
+    with open_source(stream_file) as data:
+        v = find_vmdesc(data)
+        if v is None:
+            raise InputError("no parseable vmdesc at the end of this stream", file=stream_file)
+    with atomic_output(out) as fh:
+        fh.write(v.raw)

@@ -1,0 +1,342 @@
+"""A stream as a JSON document, and back, exactly.
+
+Document (``"format": "vmcompat-stream/1"``)::
+
+    {"format", "header": {"magic": "QEVM", "version": 3}, "layout": "2.4",
+     "page_size": 4096,
+     "configuration": {"machine": "pc-i440fx-7.2", "__subsections__"?: {...}} | null,
+     "sections": [
+       {"type": "start"|"part"|"end", "section_id", "idstr", "instance_id", "version_id",
+        "ram": [RECORD, ...]},
+       {"type": "full", "section_id", "idstr", "instance_id", "version_id", "vmsd_name",
+        "state": {...}, "raw"?: HEX},
+       {"type": "command", "command": N, "data": HEX}],
+     "eof": true,
+     "vmdesc": {...} | null, "vmdesc_text"?: STR, "vmdesc_hex"?: HEX,
+     "vmdesc_from"?: {...}, "pages"?: {"file": NAME, "bytes": N}, "trailing"?: HEX}
+
+``state`` follows the state JSON convention (buffers as hex: the RTC's
+``cmos_data`` is its 128 bytes). ``raw`` appears only when re-encoding the
+state would not give the stream's bytes (non-zero ``unused`` bytes, a bool
+byte other than 0/1); it then wins on encode. For PART/END sections ``idstr``,
+``instance_id`` and ``version_id`` are informative (taken from the START).
+
+RAM records (consecutive pages summarised as runs)::
+
+    {"mem_size": TOTAL, "blocks": [[IDSTR, LENGTH], ...]}
+    {"zero": OFFSET, "count": N, "block"?: IDSTR, "fill"?: BYTE}
+    {"pages": OFFSET, "count": N, "block"?: IDSTR, "at": SIDECAR_OFFSET | "hex": HEX}
+    {"eos": true}
+
+``block`` is present when the run's first record names its block (no
+CONTINUE flag); every other record of a run continues. Page bytes live in a
+sidecar file next to the JSON (``OUT.json`` → ``OUT.pages.bin``, named in
+``"pages"``), at byte ``at``, ``count × page_size`` bytes; without a sidecar
+they are inline ``hex``. ``vmdesc`` is the parsed vmdesc; ``vmdesc_text`` is
+its exact text when ``json.dumps(vmdesc)`` would not reproduce it, and
+``vmdesc_hex`` its bytes when it is not even UTF-8 JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from harness import state as statejson
+from harness.errors import InputError
+from harness.model import SUBSECTIONS_KEY
+from harness.stream.configuration import CONFIGURATION_DESC
+from harness.stream.devices import DeviceTable, device_table
+from harness.stream.layout import FULL, SECTION_NAMES, SECTION_TYPES, START, by_name
+from harness.stream.model import (
+    Command,
+    Configuration,
+    Eos,
+    MemSize,
+    PageRun,
+    Pages,
+    RamRecord,
+    Section,
+    Stream,
+    Vmdesc,
+    ZeroRun,
+)
+from harness.stream.reader import parse_vmdesc
+from harness.stream.source import Buffer
+
+FORMAT = "vmcompat-stream/1"
+Write = Callable[[bytes | bytearray | memoryview], object]
+
+
+# ----------------------------------------------------------------------------- to JSON
+class _Pages:
+    """Where page data goes: a sidecar ``write`` (tracking the offset) or inline hex."""
+
+    def __init__(self, write: Write | None) -> None:
+        self.write, self.offset = write, 0
+
+    def put(self, pages: Pages) -> dict[str, Any]:
+        if self.write is None:
+            return {"hex": b"".join(bytes(p) for p in pages).hex()}
+        at = self.offset
+        for p in pages:
+            self.write(p)
+            self.offset += len(p)
+        return {"at": at}
+
+
+def to_document(stream: Stream, *, pages: Write | None = None, pages_file: str | None = None
+                ) -> dict[str, Any]:
+    """The JSON document of a stream; page bytes go to ``pages`` (a sidecar) if given."""
+    sink = _Pages(pages)
+    doc: dict[str, Any] = {"format": FORMAT, "header": {"magic": "QEVM", "version": 3},
+                           "layout": stream.layout.name, "page_size": stream.page_size}
+    c = stream.configuration
+    doc["configuration"] = None if c is None else {
+        "machine": c.machine,
+        **({SUBSECTIONS_KEY: statejson.to_json(c.subsections)} if c.subsections else {})}
+    doc["sections"] = [_item_json(x, sink, stream.page_size) for x in stream.items]
+    doc["eof"] = stream.eof
+    v = stream.vmdesc
+    doc["vmdesc"] = v.obj if v is not None and v.obj is not None else None
+    if v is not None:
+        if v.obj is None:
+            try:
+                doc["vmdesc_text"] = v.raw.decode("utf-8")
+            except UnicodeDecodeError:
+                doc["vmdesc_hex"] = v.raw.hex()
+        elif json.dumps(v.obj).encode() != v.raw:
+            doc["vmdesc_text"] = v.raw.decode("utf-8")
+    if stream.descriptions_from is not None:
+        doc["vmdesc_from"] = stream.descriptions_from
+    if pages is not None:
+        doc["pages"] = {"file": pages_file, "bytes": sink.offset}
+    if stream.trailing:
+        doc["trailing"] = stream.trailing.hex()
+    return doc
+
+
+def _item_json(x: Section | Command, sink: _Pages, page_size: int) -> dict[str, Any]:
+    if isinstance(x, Command):
+        return {"type": "command", "command": x.command, "data": x.data.hex()}
+    out: dict[str, Any] = {"type": SECTION_NAMES[x.kind], "section_id": x.section_id,
+                           "idstr": x.idstr, "instance_id": x.instance_id,
+                           "version_id": x.version_id}
+    if x.ram is not None:
+        out["ram"] = [_record_json(r, sink) for r in x.ram]
+        return out
+    out["vmsd_name"] = x.vmsd_name
+    out["state"] = statejson.to_json(x.state)
+    if x.raw is not None:
+        out["raw"] = x.raw.hex()
+    return out
+
+
+def _record_json(r: RamRecord, sink: _Pages) -> dict[str, Any]:
+    if isinstance(r, ZeroRun):
+        out: dict[str, Any] = {"zero": r.offset, "count": r.count}
+        if r.block is not None:
+            out["block"] = r.block
+        if r.fill:
+            out["fill"] = r.fill
+        return out
+    if isinstance(r, PageRun):
+        out = {"pages": r.offset, "count": r.count}
+        if r.block is not None:
+            out["block"] = r.block
+        out.update(sink.put(r.pages))
+        return out
+    if isinstance(r, MemSize):
+        return {"mem_size": r.total, "blocks": [[n, ln] for n, ln in r.blocks]}
+    return {"eos": True}
+
+
+# ----------------------------------------------------------------------------- from JSON
+class _Doc:
+    """Typed access to a document with one-line errors naming the JSON path."""
+
+    def __init__(self, file: str | None) -> None:
+        self.file = file
+
+    def bad(self, where: str, msg: str) -> InputError:
+        return InputError(f"{where}: {msg}", file=self.file)
+
+    def get(self, obj: Any, key: str, kind: type | tuple[type, ...], where: str,
+            default: Any = ..., lo: int | None = None, hi: int | None = None) -> Any:
+        if not isinstance(obj, dict):
+            raise self.bad(where, "expected an object")
+        if key not in obj:
+            if default is ...:
+                raise self.bad(where, f"missing {key!r}")
+            return default
+        v = obj[key]
+        if not isinstance(v, kind) or (isinstance(v, bool) and kind is int):
+            raise self.bad(f"{where}.{key}", f"expected {getattr(kind, '__name__', kind)}")
+        if isinstance(v, int) and not isinstance(v, bool):
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                raise self.bad(f"{where}.{key}", f"{v} is out of range [{lo}, {hi}]")
+        return v
+
+    def hex(self, obj: Any, key: str, where: str, default: Any = ...) -> bytes:
+        s = self.get(obj, key, str, where, default)
+        if s is None or isinstance(s, bytes):
+            return s
+        try:
+            return bytes.fromhex(s)
+        except ValueError:
+            raise self.bad(f"{where}.{key}", "expected a hex string") from None
+
+    def name(self, obj: Any, key: str, where: str) -> str:
+        s = self.get(obj, key, str, where)
+        try:
+            if len(s.encode("latin-1")) > 255:
+                raise self.bad(f"{where}.{key}", "longer than 255 bytes")
+        except UnicodeEncodeError:
+            raise self.bad(f"{where}.{key}", "not a latin-1 name") from None
+        return s
+
+
+U32 = (0, (1 << 32) - 1)
+U64 = (0, (1 << 64) - 1)
+
+
+def from_document(doc: Any, *, pages: Buffer | None = None, file: str | None = None
+                  ) -> Stream:
+    """The stream a document describes; ``pages`` is the sidecar's bytes, if any."""
+    d = _Doc(file)
+    if d.get(doc, "format", str, "$") != FORMAT:
+        raise d.bad("$.format", f"expected {FORMAT!r}")
+    header = d.get(doc, "header", dict, "$")
+    if header != {"magic": "QEVM", "version": 3}:
+        raise d.bad("$.header", 'only {"magic": "QEVM", "version": 3} streams are written')
+    layout = by_name(d.get(doc, "layout", str, "$"))
+    page_size = d.get(doc, "page_size", int, "$", lo=512, hi=1 << 16)
+    if page_size & (page_size - 1):
+        raise d.bad("$.page_size", "not a power of two")
+    vmdesc = _vmdesc(d, doc)
+    source = doc.get("vmdesc_from")
+    if source is None and vmdesc is not None and vmdesc.ok:
+        source = vmdesc.obj
+    table = device_table(source, file=file) if source is not None else None
+    config = _configuration(d, doc.get("configuration"))
+    raw_sections = d.get(doc, "sections", list, "$")
+    started: dict[int, Section] = {}
+    items: list[Section | Command] = []
+    for i, o in enumerate(raw_sections):
+        item = _item(d, o, f"$.sections[{i}]", table, pages, page_size, started)
+        if isinstance(item, Section) and item.kind == START:
+            started[item.section_id] = item
+        items.append(item)
+    trailing = d.hex(doc, "trailing", "$", b"")
+    return Stream(layout, config, tuple(items), d.get(doc, "eof", bool, "$", True), vmdesc,
+                  trailing, page_size, doc.get("vmdesc_from"))
+
+
+def _vmdesc(d: _Doc, doc: dict[str, Any]) -> Vmdesc | None:
+    if "vmdesc_hex" in doc:
+        return parse_vmdesc(d.hex(doc, "vmdesc_hex", "$"))
+    if "vmdesc_text" in doc:
+        return parse_vmdesc(d.get(doc, "vmdesc_text", str, "$").encode("utf-8"))
+    obj = doc.get("vmdesc")
+    if obj is None:
+        return None
+    v = parse_vmdesc(json.dumps(obj).encode())
+    if not v.ok:
+        raise d.bad("$.vmdesc", v.error or "not a vmdesc")
+    return v
+
+
+def _configuration(d: _Doc, o: Any) -> Configuration | None:
+    if o is None:
+        return None
+    machine = d.get(o, "machine", str, "$.configuration")
+    extra = set(o) - {"machine", SUBSECTIONS_KEY}
+    if extra:
+        raise d.bad("$.configuration", f"unknown key {sorted(extra)[0]!r}")
+    subs = o.get(SUBSECTIONS_KEY, {})
+    state = statejson.from_json(CONFIGURATION_DESC, {SUBSECTIONS_KEY: subs} if subs else {},
+                                file=d.file)
+    return Configuration(machine, dict(state.get(SUBSECTIONS_KEY) or {}))
+
+
+def _item(d: _Doc, o: Any, where: str, table: DeviceTable | None, pages: Buffer | None,
+          page_size: int, started: dict[int, Section]) -> Section | Command:
+    kind_name = d.get(o, "type", str, where)
+    if kind_name == "command":
+        data = d.hex(o, "data", where)
+        if len(data) > 0xFFFF:
+            raise d.bad(f"{where}.data", "longer than 65535 bytes")
+        return Command(d.get(o, "command", int, where, lo=0, hi=0xFFFF), data)
+    kind = SECTION_TYPES.get(kind_name)
+    if kind is None:
+        raise d.bad(f"{where}.type", f"unknown section type {kind_name!r}")
+    sid = d.get(o, "section_id", int, where, lo=U32[0], hi=U32[1])
+    if kind in (START, FULL):
+        idstr = d.name(o, "idstr", where)
+        inst = d.get(o, "instance_id", int, where, lo=U32[0], hi=U32[1])
+        version = d.get(o, "version_id", int, where, lo=U32[0], hi=U32[1])
+    else:
+        first = started.get(sid)
+        idstr = first.idstr if first else d.get(o, "idstr", str, where, "")
+        inst = first.instance_id if first else 0
+        version = first.version_id if first else 0
+    if "ram" in o:
+        if kind == FULL:
+            raise d.bad(where, "a full section carries a device state, not RAM records")
+        ram = tuple(_record(d, r, f"{where}.ram[{j}]", pages, page_size)
+                    for j, r in enumerate(d.get(o, "ram", list, where)))
+        return Section(kind, sid, idstr, inst, version, ram=ram)
+    if kind != FULL:
+        raise d.bad(where, "only RAM iterative sections are supported")
+    raw = d.hex(o, "raw", where, None)
+    entry = table.lookup(idstr, inst) if table is not None else None
+    if entry is None or entry.description is None:
+        if raw is None:
+            raise d.bad(where, f"no vmdesc entry for {idstr!r} instance {inst} (and no raw)")
+        return Section(FULL, sid, idstr, inst, version, raw=raw)
+    desc = entry.description
+    state = None
+    if raw is None:
+        try:
+            state = statejson.from_json(desc, d.get(o, "state", dict, where), file=d.file)
+        except InputError as e:
+            e.bare = f"{where}.state: {e.bare}"
+            raise e.located(file=d.file) from None
+    return Section(FULL, sid, idstr, inst, version, state=state, raw=raw, vmsd_name=desc.name)
+
+
+def _record(d: _Doc, o: Any, where: str, pages: Buffer | None, page_size: int) -> RamRecord:
+    if not isinstance(o, dict):
+        raise d.bad(where, "expected an object")
+    if "eos" in o:
+        return Eos()
+    if "mem_size" in o:
+        total = d.get(o, "mem_size", int, where, lo=0, hi=U64[1])
+        blocks = []
+        for k, b in enumerate(d.get(o, "blocks", list, where)):
+            if not (isinstance(b, list) and len(b) == 2 and isinstance(b[0], str)
+                    and isinstance(b[1], int)):
+                raise d.bad(f"{where}.blocks[{k}]", "expected [idstr, length]")
+            blocks.append((b[0], b[1]))
+        return MemSize(total & ~(page_size - 1), tuple(blocks))
+    key = "zero" if "zero" in o else "pages" if "pages" in o else None
+    if key is None:
+        raise d.bad(where, "expected one of eos, mem_size, zero, pages")
+    offset = d.get(o, key, int, where, lo=0, hi=U64[1])
+    if offset % page_size:
+        raise d.bad(f"{where}.{key}", f"offset {offset} is not page aligned")
+    count = d.get(o, "count", int, where, lo=1, hi=U64[1] // page_size)
+    block = d.get(o, "block", str, where, None)
+    if key == "zero":
+        return ZeroRun(offset, count, block, d.get(o, "fill", int, where, 0, lo=0, hi=255))
+    n = count * page_size
+    if "hex" in o:
+        data = d.hex(o, "hex", where)
+        if len(data) != n:
+            raise d.bad(f"{where}.hex", f"expected {n} bytes, got {len(data)}")
+        return PageRun(offset, count, block, Pages(data, 0, page_size, page_size, count))
+    at = d.get(o, "at", int, where, lo=0, hi=U64[1])
+    if pages is None or at + n > len(pages):
+        raise d.bad(f"{where}.at", f"bytes {at}..{at + n} are not in the pages sidecar")
+    return PageRun(offset, count, block, Pages(pages, at, page_size, page_size, count))
