@@ -206,6 +206,8 @@ def _open_structs(src: Description, dst: Description, vs: int, vd: int
 
 def _lcs(a: Sequence[str], b: Sequence[str]) -> list[str]:
     """Longest common subsequence (the fields that kept their relative order)."""
+    if a == b:
+        return list(a)
     n, m = len(a), len(b)
     t = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
@@ -344,20 +346,38 @@ class _Comparer:
 
     def gap(self, segs: tuple[str, ...], gs: list[_Item], gd: list[_Item], vs: int, vd: int,
             level: str, depth: int) -> None:
-        i = 0
-        while i < min(len(gs), len(gd)):
-            a, b = gs[i], gd[i]
-            ua, ub = _unused(a.field), _unused(b.field)
-            if ua and ub and a.field.wire_size() == b.field.wire_size():
-                i += 1
+        """Fields between two matched fields: renames and equal unused bytes at either end
+        (same place from the previous or to the next matched field), then the rest."""
+        head = self._same_place(gs, gd)
+        tail = self._same_place(gs[head:][::-1], gd[head:][::-1])
+        ends = list(zip(gs[:head], gd[:head], strict=True))
+        ends += zip(gs[len(gs) - tail:], gd[len(gd) - tail:], strict=True)
+        rs, rd = gs[head:len(gs) - tail], gd[head:len(gd) - tail]
+        for a, b in ends:
+            if _unused(a.field):
                 continue
-            if ua or ub or _sig(a.field) != _sig(b.field):
-                break
             self.emit(R.Rename(a.field, b.field, render_path(a.names), render_path(b.names)),
                       segs + a.display)
             self.pair(segs, a, b, vs, vd, level, depth)
-            i += 1
-        rs, rd = gs[i:], gd[i:]
+        self._rest(segs, rs, rd, vs, vd)
+
+    @staticmethod
+    def _same_place(gs: list[_Item], gd: list[_Item]) -> int:
+        """How many leading items pair up: equal unused bytes, or renames."""
+        i = 0
+        while i < min(len(gs), len(gd)):
+            a, b = gs[i].field, gd[i].field
+            ua, ub = _unused(a), _unused(b)
+            if ua and ub and a.wire_size() == b.wire_size() is not None:
+                i += 1
+            elif not ua and not ub and _sig(a) == _sig(b):
+                i += 1
+            else:
+                break
+        return i
+
+    def _rest(self, segs: tuple[str, ...], rs: list[_Item], rd: list[_Item], vs: int,
+              vd: int) -> None:
         if any(_unused(x.field) for x in (*rs, *rd)):
             bs, bd = _bytes(rs), _bytes(rd)
             if bs is not None and bs == bd:
