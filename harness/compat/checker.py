@@ -549,14 +549,12 @@ def check(inputs: Sequence[Input], *, direction: str = "backward", transitive: b
     if direction not in DIRECTIONS:
         raise InputError(f"unknown direction {direction!r} (known: {', '.join(DIRECTIONS)})")
     if device is not None and not any(device in i.devices for i in inputs):
-        if not all(len(i.devices) == 1 for i in inputs):
-            raise InputError(f"no device {device!r} in any input")
+        raise InputError(f"no device {device!r} in any input")
     dirs = ("backward", "forward") if direction == "full" else (direction,)
     result = Result()
     for i, j in input_pairs(len(inputs), transitive):
         old, new = inputs[i], inputs[j]
-        devs = _devices(old, new, device if device is not None and any(
-            device in x.devices for x in (old, new)) else None)
+        devs = _devices(old, new, device)
         for d in dirs:
             src, dst = (old, new) if d == "backward" else (new, old)
             names = []

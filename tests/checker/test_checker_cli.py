@@ -1,0 +1,248 @@
+"""``vmcompat check`` on the command line: inputs, directions, transitive, formats, ignores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from click.testing import CliRunner, Result
+
+from harness import descjson
+from harness.catalog import resolve
+from harness.cli import main
+from harness.dsl import device, subsection, uint8, uint16
+from harness.model import Description
+
+FINDING_KEYS = {"rule", "severity", "category", "direction", "device", "path", "message"}
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, ["check", *args])
+
+
+def write(tmp: Path, name: str, *descs: Description) -> str:
+    p = tmp / name
+    if len(descs) == 1:
+        p.write_text(json.dumps(descjson.to_json(descs[0])))
+    else:
+        p.write_text(json.dumps({"devices": {d.name: descjson.to_json(d) for d in descs}}))
+    return str(p)
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> list[str]:
+    """A DSL history: v2 adds a versioned field, v3 drops support for v1 streams."""
+    return [write(tmp_path, "v1.json", device("dev", 1, uint8("a"))),
+            write(tmp_path, "v2.json", device("dev", 2, uint8("a"), uint16("b", version=2),
+                                              minimum=1)),
+            write(tmp_path, "v3.json", device("dev", 3, uint8("a"), uint16("b", version=2),
+                                              minimum=2))]
+
+
+def as_json(res: Result) -> dict:
+    return json.loads(res.stdout)
+
+
+# -- exit codes and the JSON contract ----------------------------------------------------------
+def test_compatible_catalog_history_exits_0_with_exact_json() -> None:
+    res = run("catalog:ps2kbd@2", "catalog:ps2kbd@3", "--format", "json")
+    assert res.exit_code == 0, res.output
+    out = as_json(res)
+    assert out["compatible"] is True and out["findings"] == []
+    assert {"compatible", "findings"} <= set(out)
+
+
+def test_forward_on_catalog_history_exits_1() -> None:
+    res = run("catalog:ps2kbd@2", "catalog:ps2kbd@3", "--direction", "forward", "--format",
+              "json")
+    assert res.exit_code == 1
+    out = as_json(res)
+    assert out["compatible"] is False
+    for f in out["findings"]:
+        assert FINDING_KEYS <= set(f) and f["direction"] == "forward" and f["device"] == "ps2kbd"
+    rules = {f["rule"] for f in out["findings"] if f["severity"] == "error"}
+    assert {"VERSION_TOO_NEW", "FIELD_REMOVED", "SUBSECTION_MISSING"} <= rules
+
+
+def test_full_direction_has_both() -> None:
+    out = as_json(run("catalog:serial@2", "catalog:serial@3", "--direction", "full",
+                      "--format", "json"))
+    assert {f["direction"] for f in out["findings"]} == {"forward"}
+    assert [c["direction"] for c in out["comparisons"]] == ["backward", "forward"]
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["catalog:ps2kbd@2"], "two inputs"),
+    (["catalog:ps2kbd@2", "/nonexistent/x.json"], "/nonexistent/x.json"),
+    (["catalog:ps2kbd@2", "catalog:nosuchdevice@1"], "nosuchdevice"),
+    (["catalog:ps2kbd@2", "catalog:ps2kbd@9"], "no version 9"),
+    (["catalog:ps2kbd@2", "catalog:ps2kbd@3", "--device", "nosuch"], "nosuch"),
+    (["catalog:ps2kbd@2", "catalog:ps2kbd@3", "--direction", "sideways"], "sideways"),
+    (["catalog:ps2kbd@2", "catalog:ps2kbd@3", "--config", "/nonexistent/pyproject.toml"],
+     "pyproject.toml"),
+])
+def test_bad_input_exits_2_with_one_line(args: list[str], needle: str) -> None:
+    res = run(*args)
+    assert res.exit_code == 2, res.output
+    assert needle in res.output and "Traceback" not in res.output
+
+
+def test_device_not_in_any_input_exits_2(tmp_path: Path) -> None:
+    f = write(tmp_path, "two.json", device("a", 1, uint8("x")), device("b", 1, uint8("y")))
+    res = run(f, f, "--device", "c")
+    assert res.exit_code == 2 and "'c'" in res.output
+
+
+# -- transitive --------------------------------------------------------------------------------
+def test_transitive_finds_what_consecutive_pairs_miss(history: list[str]) -> None:
+    consecutive = as_json(run(*history, "--format", "json"))
+    assert consecutive["compatible"] is True
+    assert [(c["source"], c["destination"]) for c in consecutive["comparisons"]] == [
+        (history[0], history[1]), (history[1], history[2])]
+    res = run(*history, "--transitive", "--format", "json")
+    assert res.exit_code == 1
+    out = as_json(res)
+    assert [(c["source"], c["destination"]) for c in out["comparisons"]] == [
+        (history[0], history[2]), (history[1], history[2])]
+    assert [(f["rule"], f["source"]) for f in out["findings"]] == [
+        ("MINIMUM_ABOVE_SOURCE", history[0])]
+
+
+def test_transitive_on_catalog_history() -> None:
+    refs = ["catalog:mc146818rtc@1", "catalog:mc146818rtc@2", "catalog:mc146818rtc@3"]
+    out = as_json(run(*refs, "--transitive", "--format", "json"))
+    assert out["compatible"] is True
+    assert [(c["source"], c["destination"]) for c in out["comparisons"]] == [
+        (refs[0], refs[2]), (refs[1], refs[2])]
+    back = as_json(run(*refs, "--transitive", "--direction", "forward", "--format", "json"))
+    assert back["compatible"] is False
+    assert {f["source"] for f in back["findings"]} == {refs[2]}
+    assert {f["destination"] for f in back["findings"] if f["rule"] == "VERSION_TOO_NEW"} == {
+        refs[0], refs[1]}
+
+
+# -- inputs of different kinds -----------------------------------------------------------------
+def test_catalog_ref_against_its_description_file(tmp_path: Path) -> None:
+    f = write(tmp_path, "ps2kbd.json", resolve("catalog:ps2kbd@3"))
+    res = run("catalog:ps2kbd@3", f, "--direction", "full")
+    assert res.exit_code == 0, res.output
+    assert "compatible: 1 device(s), 2 comparison(s); 0 error(s)" in res.output
+
+
+def test_device_option_limits_the_check(tmp_path: Path) -> None:
+    old = write(tmp_path, "old.json", device("a", 1, uint8("x")), device("b", 1, uint8("y")))
+    new = write(tmp_path, "new.json", device("a", 1, uint8("x")), device("b", 1, uint16("y")))
+    assert run(old, new).exit_code == 1
+    res = run(old, new, "--device", "a", "--format", "json")
+    assert res.exit_code == 0 and as_json(res)["comparisons"][0]["devices"] == 1
+
+
+# -- output formats ----------------------------------------------------------------------------
+@pytest.fixture
+def broken(tmp_path: Path) -> tuple[str, str]:
+    sub = device("a/s", 1, uint8("z"))
+    old = write(tmp_path, "old.json", device("a", 1, uint8("x"), subsections=[subsection(sub)]),
+                device("b", 1, uint8("y")))
+    new = write(tmp_path, "new.json", device("a", 1, uint16("x")), device("b", 1, uint8("y2")))
+    return old, new
+
+
+def test_junit_one_testcase_per_device(broken: tuple[str, str]) -> None:
+    res = run(*broken, "--format", "junit")
+    assert res.exit_code == 1
+    root = ET.fromstring(res.stdout.split("?>", 1)[1])
+    cases = root.findall("./testsuite/testcase")
+    assert [c.get("name") for c in cases] == ["a", "b"]
+    assert cases[0].find("failure") is not None and "FIELD_SIZE_CHANGED" in cases[0].find(
+        "failure").text
+    assert cases[1].find("failure") is None  # a rename is a warning
+    assert "FIELD_RENAMED" in cases[1].find("system-out").text
+    assert root.find("testsuite").get("failures") == "1"
+
+
+def test_github_annotations(broken: tuple[str, str]) -> None:
+    res = run(*broken, "--format", "github")
+    lines = res.stdout.splitlines()
+    assert any(x.startswith(f"::error file={broken[1]},title=FIELD_SIZE_CHANGED::a/a/x: ")
+               for x in lines), lines
+    assert any(x.startswith("::error file=") and "title=SUBSECTION_MISSING::" in x for x in lines)
+    assert any(x.startswith("::warning file=") and "title=FIELD_RENAMED::" in x for x in lines)
+    assert all(x.startswith("::") for x in lines)
+
+
+def test_text_output_and_atomic_file(broken: tuple[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    res = run(*broken, "--format", "json", "-o", str(out))
+    assert res.exit_code == 1 and res.stdout == ""
+    assert json.loads(out.read_text())["compatible"] is False
+    text = run(*broken).stdout
+    assert "error FIELD_SIZE_CHANGED [backward wire] a/a/x:" in text
+    assert text.splitlines()[-1].startswith("INCOMPATIBLE: 2 device(s)")
+
+
+# -- ignores -----------------------------------------------------------------------------------
+def pyproject(tmp: Path, body: str) -> str:
+    p = tmp / "pyproject.toml"
+    p.write_text("[tool.vmcompat.check]\n" + body)
+    return str(p)
+
+
+def test_ignore_by_rule_device_and_path(broken: tuple[str, str], tmp_path: Path) -> None:
+    cfg = pyproject(tmp_path, 'ignore = [\n'
+                    ' {rule = "FIELD_SIZE_CHANGED", device = "a", path = "a/a/*", '
+                    'reason = "x widened on purpose"},\n'
+                    ' {rule = "SUBSECTION_MISSING", reason = "a/s is never needed"},\n]\n')
+    res = run(*broken, "--config", cfg, "--format", "json")
+    assert res.exit_code == 0, res.output
+    out = as_json(res)
+    assert {f["rule"] for f in out["ignored"]} == {"FIELD_SIZE_CHANGED", "SUBSECTION_MISSING"}
+    assert {f["ignored"] for f in out["ignored"]} == {"x widened on purpose",
+                                                      "a/s is never needed"}
+    assert [f["rule"] for f in out["findings"]] == ["FIELD_RENAMED"]
+
+
+def test_ignore_from_the_current_directory(broken: tuple[str, str], tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    pyproject(tmp_path, 'ignore = [{rule = "FIELD_*", reason = "all field changes accepted"},'
+              '{rule = "SUBSECTION_MISSING", reason = "never needed"}]\n')
+    assert run(*broken).exit_code == 1
+    monkeypatch.chdir(tmp_path)
+    res = run(*broken)
+    assert res.exit_code == 0, res.output
+    assert "3 ignored" in res.output
+
+
+def test_stale_ignore_is_reported(broken: tuple[str, str], tmp_path: Path) -> None:
+    cfg = pyproject(tmp_path, 'ignore = [{rule = "FIELD_REORDERED", device = "a", '
+                    'reason = "fixed long ago"}, {device = "zzz", reason = "other device"}]\n')
+    out = as_json(run(*broken, "--config", cfg, "--format", "json"))
+    stale = [f for f in out["findings"] if f["rule"] == "IGNORE_UNUSED"]
+    assert len(stale) == 1 and stale[0]["severity"] == "warning"
+    assert "fixed long ago" in stale[0]["message"] and stale[0]["path"].endswith("#ignore[0]")
+
+
+def test_stale_ignore_alone_does_not_fail(tmp_path: Path) -> None:
+    cfg = pyproject(tmp_path, 'ignore = [{rule = "FIELD_REMOVED", reason = "old"}]\n')
+    res = run("catalog:ps2kbd@2", "catalog:ps2kbd@3", "--config", cfg, "--format", "json")
+    assert res.exit_code == 0
+    assert [f["rule"] for f in as_json(res)["findings"]] == ["IGNORE_UNUSED"]
+
+
+@pytest.mark.parametrize("body,needle", [
+    ('ignore = [{rule = "FIELD_REMOVED"}]\n', "needs a reason"),
+    ('ignore = [{rule = "FIELD_REMOVED", reason = "  "}]\n', "needs a reason"),
+    ('ignore = [{reason = "everything"}]\n', "matches everything"),
+    ('ignore = [{rule = "NO_SUCH_RULE", reason = "x"}]\n', "unknown rule"),
+    ('ignore = [{rule = "FIELD_REMOVED", reason = "x", why = "y"}]\n', "unknown key"),
+    ('ignore = "FIELD_REMOVED"\n', "list of tables"),
+    ('ignore = [{rule = 3, reason = "x"}]\n', "must be a string"),
+    ('ignore = [\n', "not valid TOML"),
+    ('ignores = []\n', "unknown key"),
+])
+def test_bad_ignores_exit_2(tmp_path: Path, body: str, needle: str) -> None:
+    cfg = pyproject(tmp_path, body)
+    res = run("catalog:ps2kbd@2", "catalog:ps2kbd@3", "--config", cfg)
+    assert res.exit_code == 2, res.output
+    assert needle in res.output and cfg in res.output
