@@ -11,6 +11,10 @@ then the 16-byte CDB, ``tag`` and ``lun`` (uint32) and the disk's part
 element's ``retry`` value: ``Marker(more=(1, 2), end=0, field="retry")`` with
 an off-wire (derived) ``retry`` field in the element.
 
+The sense buffer is marked *broken* (QIDL): only ``SCSI_SENSE_BUF_SIZE_OLD``
+of the 252 sense bytes travel (QEMU later sends the rest in a
+``SCSIDevice/sense`` subsection); the checker reports it.
+
 History of ``scsi-disk`` (QEMU ``vmstate_scsi_disk_state``, version 1):
 
 * v1: ``qdev`` (SCSIDevice), ``media_changed``, ``media_event``,
@@ -38,7 +42,10 @@ SCSI_REQUEST = device(
 SCSI_DEVICE = device(
     "SCSIDevice", 1,
     uint8("unit_attention_key"), uint8("unit_attention_asc"), uint8("unit_attention_ascq"),
-    bool_("sense_is_ua"), buffer("sense", 96), uint32("sense_len"),
+    bool_("sense_is_ua"),
+    buffer("sense", 96, broken=True,
+           doc="QIDL broken: only the first 96 of 252 sense bytes migrate"),
+    uint32("sense_len"),
     qtailq("requests", SCSI_REQUEST, marker=REQUEST_MARKER))
 
 _V1 = (struct("qdev", SCSI_DEVICE), bool_("media_changed"), bool_("media_event"),

@@ -201,6 +201,7 @@ def test_every_type_is_covered() -> None:
     assert any(f.type == "gtree" and isinstance(f.key, str) for f in fields)
     assert any(f.type == "gtree" and isinstance(f.key, Description) for f in fields)
     assert any(f.immutable for f in fields) and any(f.derived for f in fields)
+    assert any(f.broken for f in fields) and any(f.default is not None for f in fields)
     assert any(f.exists is not None for f in fields)
     markers = {f.marker for f in fields if f.is_list}
     assert {m.sentinel for m in markers if m} == {None, "num"}
