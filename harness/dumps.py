@@ -78,7 +78,8 @@ from harness.types import TYPES
 TEST_PREFIX = "__test__"
 NEEDED_PREFIX = "__needed__"
 NO_FIELDS_DOC = "dump: no Fields list"
-GUESS_DOC = "wire type unknown: a dump gives only the C size; guessed as a buffer"
+EMPTY_DOC = "not in the vmdesc although it has no test: an array of 0 elements there"
+GUESS_DOC = "wire type unknown (a dump gives only the C size), guessed as a buffer"
 _CSIZE = re.compile(r"\bC size (\d+)\b")
 _RENAMED = re.compile(r"\bQEMU name '([^']*)'")
 MACHINE_KEY = "vmschkmachine"
@@ -361,17 +362,19 @@ def _elements(name: str, elems: list[Field]) -> list[Field]:
 
 
 def _union_subsections(lists: list[tuple[Subsection, ...]]) -> tuple[Subsection, ...]:
-    """Subsections of several elements, in an order consistent with each element's."""
+    """Subsections of several elements, in an order consistent with each element's.
+
+    A name not seen yet goes just before the next name of its own list that is
+    already placed (or at the end).
+    """
     out: list[Subsection] = []
     for subs in lists:
-        pos = 0
-        for s in subs:
+        for i, s in enumerate(subs):
             names = [x.name for x in out]
             if s.name in names:
-                pos = names.index(s.name) + 1
-            else:
-                out.insert(pos, s)
-                pos += 1
+                continue
+            later = [names.index(t.name) for t in subs[i + 1:] if t.name in names]
+            out.insert(later[0] if later else len(out), s)
     return tuple(out)
 
 
@@ -468,7 +471,10 @@ def merge(dump: Description, vmdesc: Description) -> Description:
     for f in dump.fields:
         w = sent.get(f.name)
         if w is None:
-            fields.append(f)
+            # no test, yet not sent: a variable array that had no elements in this stream
+            fields.append(f if f.exists is not None or f.is_array else Field(
+                f.name, f.type, version_id=f.version_id, array_len=0, size=f.size,
+                struct=f.struct, doc="; ".join(x for x in (f.doc, EMPTY_DOC) if x)))
             continue
         while pending and pending[0].name != f.name:  # vmdesc-only fields before this one
             g = pending.pop(0)
