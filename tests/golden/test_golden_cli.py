@@ -1,0 +1,176 @@
+"""``vmcompat golden`` on the committed goldens and on copies of them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness.catalog import load
+from harness.cli import main
+from harness.formats import FORMATS
+from harness.golden import DirectoryGoldenStore, cases
+from harness.golden._store import SLOW_ENV
+from harness.golden._verify import check_golden
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = REPO / "golden"
+DIFF_LINE = re.compile(r"^\s+\S+: .+ → .+$", re.M)
+
+
+def run(*args: str) -> tuple[int, str]:
+    r = CliRunner().invoke(main, list(args))
+    return r.exit_code, r.output
+
+
+@pytest.fixture
+def golden_copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "golden"
+    shutil.copytree(GOLDEN, dst)
+    return dst
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, str]]:
+    return {str(p.relative_to(root)): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes())
+                                       .hexdigest())
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_verify_passes_on_the_checkout():
+    code, out = run("golden", "verify", "--golden-dir", str(GOLDEN))
+    assert code == 0, out
+    assert "verified" in out
+
+
+def test_every_golden_with_one_byte_flipped_fails_readably():
+    """Every committed payload, its middle byte flipped: a problem with a diff or a reason."""
+    hs = load()
+    checked = 0
+    store = DirectoryGoldenStore(str(GOLDEN))
+    for h in hs.values():
+        for case in cases(h):
+            for w in FORMATS:
+                payload = store.fetch(case.key(w).path)
+                state = store.fetch(case.key(w, "json").path)
+                if not payload:
+                    continue
+                flipped = bytearray(payload)
+                flipped[len(flipped) // 2] ^= 0x01
+                msgs = check_golden(case, w, bytes(flipped), state)
+                assert msgs, f"{case.key(w).label()}: a flipped byte went unnoticed"
+                text = "\n".join(msgs)
+                assert DIFF_LINE.search(text) or "bytes differ at offset" in text, text
+                checked += 1
+    assert checked >= 10 * 2
+
+
+def test_cli_flip_prints_field_path_old_new(golden_copy: Path):
+    name = sorted(load())[0]
+    h = load()[name]
+    key = cases(h)[0].key("legacy").path
+    p = golden_copy / key
+    data = bytearray(p.read_bytes())
+    data[0] ^= 0x01
+    p.write_bytes(bytes(data))
+    code, out = run("golden", "verify", "--golden-dir", str(golden_copy))
+    assert code == 1
+    assert f"FAIL {name}@{h.versions[0].version_id} legacy sample" in out
+    assert DIFF_LINE.search(out) or "payload no longer loads" in out, out
+    assert "bytes differ at offset" in out
+
+
+def test_update_on_an_unchanged_tree_changes_no_file(golden_copy: Path):
+    before = snapshot(golden_copy)
+    code, out = run("golden", "update", "--golden-dir", str(golden_copy))
+    assert code == 0, out
+    assert re.search(r"0 written, 0 removed, \d+ unchanged", out), out
+    assert snapshot(golden_copy) == before
+
+
+def test_unused_golden_fails_verify(golden_copy: Path):
+    extra = golden_copy / "no-such-device" / "v1" / "legacy" / "sample.bin"
+    extra.parent.mkdir(parents=True)
+    extra.write_bytes(b"\x00")
+    code, out = run("golden", "verify", "--golden-dir", str(golden_copy))
+    assert code == 1 and "unused golden" in out and "no-such-device" in out
+
+
+def test_frozen_golden_refused_without_force(golden_copy: Path):
+    name = sorted(load())[0]
+    h = load()[name]
+    v = h.versions[0].version_id
+    assert run("golden", "freeze", "--golden-dir", str(golden_copy), f"{name}@{v}")[0] == 0
+    p = golden_copy / cases(h, v)[0].key("legacy").path
+    p.write_bytes(b"\x00" + p.read_bytes())
+    touched = p.read_bytes()
+    code, out = run("golden", "update", "--golden-dir", str(golden_copy))
+    assert code == 1 and "refusing to change 1 golden" in out
+    assert p.read_bytes() == touched
+    code, out = run("golden", "update", "--golden-dir", str(golden_copy), "--force")
+    assert code == 2 and "--reason" in out
+    code, out = run("golden", "update", "--golden-dir", str(golden_copy), "--force",
+                    "--reason", "legacy codec fix")
+    assert code == 0, out
+    changes = json.loads((golden_copy / "CHANGES.json").read_text())["changes"]
+    assert changes[-1]["reason"] == "legacy codec fix"
+    assert changes[-1]["files"] == [str(p.relative_to(golden_copy))]
+    assert run("golden", "verify", "--golden-dir", str(golden_copy), "--device", name)[0] == 0
+
+
+def test_released_freeze_lists_all_but_newest(golden_copy: Path):
+    code, _ = run("golden", "freeze", "--golden-dir", str(golden_copy), "--released")
+    assert code == 0
+    frozen = json.loads((golden_copy / "FROZEN.json").read_text())["frozen"]
+    for name, h in load().items():
+        assert frozen.get(name, []) == sorted(set(frozen.get(name, [])))
+        assert h.latest.version_id not in frozen.get(name, [])
+
+
+def test_bad_input_exits_2(tmp_path: Path):
+    assert run("golden", "verify", "--golden-dir", str(tmp_path / "none"))[0] == 2
+    assert run("golden", "verify", "--golden-dir", str(GOLDEN), "--device", "nope")[0] == 2
+    (tmp_path / "g").mkdir()
+    (tmp_path / "g" / "FROZEN.json").write_text("[1]")
+    assert run("golden", "update", "--golden-dir", str(tmp_path / "g"))[0] == 2
+
+
+def test_kill_during_update_leaves_no_torn_file(golden_copy: Path):
+    """Every payload changed, the writer slowed down and killed mid-way: old or new, never torn."""
+    old: dict[str, bytes] = {}
+    for p in golden_copy.rglob("*.bin"):
+        if p.relative_to(golden_copy).parts[0].startswith("qemu-"):
+            continue
+        new = p.read_bytes()
+        old[str(p)] = new + b"\xee"
+        p.write_bytes(old[str(p)])
+    env = {**os.environ, SLOW_ENV: "0.01", "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "golden", "update",
+                             "--golden-dir", str(golden_copy)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    # kill as soon as the rename phase has started (some payloads are new, some old)
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(Path(p).read_bytes() != b for p, b in old.items()):
+            break
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    fresh = {}
+    for p, b in old.items():
+        fresh[p] = Path(p).read_bytes()
+        assert fresh[p] in (b, b[:-1]), f"torn file {p}"
+    n_new = sum(fresh[p] != b for p, b in old.items())
+    assert 0 < n_new < len(old), "the kill did not land mid-way; the test proves nothing"
+    code, out = run("golden", "update", "--golden-dir", str(golden_copy))
+    assert code == 0, out
+    assert DirectoryGoldenStore(str(golden_copy)).temp_files() == []
