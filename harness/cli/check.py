@@ -46,11 +46,16 @@ def render_text(result: C.Result, color: bool) -> str:
 
 
 def _evidence_text(ev: dict[str, Any]) -> str:
-    out = str(ev.get("verdict", "?"))
+    """``reproduced: refused (truncated), 50 examples, seed 0`` or the reason it was not run."""
+    status = ev.get("status", "?")
+    if "verdict" not in ev:
+        return f"{status}: {ev.get('why') or ev.get('error') or ''}"
+    out = f"{status}: {ev['verdict']}"
     if ev.get("reason"):
         out += f" ({ev['reason']})"
-    if ev.get("status"):
-        out = f"{ev['status']}: {out}"
+    out += f", {ev.get('examples', 0)} examples, seed {ev.get('seed')}"
+    if ev.get("versions_relaxed"):
+        out += ", past the version check"
     return out
 
 
@@ -159,9 +164,7 @@ def check_cmd(inputs: tuple[str, ...], direction: str, transitive: bool, device:
     result = C.check(load_inputs(inputs), direction=direction, transitive=transitive,
                      device=device, config=cfg)
     if prove:
-        from harness.compat.prove import prove as run_prove
-
-        run_prove(result, load_inputs(inputs), max_examples=max_examples, seed=seed)
+        C.prove(result, max_examples=max_examples, seed=seed)
     color = fmt == "text" and out is None and sys.stdout.isatty()
     text = RENDERERS[fmt](result, color)
     if out is not None:

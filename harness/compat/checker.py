@@ -103,11 +103,18 @@ class Comparison:
     devices: tuple[str, ...]
 
 
+#: (source label, destination label, direction, device) of one compared device
+PairKey = tuple[str, str, str, str]
+
+
 @dataclass
 class Result:
     findings: list[Finding] = field(default_factory=list)
     ignored: list[Finding] = field(default_factory=list)
     comparisons: list[Comparison] = field(default_factory=list)
+    #: the descriptions compared, for ``prove`` (not part of the JSON)
+    pairs: dict[PairKey, tuple[Description, Description | None]] = field(
+        default_factory=dict, repr=False)
 
     @property
     def compatible(self) -> bool:
@@ -563,6 +570,7 @@ def check(inputs: Sequence[Input], *, direction: str = "backward", transitive: b
                 if s is None:
                     continue  # a device only the destination has: nothing is sent
                 names.append(name)
+                result.pairs[(src.label, dst.label, d, name)] = (s, t)
                 result.findings += compare(name, s, t, direction=d, source=src.label,
                                            destination=dst.label,
                                            versions=(src.sections.get(name),
@@ -605,3 +613,79 @@ def sites_of(findings: Sequence[Finding]) -> Iterator[tuple[str, list[Finding]]]
     for f in findings:
         groups.setdefault(f.device, []).append(f)
     yield from groups.items()
+
+
+# -- evidence: the dynamic engine on the devices with findings ---------------------------------
+#: rules about what lies outside a device's payload: the engine loads payloads only
+NOT_EXERCISABLE = {
+    "SECTION_MISSING": "the section is refused before any payload is read",
+    "DESCRIPTION_RENAMED": "the section idstr is outside the payload the engine loads",
+    "IGNORE_UNUSED": "a configuration finding",
+}
+
+
+def prove(result: Result, *, max_examples: int = 50, seed: int = 0, wire: str = "legacy",
+          run_cell: Any = None) -> Result:
+    """Run the dynamic engine on each (comparison, device) with findings; attach evidence.
+
+    The evidence is the cell's result (``CellResult.to_json()``: verdict, reason,
+    counterexample, examples, seed) plus ``status``: ``reproduced`` when the
+    cell's verdict is not compatible (refused, corrupt or crash), ``not
+    reproduced`` when every example loaded as expected, ``not exercisable`` for
+    rules about things outside a payload, ``engine error`` if the engine failed.
+    Evidence is per cell: the findings of a device in one comparison share it.
+    When the cell is refused on the version alone, findings about fields are
+    exercised again past the version check (the destination's version range
+    widened to take the source's stream; ``"versions_relaxed": true``), so a
+    version refusal does not hide what the fields would do.
+    """
+    if run_cell is None:
+        from harness.compat.engine import run_cell
+    from harness.compat.verdict import Cell, Verdict
+
+    cache: dict[tuple[PairKey, bool], dict[str, Any]] = {}
+
+    def evidence(f: Finding, relaxed: bool) -> dict[str, Any]:
+        key = (f.source, f.destination, f.direction, f.device)
+        if (key, relaxed) in cache:
+            return cache[(key, relaxed)]
+        src, dst = result.pairs[key]
+        assert dst is not None
+        if relaxed:
+            dst = dst.evolve(version_id=max(dst.version_id, src.version_id),
+                             minimum_version_id=min(dst.minimum_version_id, src.version_id))
+        cell = Cell(f.device, f.source, f.destination, wire, f.direction)
+        try:
+            cr = run_cell(src, dst, cell, max_examples=max_examples, seed=seed)
+        except Exception as e:  # the engine is another module: report, do not crash
+            ev: dict[str, Any] = {"status": "engine error",
+                                  "error": f"{type(e).__name__}: {e}"}
+        else:
+            ev = cr.to_json()
+            ev["seed"] = cr.seed
+            ev["status"] = ("not reproduced" if cr.verdict is Verdict.COMPATIBLE
+                            else "reproduced")
+            if relaxed:
+                ev["versions_relaxed"] = True
+        cache[(key, relaxed)] = ev
+        return ev
+
+    out = []
+    for f in result.findings:
+        key = (f.source, f.destination, f.direction, f.device)
+        if f.rule in NOT_EXERCISABLE:
+            ev = {"status": "not exercisable", "why": NOT_EXERCISABLE[f.rule]}
+        elif key not in result.pairs or result.pairs[key][1] is None:
+            ev = {"status": "not exercisable", "why": "no destination description"}
+        else:
+            ev = evidence(f, False)
+            if ev.get("reason") in VERSION_REASONS and f.rule not in VERSION_RULES:
+                ev = evidence(f, True)
+        out.append(replace(f, evidence=ev))
+    result.findings = out
+    return result
+
+
+#: refusals on the version alone, and the rules that predict them
+VERSION_REASONS = frozenset({"too_new", "too_old"})
+VERSION_RULES = frozenset({"VERSION_TOO_NEW", "MINIMUM_ABOVE_SOURCE", "LEGACY_LOADER"})

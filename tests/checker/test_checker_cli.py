@@ -246,3 +246,32 @@ def test_bad_ignores_exit_2(tmp_path: Path, body: str, needle: str) -> None:
     res = run("catalog:ps2kbd@2", "catalog:ps2kbd@3", "--config", cfg)
     assert res.exit_code == 2, res.output
     assert needle in res.output and cfg in res.output
+
+
+# -- --prove -----------------------------------------------------------------------------------
+def test_prove_attaches_engine_evidence(tmp_path: Path) -> None:
+    old = write(tmp_path, "old.json", device("a", 1, uint8("x"), uint16("y")),
+                device("b", 1, uint8("y")), device("c", 1, uint8("z")))
+    new = write(tmp_path, "new.json", device("a", 1, uint8("x"), uint8("y")),
+                device("b", 1, uint8("y2")))
+    res = run(old, new, "--prove", "--max-examples", "10", "--format", "json")
+    assert res.exit_code == 1, res.output
+    ev = {f["rule"]: f["evidence"] for f in as_json(res)["findings"]}
+    assert ev["FIELD_SIZE_CHANGED"]["status"] == "reproduced"
+    assert ev["FIELD_SIZE_CHANGED"]["verdict"] in ("refused", "corrupt")
+    assert ev["FIELD_SIZE_CHANGED"]["examples"] >= 1 and ev["FIELD_SIZE_CHANGED"]["seed"] == 0
+    assert ev["FIELD_RENAMED"]["status"] == "not reproduced"  # a rename loads fine
+    assert ev["SECTION_MISSING"]["status"] == "not exercisable"
+    text = run(old, new, "--prove", "--max-examples", "10").stdout
+    assert "evidence: reproduced: " in text and "evidence: not exercisable: " in text
+
+
+def test_prove_looks_past_a_version_refusal() -> None:
+    res = run("catalog:ps2kbd@2", "catalog:ps2kbd@3", "--direction", "forward", "--prove",
+              "--max-examples", "10", "--format", "json")
+    found = as_json(res)["findings"]
+    version = next(f for f in found if f["rule"] == "VERSION_TOO_NEW")["evidence"]
+    assert version["reason"] == "too_new" and "versions_relaxed" not in version
+    removed = next(f for f in found if f["rule"] == "FIELD_REMOVED")["evidence"]
+    assert removed["versions_relaxed"] is True and removed["status"] == "reproduced"
+    assert removed["reason"] != "too_new"
