@@ -7,7 +7,10 @@ where it came from. Goldens and known-answer tests reuse it.
 
 Rules, chosen so that the state is valid and exercises the description:
 
-* integers are a stable hash of the dotted path, never zero (a zero would end
+* a field that an ``eq`` test of its struct (an ``exists`` test or a
+  subsection's ``needed``) compares takes the compared value, so that the
+  tested fields are present;
+* other integers are a stable hash of the dotted path, never zero (a zero would end
   a sentinel-terminated list), small for signed types so that ``int32 le``
   checks hold; ``equal`` and ``le`` fields with a ``default`` take the default
   (the value the destination requires);
@@ -34,6 +37,7 @@ from typing import Any
 
 from harness.errors import Path
 from harness.model import Description, Field
+from harness.predicates import All, AnyOf, Cmp, Predicate
 from harness.types import TYPES, WireType
 from harness.walk import Visitor, Walk
 
@@ -50,14 +54,20 @@ class SampleBuilder(Visitor):
     def __init__(self, count: int = 3) -> None:
         self.n = count
         self._counters: list[frozenset[str]] = []
+        self._wanted: list[dict[str, Any]] = []
 
     # structs -------------------------------------------------------------------
     def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
         self._counters.append(frozenset(f.varray for f in desc.fields if f.varray))
+        wanted: dict[str, Any] = {}
+        for p in (*(f.exists for f in desc.fields), *(s.needed for s in desc.subsections)):
+            _equalities(p, wanted)
+        self._wanted.append(wanted)
         return dict(value) if isinstance(value, dict) else {}
 
     def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
         self._counters.pop()
+        self._wanted.pop()
         return value
 
     def get(self, state: Any, name: str) -> Any:
@@ -84,6 +94,8 @@ class SampleBuilder(Visitor):
             return -1 if h % 4 == 0 else h % 1_000_000_007
         if self._counters and f.name in self._counters[-1]:
             return min(self.n, t.hi)
+        if self._wanted and f.name in self._wanted[-1] and t.valid(self._wanted[-1][f.name]):
+            return self._wanted[-1][f.name]
         if t.check == "le":
             return h % 8
         hi = t.hi if not t.signed else min(t.hi, 0x7FFF)
@@ -126,6 +138,17 @@ class SampleBuilder(Visitor):
             nodes = [(min(t.hi, 16 * (i + 1) + (k % 16 if isinstance(k, int) else 0)), v)
                      for i, (k, v) in enumerate(nodes)]
         return [[k, v] for k, v in nodes]
+
+
+def _equalities(p: Predicate | None, out: dict[str, Any]) -> None:
+    """Values that make ``p``'s ``eq`` comparisons true (first one wins)."""
+    if isinstance(p, Cmp) and p.op == "eq":
+        out.setdefault(p.field, p.value)
+    elif isinstance(p, All):
+        for q in p.parts:
+            _equalities(q, out)
+    elif isinstance(p, AnyOf) and p.parts:
+        _equalities(p.parts[0], out)
 
 
 def sample_state(desc: Description, version: int | None = None, *, count: int = 3) -> Any:
