@@ -1,0 +1,57 @@
+"""Running cells: seeds per cell, parallel = serial, engine errors are crash verdicts."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from harness.compat.verdict import Cell, Verdict
+from harness.dsl import device, uint8
+from harness.matrix import build_cells, cell_seed, run_cells
+from harness.model import DeviceHistory
+
+_spec = importlib.util.spec_from_file_location("fake_runner", Path(__file__).with_name(
+    "fake_runner.py"))
+fake = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fake)
+
+HS = {n: DeviceHistory(n, tuple(device(n, v, uint8("a")) for v in (1, 2, 3)))
+      for n in ("a", "b", "c")}
+
+
+def test_cell_seeds_are_stable_and_distinct():
+    cells = build_cells(HS, ["legacy"], "none")
+    seeds = [cell_seed(7, c) for c in cells]
+    assert seeds == [cell_seed(7, c) for c in cells]
+    assert len(set(seeds)) == len(seeds)
+    assert cell_seed(8, cells[0]) != seeds[0]
+
+
+def test_parallel_equals_serial():
+    cells = build_cells(HS, ["legacy"], "none")
+    one = run_cells(HS, cells, fake.run_cell, max_examples=3, seed=1, jobs=1)
+    two = run_cells(HS, cells, fake.run_cell, max_examples=3, seed=1, jobs=2)
+    assert [r for r, _ in one] == [r for r, _ in two]
+    assert [r.cell for r, _ in one] == cells
+    assert {r.verdict for r, _ in one} == {Verdict.COMPATIBLE, Verdict.REFUSED}
+
+
+def test_engine_exception_is_a_crash_cell_and_progress_sees_every_cell():
+    def broken(src, dst, cell, **kw):
+        raise ZeroDivisionError("oops")
+
+    seen = []
+    cells = build_cells({"a": HS["a"]}, ["legacy"], "none")
+    out = run_cells({"a": HS["a"]}, cells, broken, max_examples=1, on_done=seen.extend)
+    assert {r.verdict for r, _ in out} == {Verdict.CRASH}
+    assert "ZeroDivisionError: oops" in out[0][0].reason
+    assert len(seen) == len(cells)
+
+
+def test_result_cell_is_the_matrix_cell():
+    def other(src, dst, cell, **kw):
+        return fake.run_cell(src, dst, Cell("x", "9", "9"), **kw)
+
+    cells = build_cells({"a": HS["a"]}, ["legacy"], "none")[:1]
+    [(res, _)] = run_cells({"a": HS["a"]}, cells, other, max_examples=1)
+    assert res.cell == cells[0]
