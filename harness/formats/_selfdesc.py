@@ -167,10 +167,12 @@ class TreeWriter(Visitor):
         return SKIP
 
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+        if value is None:  # a defaulted field the state leaves out: not sent
+            return SKIP
         return self.d.boolean(value) if t.kind == "bool" else self.d.integer(value)
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
-        return self.d.octets(bytes(value))
+        return SKIP if value is None else self.d.octets(bytes(value))
 
     def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         null = self.d.null()
