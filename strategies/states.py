@@ -147,6 +147,13 @@ class _MaskBitmap:
         return words
 
 
+def _edges(t: WireType, lo: int, hi: int) -> list[int]:
+    """Boundary values (the sign bit, the extremes): where reinterpretations show."""
+    bits = 8 * t.size
+    cand = {hi, lo, -1, 1 << (bits - 1), (1 << (bits - 1)) - 1, 0x80, 0x7F}
+    return sorted(v for v in cand if lo <= v <= hi and v != 0)
+
+
 def _required(f: Field) -> int:
     """The value an ``equal`` field must hold: its default, else 0."""
     return f.default if isinstance(f.default, int) and not isinstance(f.default, bool) else 0
@@ -160,6 +167,14 @@ class StateStrategy(Visitor):
 
     def __init__(self) -> None:
         self.frames: list[_Frame] = []
+        self.in_list = 0  # inside list/tree elements: freshly allocated on load
+
+    def missing_offwire(self, desc: Description, members: dict[str, Any]) -> None:
+        """List/tree elements are allocated by the loader: no immutable/derived values."""
+        if self.in_list:
+            for f in desc.fields:
+                if not f.on_wire:
+                    members.pop(f.name, None)
 
     # structs ---------------------------------------------------------------
     def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
@@ -169,6 +184,7 @@ class StateStrategy(Visitor):
     def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
         self.frames.pop()
         members = dict(value)
+        self.missing_offwire(desc, members)
         subs = members.pop(SUBSECTIONS_KEY, {})
         return st.tuples(st.fixed_dictionaries(members),
                          st.fixed_dictionaries(subs)).map(_Finish(desc))
@@ -190,6 +206,9 @@ class StateStrategy(Visitor):
             hi = max(0, min(hi, f.default))
         lo = 0 if t.check == "le" else t.lo
         ints = st.integers(lo, hi)
+        edges = _edges(t, lo, hi)
+        if edges:
+            ints = st.one_of(ints, st.sampled_from(edges))
         if frame is not None and f.name in frame.consts and f.type == t.name:
             hits = sorted(v for v in frame.consts[f.name]
                           if isinstance(v, int) and lo <= v <= hi)
@@ -219,9 +238,12 @@ class StateStrategy(Visitor):
 
     # lists and trees -----------------------------------------------------------
     def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+        if i == 0:
+            self.in_list += 1
         return i == 0, None
 
     def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+        self.in_list -= 1
         m = f.list_marker
         elem = items[0]
         if m.field is not None or m.sentinel is not None:
@@ -230,12 +252,14 @@ class StateStrategy(Visitor):
         return st.lists(elem, max_size=MAX_LIST)
 
     def start_tree(self, path: Path, f: Field, value: Any) -> int:
+        self.in_list += 1
         return 1
 
     def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         return None, None
 
     def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+        self.in_list -= 1
         key, val = nodes[0]
         pair = st.tuples(key, val)
         if isinstance(f.key, str):

@@ -92,8 +92,11 @@ class PriorBuilder(Visitor):
     def get(self, state: Any, name: str) -> Any:
         return state.src.get(name, _ABSENT)
 
+    def __init__(self) -> None:
+        self.visited: list[list[str]] = []
+
     def put(self, state: Any, name: str, value: Any) -> Any:
-        if name != SUBSECTIONS_KEY and value is not _OMIT:
+        if value is not _OMIT:
             state.out[name] = value
         return state
 
@@ -149,7 +152,24 @@ class PriorBuilder(Visitor):
         return _OMIT
 
     def subsections(self, path: Path, desc: Description, state: Any) -> Iterator[Any]:
-        return iter(())
+        """Subsections the source state holds: their immutable/derived fields."""
+        visited: list[str] = []
+        self.visited.append(visited)
+        held = state.src.get(SUBSECTIONS_KEY)
+        if isinstance(held, dict):
+            for s in desc.subsections:
+                if s.name in held:
+                    visited.append(s.name)
+                    yield s, s.description.version_id
+
+    def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
+        visited = self.visited.pop() if self.visited else []
+        subs = state.out.pop(SUBSECTIONS_KEY, None)
+        if isinstance(subs, dict):
+            kept = {k: v for k, v in subs.items() if k in visited}
+            if kept:
+                state.out[SUBSECTIONS_KEY] = kept
+        return state
 
 
 def prior_for(src: Description, dst: Description, state: State) -> State:

@@ -1,0 +1,45 @@
+"""Hypothesis strategies for vmcompat: states, descriptions, versions, evolutions, streams.
+
+Plain functions returning strategies, composable with Hypothesis's own. Each
+public function is registered by :func:`~strategies._registry.defines_strategy`;
+``__all__`` is asserted at import to equal that registry (as Hypothesis's
+``_check_exports`` does).
+
+>>> from strategies import states                       # doctest: +SKIP
+>>> from harness.catalog import resolve                 # doctest: +SKIP
+>>> states(resolve("catalog:ps2kbd@3")).example()       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from strategies._registry import STRATEGIES, defines_strategy
+from strategies.descriptions import descriptions
+from strategies.evolutions import Change, evolutions, mutations
+from strategies.states import states
+from strategies.versions import version_pairs
+
+__all__ = ["descriptions", "evolutions", "mutations", "states", "version_pairs"]
+
+try:  # written by the stream engineer; optional until it exists
+    corrupt_streams = importlib.import_module("strategies.streams").corrupt_streams
+    if "corrupt_streams" not in STRATEGIES:
+        defines_strategy(corrupt_streams)
+    __all__.append("corrupt_streams")
+except (ModuleNotFoundError, AttributeError):  # pragma: no cover - depends on the tree
+    pass
+
+
+def _check_exports(names: list[str]) -> None:
+    assert set(names) == set(STRATEGIES), (
+        f"strategies.__all__ and the @defines_strategy registry differ: "
+        f"{sorted(set(names) ^ set(STRATEGIES))}")
+    assert all(n in globals() for n in names), "every name in __all__ is defined"
+
+
+_check_exports(__all__)
+
+#: not strategies, but part of the package's public surface
+EXTRAS = ("Change", "defines_strategy")
+_ = (Change, defines_strategy)
