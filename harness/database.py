@@ -28,6 +28,8 @@ DEFAULT_DIR = os.path.join(".hypothesis", "examples")
 KEY_PREFIX = b"vmcompat-examples:"
 #: profiles that use the shared database by default
 SHARED_PROFILES = frozenset({"nightly"})
+#: ``nightly`` when no plugin registered one: many examples, no deadline
+NIGHTLY = settings(max_examples=500, deadline=None)
 
 
 def shared_database(url: str | None = None, directory: str | None = None) -> ExampleDatabase:
@@ -52,7 +54,9 @@ def settings_for(profile: str | None = None, *, shared: bool | None = None) -> s
         try:
             base = settings.get_profile(profile)
         except Exception:
-            raise InputError(f"no Hypothesis profile {profile!r}") from None
+            if profile not in SHARED_PROFILES:
+                raise InputError(f"no Hypothesis profile {profile!r}") from None
+            base = NIGHTLY  # not registered by a plugin here: the built-in nightly defaults
     else:
         base = settings()
     if shared is None:

@@ -98,7 +98,8 @@ def _previous(path: str | None) -> Any:
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
               help="Worker processes (0: one per core).")
-@click.option("--profile", help="Hypothesis profile (nightly: shared example database).")
+@click.option("--profile", envvar="VMCOMPAT_PROFILE",
+              help="Hypothesis profile (nightly: shared example database); $VMCOMPAT_PROFILE.")
 @click.option("--previous", metavar="REPORT", help="report.json (or its folder) to diff against.")
 @click.option("--dry-run", is_flag=True, help="Print the cell count and exit.")
 @click.option("--runner", hidden=True, help="module:function instead of the fuzz engine.")
