@@ -142,6 +142,48 @@ class Result:
                                 for c in self.comparisons]}
 
 
+#: JSON Schema of ``Result.to_json()`` (``vmcompat check --format json``): keys are public,
+#: extend, never rename. ``evidence`` is present with ``--prove``; ``ignored`` holds the
+#: findings an ignore matched, each with the ignore's reason.
+FINDING_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["rule", "severity", "category", "direction", "device", "path", "message"],
+    "properties": {
+        "rule": {"type": "string", "pattern": "^[A-Z_]+$"},
+        "severity": {"enum": list(R.SEVERITIES)},
+        "category": {"enum": list(R.CATEGORIES)},
+        "direction": {"enum": ["backward", "forward", ""]},
+        "device": {"type": "string"},
+        "path": {"type": "string"},
+        "message": {"type": "string"},
+        "source": {"type": "string"},
+        "destination": {"type": "string"},
+        "ignored": {"type": "string"},
+        "evidence": {"type": "object", "required": ["status"], "properties": {
+            "status": {"enum": ["reproduced", "not reproduced", "not exercisable",
+                                "engine error"]},
+            "verdict": {"enum": ["compatible", "refused", "corrupt", "crash"]}}},
+    },
+}
+RESULT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "vmcompat check result",
+    "type": "object",
+    "required": ["compatible", "findings"],
+    "properties": {
+        "compatible": {"type": "boolean"},
+        "findings": {"type": "array", "items": FINDING_SCHEMA},
+        "ignored": {"type": "array", "items": FINDING_SCHEMA},
+        "counts": {"type": "object", "properties": {
+            s: {"type": "integer", "minimum": 0} for s in R.SEVERITIES}},
+        "comparisons": {"type": "array", "items": {
+            "type": "object", "required": ["source", "destination", "direction", "devices"],
+            "properties": {"direction": {"enum": ["backward", "forward"]},
+                           "devices": {"type": "integer", "minimum": 0}}}},
+    },
+}
+
+
 # -- paths -------------------------------------------------------------------------------------
 def render_path(segments: Sequence[str]) -> str:
     """JSON-pointer-like: segments joined by ``/``, with ``~`` -> ``~0`` and ``/`` -> ``~1``."""

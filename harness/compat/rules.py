@@ -478,11 +478,33 @@ def _span(vs: list[int]) -> str:
     return str(vs[0]) if len(vs) == 1 else f"{vs[0]}..{vs[-1]}"
 
 
+def _checked(f: Field) -> str | None:
+    t = f.wire_type
+    return None if t is None else t.check
+
+
 @rule("DEFAULT_CHANGED", "warning", "semantics", "pair")
 def default_changed(s: Pair) -> Iterator[str]:
     """The value a field takes when absent from the stream changed."""
-    if s.src.default != s.dst.default:
+    if s.src.default != s.dst.default and _checked(s.dst) is None:
         yield f"field '{s.src.name}' default changed: {s.src.default!r} -> {s.dst.default!r}"
+
+
+@rule("EQUAL_VALUE_CHANGED", "error", "semantics", "pair")
+def equal_value_changed(s: Pair) -> Iterator[str]:
+    """The value an ``equal`` field must have (or an ``le`` field's bound) is not the source's."""
+    a, b, check = s.src.default, s.dst.default, _checked(s.dst)
+    if check == "equal" and _checked(s.src) == "equal" and a != b:
+        yield (f"field '{s.src.name}' must equal the destination's {b!r}, but the source "
+               f"sends {a!r}: " + MSG[Reason.EQUAL].format(got=_int(a), local=_int(b)))
+    elif (check == "le" and _checked(s.src) == "le" and isinstance(a, int)
+          and isinstance(b, int) and b < a):
+        yield (f"field '{s.src.name}' must be <= {b} in the destination, but the source "
+               f"allows up to {a}")
+
+
+def _int(v: object) -> int:
+    return v if isinstance(v, int) and not isinstance(v, bool) else 0
 
 
 @rule("EQUAL_FIELD", "warning", "semantics", "pair")

@@ -275,3 +275,19 @@ def test_prove_looks_past_a_version_refusal() -> None:
     removed = next(f for f in found if f["rule"] == "FIELD_REMOVED")["evidence"]
     assert removed["versions_relaxed"] is True and removed["status"] == "reproduced"
     assert removed["reason"] != "too_new"
+
+
+def test_json_output_follows_the_documented_schema(broken: tuple[str, str], tmp_path: Path
+                                                   ) -> None:
+    import jsonschema
+
+    from harness.compat.checker import RESULT_SCHEMA
+
+    jsonschema.Draft202012Validator.check_schema(RESULT_SCHEMA)
+    cfg = pyproject(tmp_path, 'ignore = [{rule = "FIELD_RENAMED", reason = "r"},'
+                    '{device = "zzz", path = "*", reason = "stale"}, {rule = "FIELD_REORDERED",'
+                    'reason = "stale too"}]\n')
+    for args in ([], ["--direction", "full", "--config", cfg], ["--prove", "--max-examples", "5"]):
+        out = as_json(run(*broken, "--format", "json", *args))
+        jsonschema.validate(out, RESULT_SCHEMA)
+        assert out["compatible"] is False

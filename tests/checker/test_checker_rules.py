@@ -93,6 +93,8 @@ CASES = [
     Case("DEFAULT_CHANGED", dev(uint8("a", default=0)), dev(uint8("a", default=5)),
          dev(uint8("a", default=0))),
     Case("EQUAL_FIELD", dev(B), dev(uint32_equal("b")), dev(B)),
+    Case("EQUAL_VALUE_CHANGED", dev(uint32_equal("b", default=4)),
+         dev(uint32_equal("b", default=5)), dev(uint32_equal("b", default=4))),
     Case("BROKEN_FIELD", dev(A), dev(uint8("a", broken=True)), dev(A)),
     Case("ON_WIRE_CHANGED", dev(A, B), dev(A, uint32("b", immutable=True)), dev(A, B)),
     Case("FIELD_REMOVED", dev(A, B), dev(A), dev(A, unused(4))),
