@@ -55,3 +55,28 @@ def test_result_cell_is_the_matrix_cell():
     cells = build_cells({"a": HS["a"]}, ["legacy"], "none")[:1]
     [(res, _)] = run_cells({"a": HS["a"]}, cells, other, max_examples=1)
     assert res.cell == cells[0]
+
+
+def test_progress_plain_in_ci_rich_on_a_terminal(monkeypatch):
+    import io
+
+    from harness.matrix import PlainProgress, RichProgress, progress_for
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setenv("CI", "true")
+    assert isinstance(progress_for(3, Tty()), PlainProgress)
+    monkeypatch.delenv("CI")
+    assert isinstance(progress_for(3, io.StringIO()), PlainProgress)
+    assert isinstance(progress_for(3, Tty()), RichProgress)
+    out = io.StringIO()
+    cells = build_cells({"a": HS["a"]}, ["legacy"], "none")
+    with PlainProgress(len(cells), out) as bar:
+        run_cells({"a": HS["a"]}, cells, fake.run_cell, max_examples=1, on_done=bar.advance)
+    assert out.getvalue().splitlines() == ["[6/9] a: 5 compatible, 1 refused",
+                                           "[9/9] a: 1 compatible, 2 refused"]
+    with RichProgress(len(cells), Tty()) as bar:
+        run_cells({"a": HS["a"]}, cells, fake.run_cell, max_examples=1, on_done=bar.advance)
+    assert bar.counts == {"compatible": 6, "refused": 3}
