@@ -148,9 +148,19 @@ def mutate_bytes(a: Analysis, changes: list[tuple[int, int]]) -> Corruption:
 
 
 def plain_devices(a: Analysis) -> list[Span]:
-    """Device sections with no subsections anywhere: every payload byte is field data."""
-    return [sp for sp in a.devices if sp.payload[1] > sp.payload[0]
-            and SUBSECTIONS_KEY not in repr(sp.section.state)]
+    """Device sections where every payload byte is unchecked field data: no subsections
+    anywhere and no ``equal``/``le`` field (whose values a load checks)."""
+    table = table_for(a.stream)
+    out = []
+    for sp in a.devices:
+        entry = table.lookup(*sp.key) if table is not None else None
+        if entry is None or entry.description is None or sp.payload[1] <= sp.payload[0]:
+            continue
+        checked = any(f.wire_type is not None and f.wire_type.check is not None
+                      for _, f in entry.description.walk_fields())
+        if not checked and SUBSECTIONS_KEY not in repr(sp.section.state):
+            out.append(sp)
+    return out
 
 
 def data_byte(a: Analysis, i: int, k: int, value: int) -> Corruption:
