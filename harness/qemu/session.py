@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -25,6 +26,12 @@ from harness.errors import VmcompatError
 #: seconds to wait for QMP to come up, and the default for whole operations
 CONNECT_TIMEOUT = 10.0
 DEFAULT_TIMEOUT = 60.0
+
+
+# QEMU exiting under an open connection is how a refused load ends: not worth an ERROR log
+_QMP_LOG = logging.getLogger("qemu.qmp")
+if _QMP_LOG.level == logging.NOTSET:
+    _QMP_LOG.setLevel(logging.CRITICAL)
 
 
 class QemuError(VmcompatError):
@@ -127,7 +134,8 @@ class Session:
         try:
             return await self.qmp.execute(cmd, args)
         except QMPError as e:
-            if self.exited():
+            # a dropped connection usually means QEMU is exiting: give it a moment
+            if self.proc is not None and await self.wait_exit(2.0) is not None:
                 raise await self.exit_error() from None
             raise QemuError(f"QMP {cmd}: {e}") from None
 
