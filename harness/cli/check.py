@@ -123,6 +123,15 @@ RENDERERS: dict[str, Callable[[C.Result, bool], str]] = {
     "text": render_text, "json": render_json, "junit": render_junit, "github": render_github}
 
 
+def render_rules(fmt: str) -> str:
+    """The rule table: code, severity, category, what it reads, one line of doc."""
+    if fmt == "json":
+        return dumps([{"rule": r.code, "severity": r.severity, "category": r.category,
+                       "site": r.site, "doc": r.doc} for r in RULES.values()])
+    return "".join(f"{r.code:28} {r.severity:8} {r.category:10} {r.doc}\n"
+                   for r in RULES.values())
+
+
 def load_inputs(args: tuple[str, ...]) -> list[C.Input]:
     out = []
     for a in args:
@@ -134,7 +143,7 @@ def load_inputs(args: tuple[str, ...]) -> list[C.Input]:
 
 
 @main.command("check")
-@click.argument("inputs", nargs=-1, required=True, metavar="OLD NEW [MORE]...")
+@click.argument("inputs", nargs=-1, metavar="OLD NEW [MORE]...")
 @click.option("--direction", type=click.Choice(C.DIRECTIONS), default="backward",
               show_default=True,
               help="backward: OLD's data must load in NEW; forward: NEW's data in OLD; full: both.")
@@ -150,12 +159,16 @@ def load_inputs(args: tuple[str, ...]) -> list[C.Input]:
 @click.option("--max-examples", type=int, default=50, show_default=True,
               help="Examples per cell for --prove.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --prove.")
-@click.option("-o", "--output", "out", help="Write the report here (atomically) as well.")
+@click.option("-o", "--output", "out", help="Write the report here (atomically) instead.")
+@click.option("--list-rules", is_flag=True, help="Print the rule table and exit.")
 @guarded
 def check_cmd(inputs: tuple[str, ...], direction: str, transitive: bool, device: str | None,
               fmt: str, config: str | None, prove: bool, max_examples: int, seed: int,
-              out: str | None) -> None:
+              out: str | None, list_rules: bool) -> None:
     """Statically check that OLD's device state loads in NEW (and more, see --direction)."""
+    if list_rules:
+        click.echo(render_rules(fmt), nl=False)
+        return
     if len(inputs) < 2:
         raise InputError("check needs at least two inputs: OLD NEW")
     if max_examples < 1:

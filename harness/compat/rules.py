@@ -440,7 +440,7 @@ def marker_changed(s: Pair) -> Iterator[str]:
 
 @rule("GTREE_KEY_CHANGED", "error", "wire", "pair")
 def gtree_key_changed(s: Pair) -> Iterator[str]:
-    """A GTree's key changed between a scalar type and a description, or scalar type."""
+    """A GTree's key type changed (another scalar type, or a scalar key vs a struct key)."""
     a, b = s.src.key, s.dst.key
     if s.src.type != "gtree" or s.dst.type != "gtree":
         return

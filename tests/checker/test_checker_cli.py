@@ -291,3 +291,13 @@ def test_json_output_follows_the_documented_schema(broken: tuple[str, str], tmp_
         out = as_json(run(*broken, "--format", "json", *args))
         jsonschema.validate(out, RESULT_SCHEMA)
         assert out["compatible"] is False
+
+
+def test_list_rules() -> None:
+    from harness.compat.rules import RULES
+
+    text = run("--list-rules")
+    assert text.exit_code == 0 and len(text.stdout.splitlines()) == len(RULES)
+    table = as_json(run("--list-rules", "--format", "json"))
+    assert [r["rule"] for r in table] == list(RULES)
+    assert all(r["doc"] and r["severity"] in ("error", "warning", "info") for r in table)
