@@ -4,7 +4,9 @@
 ``all_fields``) and returns the schema of its state JSON (DESIGN.md):
 
 * integers: ``{"type": "integer", "minimum", "maximum"}`` of the wire type
-  (timers are int64); booleans ``{"type": "boolean"}``;
+  (timers are int64); booleans ``{"type": "boolean"}``; an ``equal`` field with
+  a ``default`` is that ``const`` and an ``int32 le`` field is within
+  ``[0, default]`` (the values its own description loads);
 * buffers: lowercase hex strings of exactly ``2n`` characters (``pattern``);
 * fixed arrays and bitmaps (64-bit words): arrays with ``minItems = maxItems``;
   elements of arrays of pointers may be ``null``;
@@ -159,6 +161,11 @@ class SchemaBuilder(Visitor):
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if t.kind == "bool":
             return {"type": "boolean"}
+        if t.check == "equal" and f.default is not None:
+            return {"type": "integer", "const": f.default}
+        if t.check == "le":
+            return {"type": "integer", "minimum": 0,
+                    "maximum": t.hi if f.default is None else f.default}
         return {"type": "integer", "minimum": t.lo, "maximum": t.hi}
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
@@ -190,6 +197,8 @@ class SchemaBuilder(Visitor):
         m = f.list_marker
         if m.field is not None:
             props[m.field] = {"enum": list(m.more)}
+            if m.field not in elem.get("required", []):
+                elem["required"] = [m.field, *elem.get("required", [])]
         if m.sentinel is not None:
             props[m.sentinel] = {"allOf": [props[m.sentinel], {"not": {"const": 0}}]}
         elem["properties"] = props

@@ -29,6 +29,11 @@ Load semantics (matched BY NAME, never by position):
   fields (immutable/derived) and ``unused_buffer`` fields count as known and
   are ignored (the destination dropped them on purpose).
 
+A list whose legacy marker byte is stored in an element's off-wire field
+(SCSI requests' ``retry``) sends that field as an integer attribute: the
+legacy wire carries it too; on load it must be one of the marker's values
+(:class:`~harness.errors.BadMarker`).
+
 Which attributes are must-parse (:func:`must_parse`): every field, except a
 field with a declared ``default`` and every field inside a subsection that
 has a ``needed`` predicate (optional state), at any depth. Subsection
@@ -44,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.errors import (
+    BadMarker,
     MissingField,
     Path,
     StreamError,
@@ -120,6 +126,7 @@ class _WFrame:
     state: Any
     musts: dict[str, bool]
     skippable: bool
+    marker: str | None = None  # a list element's off-wire marker field (sent: legacy sends it)
     attrs: list[Any] = field(default_factory=list)
     subs: list[tuple[str, int]] = field(default_factory=list)
 
@@ -131,13 +138,15 @@ class TreeWriter(Visitor):
         self.d = dialect
         self.frames: list[_WFrame] = []
         self._sub: Subsection | None = None
+        self._marker: str | None = None
 
     def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
         skippable = bool(self.frames) and self.frames[-1].skippable
         if self._sub is not None:
             skippable = skippable or self._sub.needed is not None
             self._sub = None
-        fr = _WFrame(value, _musts(desc, skippable), skippable)
+        fr = _WFrame(value, _musts(desc, skippable), skippable, self._marker)
+        self._marker = None
         self.frames.append(fr)
         return fr
 
@@ -164,7 +173,14 @@ class TreeWriter(Visitor):
         return bool(f.exists(state.state))
 
     def offwire(self, path: Path, f: Field, value: Any) -> Any:
+        if f.name == self.frames[-1].marker and value is not None:
+            return self.d.integer(value)
         return SKIP
+
+    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+        more = i < len(value)
+        self._marker = f.list_marker.field if more else None
+        return more, (value[i] if more else None)
 
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if value is None:  # a defaulted field the state leaves out: not sent
@@ -206,6 +222,7 @@ class _RFrame:
     path: Path
     attrs: dict[str, tuple[bool, Any]]
     used: set[str] = field(default_factory=set)
+    marker: tuple[str, tuple[int, ...]] | None = None
 
 
 def _mismatch(path: Path, detail: str) -> TypeMismatch:
@@ -220,6 +237,7 @@ class TreeReader(Visitor):
         self.frames: list[_RFrame] = []
         self.root = root
         self.kept: dict[Path, Any] = {}  # composite fields absent from the stream: prior
+        self._marker: tuple[str, tuple[int, ...]] | None = None
 
     # navigation ----------------------------------------------------------------
     def _attrs(self, path: Path, attrs: Sequence[Any]) -> dict[str, tuple[bool, Any]]:
@@ -275,7 +293,8 @@ class TreeReader(Visitor):
                     attrs = payload[2]
                 else:
                     raise _mismatch(path, f"a struct expected, the stream has {kind}")
-        self.frames.append(_RFrame(path, self._attrs(path, attrs)))
+        self.frames.append(_RFrame(path, self._attrs(path, attrs), marker=self._marker))
+        self._marker = None
         state = dict(value) if isinstance(value, dict) else {}
         for f in desc.fields:
             if f.default is not None and f.name not in state:
@@ -309,6 +328,16 @@ class TreeReader(Visitor):
 
     def exists(self, path: Path, f: Field, state: Any) -> bool:
         return f.name in self.frames[-1].attrs
+
+    def offwire(self, path: Path, f: Field, value: Any) -> Any:
+        marker = self.frames[-1].marker
+        if marker is None or f.name != marker[0]:
+            return value
+        node = self.locate(path)
+        got = None if node is None else self._expect(path, node, "integer", "a list marker")
+        if got not in marker[1]:
+            raise BadMarker(path=path, got=got if isinstance(got, int) else -1)
+        return got
 
     # scalars -------------------------------------------------------------------
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
@@ -386,7 +415,10 @@ class TreeReader(Visitor):
             items = self.d.kind(self.locate(path))[1]
         if items is None:
             return False, None
-        return i < len(items), NOPRIOR
+        more = i < len(items)
+        m = f.list_marker
+        self._marker = (m.field, m.more) if more and m.field is not None else None
+        return more, NOPRIOR
 
     def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
         return self.kept.pop(path) if path in self.kept else items
