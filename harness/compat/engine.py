@@ -334,22 +334,28 @@ _QUIET_CHECKS = (HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.f
 
 @contextlib.contextmanager
 def _nested_given_allowed() -> Iterator[None]:
-    """Allow ``run_cell`` inside a running ``@given`` test (fresh test per call)."""
+    """Allow ``run_cell`` inside a running ``@given`` test (a fresh test per call).
+
+    Hypothesis checks nesting when ``given`` decorates, against the default
+    settings; they are swapped for the duration (no profile is registered).
+    """
     from hypothesis.control import currently_in_test_context
 
     if not currently_in_test_context():
         yield
         return
+    from hypothesis._settings import default_variable
+
     base = hypothesis.settings.default
-    name = "vmcompat-nested"
-    previous = hypothesis.settings.get_current_profile_name()
-    hypothesis.settings.register_profile(name, hypothesis.settings(
-        base, suppress_health_check=[*base.suppress_health_check, HealthCheck.nested_given]))
-    hypothesis.settings.load_profile(name)
-    try:
+    relaxed = hypothesis.settings(
+        base, suppress_health_check=[*base.suppress_health_check, HealthCheck.nested_given])
+    with default_variable.with_value(relaxed):
         yield
-    finally:
-        hypothesis.settings.load_profile(previous)
+
+
+def no_filter(state: State) -> State:
+    """Pass as ``transform`` to run a cell without the registered filters."""
+    return state
 
 
 def run_cell(src: Description, dst: Description, cell: Cell, *, max_examples: int = 100,
@@ -362,11 +368,14 @@ def run_cell(src: Description, dst: Description, cell: Cell, *, max_examples: in
     ``CellResult.seed`` when None); ``settings`` is the base (profile) settings,
     ``max_examples`` always applies. ``transform`` defaults to
     ``harness.filters.chain(src, dst)``; ``prior`` fixes the destination's prior
-    state (default: :func:`prior_for` per example).
+    state (default: :func:`prior_for` per example). ``transform=no_filter`` runs
+    the cell without filters.
     """
     fmt = FORMATS[cell.wire]
     if transform is None:
         transform = chain(src, dst)
+    elif transform is no_filter:
+        transform = None
     if seed is None:
         seed = random.getrandbits(32)
     tally = _Tally()

@@ -531,6 +531,12 @@ def expect(src: Description, dst: Description, state: Any, prior: Any = None, *,
     except _Refuse as r:
         return Expectation(REFUSE, reason=r.reason, detail=r.detail, notes=tuple(reader.notes))
     if reader.aligned and reader.i < len(reader.tokens):
+        nxt = reader.tokens[reader.i]
+        if nxt.kind == "sub" and not target.subsections and nxt.value[0].startswith(target.name):
+            # QEMU always runs vmstate_subsection_load, even with no subsections declared
+            return Expectation(REFUSE, reason=Reason.UNKNOWN_SUBSECTION,
+                               detail=f"subsection {nxt.value[0]!r} does not exist in "
+                                      f"{target.name!r}", notes=tuple(reader.notes))
         left = sum(t.size for t in reader.tokens[reader.i:])
         return Expectation(REFUSE, reason=Reason.TRAILING,
                            detail=f"{left} bytes left after the last field",
