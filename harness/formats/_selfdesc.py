@@ -263,7 +263,7 @@ class TreeReader(Visitor):
                 kind, payload = self.d.kind(node)
                 if kind not in ("list", "tree"):
                     raise _mismatch(path[:len(fr.path) + depth],
-                                    f"expected a list, the stream has {kind}")
+                                    f"an array expected, the stream has {kind}")
                 if k >= len(payload):
                     return None
                 node = payload[k]
