@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from selfdesc_samples import RICH, RICH_STATE
 
 from harness.catalog import load
 from harness.catalog._sample import sample_state
@@ -28,7 +29,6 @@ from harness.formats import FORMATS
 from harness.formats._selfdesc import must_parse
 from harness.formats.ber import encode as ber_encode
 from harness.state import from_json, to_json
-from tests.formats.selfdesc_samples import RICH, RICH_STATE
 
 WIRES = ("ber", "json")
 ALL_WIRES = ("legacy", "ber", "json")
