@@ -1,0 +1,88 @@
+"""`vmcompat fuzz`: exit codes, JSON keys, the seed, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness import descjson
+from harness.cli import main
+from harness.dsl import device, int8, uint8, uint16
+
+OLD = device("dev", 1, uint8("a"), uint16("b"))
+SIGNED = device("dev", 1, int8("a"), uint16("b"))
+CELL_KEYS = {"device", "source", "destination", "wire", "direction", "verdict", "examples"}
+
+
+def fuzz(*args: str) -> tuple[int, str, str]:
+    r = CliRunner().invoke(main, ["fuzz", *args])
+    return r.exit_code, r.stdout, r.stderr
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "old.json").write_text(json.dumps(descjson.to_json(OLD)))
+    (tmp_path / "signed.json").write_text(json.dumps(descjson.to_json(SIGNED)))
+    return tmp_path
+
+
+def test_compatible_exit_0_and_seed_printed() -> None:
+    code, out, _ = fuzz("catalog:ps2kbd@2", "catalog:ps2kbd@3", "--max-examples", "10",
+                        "--seed", "42")
+    assert code == 0, out
+    assert out.splitlines()[0] == "seed: 42"
+    assert "ps2kbd 2 -> 3 [legacy, backward]: compatible (10 examples)" in out
+
+
+def test_json_cells_and_refusal_exit_1() -> None:
+    code, out, err = fuzz("catalog:ps2kbd@2", "catalog:ps2kbd@3", "--direction", "full",
+                          "--max-examples", "5", "--format", "json", "--seed", "9")
+    assert code == 1, "forward (v3 into v2) is refused: not every cell is compatible"
+    assert err.strip() == "seed: 9"
+    doc = json.loads(out)
+    assert doc["seed"] == 9
+    cells = doc["cells"]
+    assert [c["direction"] for c in cells] == ["backward", "forward"]
+    assert all(CELL_KEYS <= set(c) for c in cells)
+    assert cells[0]["verdict"] == "compatible" and "reason" not in cells[0]
+    assert cells[1]["verdict"] == "refused" and cells[1]["reason"] == "too_new"
+    assert (cells[1]["source"], cells[1]["destination"]) == ("3", "2")
+
+
+def test_corrupt_cell_shows_the_counterexample(files: Path) -> None:
+    code, out, _ = fuzz(str(files / "old.json"), str(files / "signed.json"), "--seed", "1",
+                        "--format", "json")
+    assert code == 1
+    cell = json.loads(out)["cells"][0]
+    assert cell["verdict"] == "corrupt"
+    ce = cell["counterexample"]
+    assert {"state", "written", "loaded", "expected", "first_difference"} <= set(ce)
+    assert ce["state"]["a"] >= 128 and ce["first_difference"] == "a"
+    code, text, _ = fuzz(str(files / "old.json"), str(files / "signed.json"), "--seed", "1")
+    assert code == 1 and "corrupt" in text and "minimal state:" in text
+
+
+def test_same_seed_same_output(files: Path) -> None:
+    args = (str(files / "old.json"), str(files / "signed.json"), "--seed", "5", "--format",
+            "json")
+    assert fuzz(*args)[1] == fuzz(*args)[1]
+
+
+@pytest.mark.parametrize("args", [
+    ("catalog:nosuchdevice@1", "catalog:ps2kbd@3"),
+    ("catalog:ps2kbd@2", "catalog:ps2kbd@3", "--device", "serial"),
+    ("catalog:ps2kbd@2", "catalog:serial@3"),
+    ("/nonexistent/old.json", "catalog:ps2kbd@3"),
+])
+def test_bad_input_exit_2_one_line(args: tuple[str, ...]) -> None:
+    r = subprocess.run([sys.executable, "-m", "harness", "fuzz", *args],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vmcompat: ")
+    assert "Traceback" not in r.stderr
