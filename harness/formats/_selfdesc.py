@@ -13,21 +13,25 @@ Load semantics (matched BY NAME, never by position):
 * the device name must match (else :class:`~harness.errors.UnknownSection`);
   the stream's version is checked like the legacy wire (too new / too old,
   versioned marshal functions below the minimum);
-* every destination field is looked up by name, whatever its ``version_id``
-  or ``exists`` test: present in the stream -> loaded (type-checked); absent
-  -> keeps the destination's prior value, else its ``default``;
+* the destination reads the fields it reads on the legacy wire at the
+  stream's version (``version_id`` and ``exists`` tests decide, on the
+  destination's description and state), each looked up BY NAME: present in
+  the stream -> loaded (type-checked); absent -> keeps the destination's
+  prior value, else its ``default``;
 * a value of the wrong kind (a struct where a scalar is expected, a boolean
   for an integer), an integer outside the destination type's range, a buffer
   of the wrong length, an array of the wrong length or a NULL where the
   destination has no pointer is refused with
   :class:`~harness.errors.TypeMismatch` -- never converted;
 * ``equal`` and ``le`` checks as on the legacy wire;
-* a stream attribute the destination does not know: refused with
-  :class:`~harness.errors.UnknownField` if it is must-parse, skipped if not;
-  an unknown subsection: :class:`~harness.errors.UnknownSubsection` (always
-  must-parse, as on the legacy wire). Names of the destination's off-wire
-  fields (immutable/derived) and ``unused_buffer`` fields count as known and
-  are ignored (the destination dropped them on purpose).
+* a stream attribute the destination does not read (it lacks the field, or
+  the field is newer than the stream's version, or its ``exists`` test is
+  false): refused with :class:`~harness.errors.UnknownField` if it is
+  must-parse, skipped if not; an unknown subsection:
+  :class:`~harness.errors.UnknownSubsection` (subsection attributes are always
+  must-parse, as on the legacy wire). Attributes named like one of the
+  destination's off-wire fields (immutable/derived) or ``unused_buffer``
+  fields are ignored (the destination dropped them on purpose).
 
 A list whose legacy marker byte is stored in an element's off-wire field
 (SCSI requests' ``retry``) sends that field as an integer attribute: the
@@ -304,9 +308,9 @@ class TreeReader(Visitor):
     def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
         fr = self.frames.pop()
         if len(fr.used) < len(fr.attrs):
-            known = {f.name for f in desc.fields}
+            dropped = {f.name for f in desc.fields if not (f.on_wire and f.in_state)}
             for name, (must, node) in fr.attrs.items():
-                if name in fr.used or name in known or not must:
+                if name in fr.used or name in dropped or not must:
                     continue
                 if self.d.kind(node)[0] == "subsection":
                     raise UnknownSubsection(path=path, sub=name, name=desc.name)
@@ -325,9 +329,6 @@ class TreeReader(Visitor):
         if isinstance(value, (list, tuple)) and i < len(value):
             return value[i]
         return NOPRIOR
-
-    def exists(self, path: Path, f: Field, state: Any) -> bool:
-        return f.name in self.frames[-1].attrs
 
     def offwire(self, path: Path, f: Field, value: Any) -> Any:
         marker = self.frames[-1].marker
@@ -448,7 +449,7 @@ class TreeReader(Visitor):
                 continue
             _, version, _ = self.d.kind(node)[1]
             check_version(sub.description, version, path=path + (name,), marshal=False)
-            yield sub, sub.description.version_id
+            yield sub, version
 
 
 def read_tree(dialect: Dialect, desc: Description, tree: Any, into: Any = None) -> Any:
@@ -463,8 +464,8 @@ def read_tree(dialect: Dialect, desc: Description, tree: Any, into: Any = None) 
         marshal = check_version(desc, version)
         r = TreeReader(dialect, attrs)
         if marshal is None:
-            return Walk(r).device(desc, desc.version_id, into)
+            return Walk(r).device(desc, version, into)
         m = MARSHALS[marshal]
-        return m.convert(Walk(r).device(m.layout, m.layout.version_id, None), into)
+        return m.convert(Walk(r).device(m.layout, version, None), into)
     except LoadError as e:
         raise e.at(device=desc.name) from None
