@@ -63,6 +63,7 @@ The C size of a dump field and the name QEMU gave it are kept in its ``doc``
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -288,11 +289,18 @@ def vmdesc_entries(obj: Any, file: str | None = None) -> list[VmdescEntry]:
     if not is_vmdesc(obj):
         raise InputError("not a vmdesc (expected page_size and a devices list)", file=file)
     out = []
+    seen: dict[str, Description] = {}  # equal devices share one description (and its plans)
     for i, dev in enumerate(obj["devices"]):
         bad = _where(file, dev.get("name") if isinstance(dev, dict) else None)
         name = _get(dev, "name", str, bad, f"devices[{i}]")
         inst = _get(dev, "instance_id", int, bad, name)
-        desc = _vmdesc_desc(dev, bad) if "vmsd_name" in dev else None
+        desc = None
+        if "vmsd_name" in dev:
+            key = json.dumps([dev.get(k) for k in ("vmsd_name", "version", "fields",
+                                                   "subsections")])
+            desc = seen.get(key)
+            if desc is None:
+                desc = seen[key] = _vmdesc_desc(dev, bad)
         out.append(VmdescEntry(name, inst, desc, MappingProxyType(dev)))
     return out
 

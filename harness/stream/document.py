@@ -95,7 +95,7 @@ def to_document(stream: Stream, *, pages: Write | None = None, pages_file: str |
     c = stream.configuration
     doc["configuration"] = None if c is None else {
         "machine": c.machine,
-        **({SUBSECTIONS_KEY: statejson.to_json(c.subsections)} if c.subsections else {})}
+        **({SUBSECTIONS_KEY: state_json(c.subsections)} if c.subsections else {})}
     doc["sections"] = [_item_json(x, sink, stream.page_size) for x in stream.items]
     doc["eof"] = stream.eof
     v = stream.vmdesc
@@ -117,6 +117,20 @@ def to_document(stream: Stream, *, pages: Write | None = None, pages_file: str |
     return doc
 
 
+def state_json(v: Any) -> Any:
+    """:func:`harness.state.to_json`, with a fast path for lists of plain integers."""
+    t = type(v)
+    if t is dict:
+        return {k: state_json(x) for k, x in v.items()}
+    if t is list or t is tuple:
+        if all(type(x) is int for x in v):
+            return list(v)
+        return [state_json(x) for x in v]
+    if t is bytes or t is bytearray:
+        return bytes(v).hex()
+    return statejson.to_json(v)
+
+
 def _item_json(x: Section | Command, sink: _Pages, page_size: int) -> dict[str, Any]:
     if isinstance(x, Command):
         return {"type": "command", "command": x.command, "data": x.data.hex()}
@@ -127,7 +141,7 @@ def _item_json(x: Section | Command, sink: _Pages, page_size: int) -> dict[str, 
         out["ram"] = [_record_json(r, sink) for r in x.ram]
         return out
     out["vmsd_name"] = x.vmsd_name
-    out["state"] = statejson.to_json(x.state)
+    out["state"] = state_json(x.state)
     if x.raw is not None:
         out["raw"] = x.raw.hex()
     return out

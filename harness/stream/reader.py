@@ -94,8 +94,9 @@ class StreamReader:
     """One pass over a stream; see :func:`read_stream`."""
 
     def __init__(self, data: Buffer, table: DeviceTable | None, *, canonical: bool = True,
-                 file: str | None = None) -> None:
+                 file: str | None = None, known: Vmdesc | None = None) -> None:
         self.src = Source(data)
+        self.known = known  # the vmdesc found from the end, not to be parsed twice
         self.table = table
         self.canonical = canonical
         self.file = file
@@ -135,7 +136,9 @@ class StreamReader:
         if eof and src.peek() == VMDESCRIPTION:
             src.u8("vmdesc")
             n = src.be32("vmdesc.len")
-            vmdesc = parse_vmdesc(bytes(src.take(n, "vmdesc")))
+            raw = bytes(src.take(n, "vmdesc"))
+            vmdesc = self.known if self.known is not None and self.known.raw == raw \
+                else parse_vmdesc(raw)
         if not eof:
             raise src.fail("stream ends without EOF", src.pos)
         if src.left > MAX_TRAILING:
@@ -222,12 +225,13 @@ def read_stream(data: Buffer, *, vmdesc_from: Any = None, dump: Mapping[str, Des
     :func:`harness.dumps.from_dump`) merges a dump's versions and tests in.
     """
     source = vmdesc_from
+    own = None
     if source is None:
         own = find_vmdesc(data)
         source = own.obj if own is not None else None
     table = device_table(source, file=file, dump=dump) if source is not None else None
     try:
-        stream = StreamReader(data, table, canonical=canonical, file=file).read()
+        stream = StreamReader(data, table, canonical=canonical, file=file, known=own).read()
     except InputError as e:
         raise e.located(file=file) from None
     if vmdesc_from is not None:
