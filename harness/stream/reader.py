@@ -21,7 +21,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from harness.errors import InputError, LoadError, UnknownSection
+from harness.errors import InputError, LoadError, StreamError, UnknownSection
 from harness.model import Description
 from harness.stream.configuration import read_configuration
 from harness.stream.devices import DeviceTable, decode_payload, device_table, encode_payload
@@ -56,7 +56,7 @@ def parse_vmdesc(raw: bytes) -> Vmdesc:
     """A vmdesc from its bytes; ``error`` says why it does not parse."""
     try:
         obj = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         return Vmdesc(raw, None, f"vmdesc does not parse: {e}")
     if not (isinstance(obj, dict) and isinstance(obj.get("devices"), list)):
         return Vmdesc(raw, obj, "vmdesc is not {page_size, devices: [...]}")
@@ -224,16 +224,26 @@ def read_stream(data: Buffer, *, vmdesc_from: Any = None, dump: Mapping[str, Des
     stream's own); ``dump`` (descriptions by device type, e.g. from
     :func:`harness.dumps.from_dump`) merges a dump's versions and tests in.
     """
-    source = vmdesc_from
     own = None
-    if source is None:
-        own = find_vmdesc(data)
-        source = own.obj if own is not None else None
-    table = device_table(source, file=file, dump=dump) if source is not None else None
+    table = None
     try:
+        if vmdesc_from is not None:
+            table = device_table(vmdesc_from, file=file, dump=dump)
+        else:
+            own = find_vmdesc(data)
+            if own is not None:
+                try:
+                    table = device_table(own.obj, file=file, dump=dump)
+                except InputError as e:  # the stream's own vmdesc: a bad stream, not bad input
+                    where = InputError(e.bare, device=e.device, path=e.path)
+                    raise StreamError(device="stream", offset=None,
+                                      detail=f"the stream's vmdesc is unusable: {where}") from None
         stream = StreamReader(data, table, canonical=canonical, file=file, known=own).read()
     except InputError as e:
         raise e.located(file=file) from None
+    except RecursionError:
+        raise StreamError(device="stream", offset=None,
+                          detail="descriptions or data nested too deeply") from None
     if vmdesc_from is not None:
         stream = _with(stream, descriptions_from=vmdesc_from)
     return stream

@@ -227,3 +227,21 @@ def test_cli_verify_exit_codes(tmp_path: Path, golden_dir: Path,
     r2 = runner.invoke(main, ["stream", "verify", str(good), "--vmdesc-from",
                               str(tmp_path / "missing.json")])
     assert r2.exit_code == 2
+
+
+def test_unusable_own_vmdesc_is_a_stream_defect(golden_bytes: dict[str, bytes]) -> None:
+    data = golden_bytes["pc-i440fx-7.2"]
+    bad = data.replace(b'"name": "cmos_index"', b'"name": "cmos_data" ', 1)
+    assert verify(bad) == ["stream: the stream's vmdesc is unusable: "
+                           "mc146818rtc.cmos_data: duplicate field name"]
+
+
+def test_deeply_nested_vmdesc_is_a_typed_error(golden_bytes: dict[str, bytes]) -> None:
+    data = golden_bytes["pc-i440fx-7.2"]
+    v = read_stream(data).vmdesc
+    assert v is not None
+    deep = b'{"page_size": 4096, "devices": [' + b"[" * 100000 + b"]" * 100000 + b"]}"
+    bad = data[:len(data) - len(v.raw) - 4] + len(deep).to_bytes(4, "big") + deep
+    with pytest.raises(LoadError):
+        read_stream(bad)
+    assert verify(bad)
