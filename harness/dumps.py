@@ -299,14 +299,14 @@ def vmdesc_entries(obj: Any, file: str | None = None) -> list[VmdescEntry]:
         inst = _get(dev, "instance_id", int, bad, name)
         desc = None
         if "vmsd_name" in dev:
-            key = json.dumps([dev.get(k) for k in ("vmsd_name", "version", "fields",
-                                                   "subsections")])
-            desc = seen.get(key)
-            if desc is None:
-                try:
+            try:
+                key = json.dumps([dev.get(k) for k in ("vmsd_name", "version", "fields",
+                                                       "subsections")])
+                desc = seen.get(key)
+                if desc is None:
                     desc = seen[key] = _vmdesc_desc(dev, bad)
-                except RecursionError:
-                    raise bad(f"{name}: descriptions nested too deeply") from None
+            except RecursionError:
+                raise bad(f"{name}: descriptions nested too deeply") from None
         out.append(VmdescEntry(name, inst, desc, MappingProxyType(dev)))
     return out
 

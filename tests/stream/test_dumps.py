@@ -263,3 +263,14 @@ def test_reference_vmdescs_load_and_merge() -> None:
         merged = dumps.merge_all(d, v)
         assert set(merged) == set(v)
     assert os.path.exists(SHARED / "vmdesc")
+
+
+def test_deep_nesting_is_bad_input() -> None:
+    node: dict = {"vmsd_name": "d", "version": 1, "fields": []}
+    cur = node
+    for _ in range(2000):
+        nxt: dict = {"vmsd_name": "d", "version": 1, "fields": []}
+        cur["fields"] = [{"name": "s", "type": "struct", "size": 0, "struct": nxt}]
+        cur = nxt
+    with pytest.raises(InputError, match="nested too deeply"):
+        dumps.from_vmdesc({"page_size": 4096, "devices": [dict(node, name="d", instance_id=0)]})
