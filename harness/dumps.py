@@ -182,7 +182,7 @@ def from_dump(obj: Any, file: str | None = None) -> dict[str, Description]:
         try:
             d = _dump_desc(_get(entry, "Description", dict, bad, key), bad)
         except RecursionError:
-            raise bad(f"{key}: descriptions nested too deeply") from None
+            raise bad("descriptions nested too deeply") from None
         if _get(entry, "version_id", int, bad, key) != d.version_id:
             raise bad(f"{key}: version_id differs from its Description's")
         out[key] = d
@@ -306,7 +306,7 @@ def vmdesc_entries(obj: Any, file: str | None = None) -> list[VmdescEntry]:
                 if desc is None:
                     desc = seen[key] = _vmdesc_desc(dev, bad)
             except RecursionError:
-                raise bad(f"{name}: descriptions nested too deeply") from None
+                raise bad("descriptions nested too deeply") from None
         out.append(VmdescEntry(name, inst, desc, MappingProxyType(dev)))
     return out
 
