@@ -4,9 +4,10 @@
 bytes, a one-line ``detail``) from one stream. Kinds: ``drop_section``,
 ``duplicate_section``, ``swap_sections``, ``drop_subsection``, ``truncate``,
 ``trailing_garbage``, ``garbage_vmdesc``, ``wrong_footer_id`` (all structural:
-``vmcompat stream verify`` must fail each) and ``mutate_bytes`` (random
-bytes anywhere: the reader must raise only typed errors). ``data_byte`` is
-*valid* damage: one byte changed inside a device field (verify must pass).
+``vmcompat stream verify`` must fail each, see :data:`STRUCTURAL`) and
+``mutate_bytes`` (random bytes anywhere: the reader must raise only typed
+errors); these are the default. ``data_byte`` is *valid* damage, opt-in: one
+byte changed inside an unchecked device field (verify must pass).
 The stream is analysed once, when the strategy is built; the builders
 (:func:`drop_section` …) are plain functions tests can call directly.
 
@@ -29,9 +30,12 @@ from harness.stream.reader import read_stream
 from harness.stream.writer import table_for
 from strategies._registry import defines_strategy
 
+#: damage ``vmcompat stream verify`` always detects
 STRUCTURAL = ("drop_section", "duplicate_section", "swap_sections", "drop_subsection",
               "truncate", "trailing_garbage", "garbage_vmdesc", "wrong_footer_id")
-KINDS = (*STRUCTURAL, "mutate_bytes", "data_byte")
+#: what :func:`corrupt_streams` draws by default: structural damage and random bytes
+DEFAULT_KINDS = (*STRUCTURAL, "mutate_bytes")
+KINDS = (*DEFAULT_KINDS, "data_byte")
 
 
 @dataclass(frozen=True)
@@ -176,8 +180,15 @@ def data_byte(a: Analysis, i: int, k: int, value: int) -> Corruption:
 # ----------------------------------------------------------------------------- strategy
 @defines_strategy
 def corrupt_streams(stream_bytes: bytes, *, vmdesc_from: Any = None,
-                    kinds: tuple[str, ...] = STRUCTURAL) -> st.SearchStrategy[Corruption]:
-    """Damaged copies of ``stream_bytes``, each labelled by its ``kind``."""
+                    kinds: tuple[str, ...] = DEFAULT_KINDS) -> st.SearchStrategy[Corruption]:
+    """Damaged copies of ``stream_bytes``, each labelled by its ``kind``.
+
+    ``kind in STRUCTURAL`` must fail ``verify``; ``mutate_bytes`` may land in
+    data (then it passes) but must only ever raise typed errors; ``data_byte``
+    (opt-in) must pass. Kinds a stream cannot have (``wrong_footer_id`` before
+    2.4, ``garbage_vmdesc`` without a vmdesc) are left out quietly.
+    ``vmdesc_from`` decodes streams without a vmdesc (2.0–2.2).
+    """
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown corruption kinds {sorted(unknown)} (known: {KINDS})")

@@ -90,6 +90,8 @@ async def capture_async(machine: str, out: str, *, timeout: float = DEFAULT_TIME
                     raise QemuError(f"migration did not complete within {timeout:g} s")
                 await asyncio.sleep(POLL)
             await s.quit()
+            if not await s.wait_group(10.0):  # `cat > FILE` may still be writing
+                raise QemuError("the exec: helper writing the stream did not finish")
             with open(target, "rb") as fh:
                 data = fh.read()
     except QemuExited as e:
@@ -102,7 +104,7 @@ async def load_async(machine: str, stream: str, *, timeout: float = DEFAULT_TIME
                      ) -> tuple[bool, str]:
     """Load ``stream`` into ``machine``: (True, "") or (False, QEMU's message)."""
     binary = find_binary()
-    if not os.path.isfile(stream):
+    if not os.path.exists(stream) or os.path.isdir(stream):
         raise InputError("no such stream file", file=stream)
     path = os.path.abspath(stream)
     loop = asyncio.get_running_loop()

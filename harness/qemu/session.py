@@ -4,7 +4,8 @@
 QMP (retrying until the socket appears or the process dies), and on every
 exit path (normal, error, timeout, cancellation) disconnects, kills the
 process if still alive, reaps it and removes its temporary directory (the
-socket lives there).
+socket lives there). QEMU runs in its own process group, so the ``exec:``
+helpers it spawns (``sh``, ``cat``) are killed with it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable
 from types import TracebackType
@@ -75,9 +77,10 @@ class Session:
         try:
             argv = self._argv(self.sock, self.tmp)
             try:
+                # its own process group: QEMU's exec: helpers (sh, cat) go with it
                 self.proc = await asyncio.create_subprocess_exec(
                     *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.PIPE)
+                    stderr=asyncio.subprocess.PIPE, start_new_session=True)
             except OSError as e:
                 raise QemuError(f"cannot start {argv[0]}: {e.strerror}") from None
             await self._connect()
@@ -145,13 +148,30 @@ class Session:
             await asyncio.wait_for(self.qmp.execute("quit"), 5.0)
         await self.wait_exit(5.0)
 
+    async def wait_group(self, timeout: float) -> bool:
+        """Wait until every process of QEMU's group (its ``exec:`` helpers) has ended."""
+        if self.proc is None:
+            return True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                return True
+            except PermissionError:  # pragma: no cover - the id was reused
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.qmp.disconnect(), 2.0)
         proc = self.proc
-        if proc is not None and proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
+        if proc is not None:
+            # the group we created (QEMU and its exec: helpers), by its id, then reap QEMU
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(proc.wait(), 5.0)
         if proc is not None and proc.stderr is not None and proc.returncode is not None:

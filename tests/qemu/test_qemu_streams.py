@@ -7,6 +7,7 @@ Marked ``qemu``; skipped with a reason when no ``qemu-system-x86_64`` is install
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,21 @@ def test_cli_capture_and_bad_machine(tmp_path: Path) -> None:
     assert out.read_bytes() == (GOLDEN / "streams" / "pc-i440fx-2.4.bin").read_bytes()
     r = runner.invoke(main, ["qemu", "capture", "--machine", "no-such-machine", "-o", str(out)])
     assert r.exit_code == 2 and "unsupported machine type" in (r.stderr or r.output)
+
+
+def test_timeouts_clean_up_process_and_socket(tmp_path: Path) -> None:
+    import glob
+    import tempfile
+
+    from harness.qemu import QemuError
+
+    pattern = f"{tempfile.gettempdir()}/vmcompat-qemu-*"
+    before = set(glob.glob(pattern))
+    with pytest.raises(QemuError, match="within"):
+        capture("pc-i440fx-7.2", str(tmp_path / "x.bin"), timeout=0.0)
+    fifo = tmp_path / "never.bin"
+    os.mkfifo(fifo)  # cat blocks on a FIFO nobody writes: the load can only time out
+    with pytest.raises(QemuError, match="within"):
+        load("pc-i440fx-7.2", str(fifo), timeout=0.5)
+    assert set(glob.glob(pattern)) <= before
+    assert not (tmp_path / "x.bin").exists()
