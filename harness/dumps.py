@@ -84,6 +84,8 @@ GUESS_DOC = "wire type unknown (a dump gives only the C size), guessed as a buff
 _CSIZE = re.compile(r"\bC size (\d+)\b")
 _RENAMED = re.compile(r"\bQEMU name '([^']*)'")
 MACHINE_KEY = "vmschkmachine"
+#: a vmdesc array longer than this is refused (plans compile fixed arrays into formats)
+MAX_ARRAY_LEN = 1 << 20
 
 
 # ----------------------------------------------------------------------------- predicates
@@ -452,8 +454,8 @@ def _vmdesc_field(o: dict[str, Any], name: str, bad: Callable[[str], InputError]
     kw = maker(name, o, bad, owner)
     n = o.get("array_len")
     if n is not None:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise bad(f"{owner}.{name}: bad array_len {n!r}")
+        if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= MAX_ARRAY_LEN:
+            raise bad(f"{owner}.{name}: bad array_len {n!r} (0..{MAX_ARRAY_LEN})")
         if "array_len" in kw:  # an array of arrays (pci irq state): flatten
             kw["array_len"] *= n
         else:

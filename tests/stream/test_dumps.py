@@ -274,3 +274,9 @@ def test_deep_nesting_is_bad_input() -> None:
         cur = nxt
     with pytest.raises(InputError, match="nested too deeply"):
         dumps.from_vmdesc({"page_size": 4096, "devices": [dict(node, name="d", instance_id=0)]})
+
+
+def test_huge_array_len_is_refused() -> None:
+    with pytest.raises(InputError, match="bad array_len"):
+        dumps.from_vmdesc(_vmdesc([{"name": "a", "type": "uint8", "size": 1,
+                                    "array_len": 1 << 40}]))
