@@ -211,6 +211,8 @@ class _Doc:
         return s
 
 
+#: the longest run a document may ask for (1 TiB of 4 KiB pages)
+MAX_RUN = 1 << 28
 U32 = (0, (1 << 32) - 1)
 U64 = (0, (1 << 64) - 1)
 
@@ -340,7 +342,7 @@ def _record(d: _Doc, o: Any, where: str, pages: Buffer | None, page_size: int) -
     offset = d.get(o, key, int, where, lo=0, hi=U64[1])
     if offset % page_size:
         raise d.bad(f"{where}.{key}", f"offset {offset} is not page aligned")
-    count = d.get(o, "count", int, where, lo=1, hi=U64[1] // page_size)
+    count = d.get(o, "count", int, where, lo=1, hi=MAX_RUN)
     block = d.get(o, "block", str, where, None)
     if key == "zero":
         return ZeroRun(offset, count, block, d.get(o, "fill", int, where, 0, lo=0, hi=255))

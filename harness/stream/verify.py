@@ -13,8 +13,11 @@ trailing vmdesc without a word. :func:`verify` finds each of these:
 * with a dump (``dump=``): section versions are within the dump's
   [minimum_version_id, version_id] and every subsection sent exists there.
 
-Changed bytes inside fields are data, not structure: they pass.
-Each defect is one line.
+Changed bytes inside fields are data, not structure: they pass (bytes of
+``equal``/``le`` fields are checked by a load, as QEMU does). Each defect is
+one line. Streams without a vmdesc of their own (machine types 2.0–2.2) have
+no list to compare sections and subsections with: ``vmdesc_from`` decodes
+them, but it describes another machine type, so those two checks are skipped.
 """
 
 from __future__ import annotations
