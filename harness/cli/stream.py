@@ -9,6 +9,8 @@ inverse. ``verify`` prints one line per defect (exit 1), nothing when clean
 
 from __future__ import annotations
 
+import io
+import json
 import os
 from contextlib import ExitStack
 from typing import Any
@@ -16,7 +18,6 @@ from typing import Any
 import click
 
 from harness.cli import EXIT_FOUND, guarded, main
-from harness.cli.io import dumps
 from harness.descjson import read_json
 from harness.errors import InputError
 from harness.model import Description
@@ -77,8 +78,12 @@ def decode_cmd(stream_file: str, out: str, vmdesc_from: str | None) -> None:
         with atomic_output(side) as fh:
             doc = to_document(s, pages=fh.write, pages_file=os.path.basename(side))
         del s
-    with atomic_output(out) as fh:
-        fh.write(dumps(doc).encode())
+    with atomic_output(out) as fh:  # streamed: no second copy of a large document
+        text = io.TextIOWrapper(fh, encoding="utf-8")
+        json.dump(doc, text, indent=2)
+        text.write("\n")
+        text.flush()
+        text.detach()
 
 
 @stream.command("encode")
