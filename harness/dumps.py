@@ -14,6 +14,14 @@ Two file kinds, two halves of the truth:
 
 :func:`merge` puts the two together where both exist: versions, minimum
 versions, field versions and tests from the dump; wire types from the vmdesc.
+A dump field without a test that the vmdesc does not show was a variable
+array with no elements in that stream: it becomes an array of length 0.
+
+Keys: :func:`from_dump` returns descriptions by device *type* (``isa-fdc``;
+the description is named after the VMSD, ``fdc``); :func:`from_vmdesc` by
+section (``idstr``, or ``idstr#instance`` for instance > 0). Both register a
+loader, so ``harness.sources.load_all(path)`` reads either file. A vmdesc
+alone gives ``minimum_version_id = version_id`` (it knows one version only).
 
 What a dump alone gives (:func:`from_dump`), stated plainly:
 
@@ -37,6 +45,8 @@ Unknown tests, and how they are represented (for the checker):
   so a merged description decodes the stream it came from.
   :func:`has_unknown_test` answers "does this field have a test?"
   (``field_exists`` in :func:`to_dump` is exactly ``field.exists is not None``).
+  The pseudo-fields are not fields of the description: state JSON validated by
+  :mod:`harness.state` cannot set them, so they always take their default.
 * A dump subsection's ``needed`` function is unknown too: it gets
   ``needed = {"field": "__needed__<subsection>", "op": "nonzero"}``
   (:func:`has_unknown_needed`). vmdesc subsections get the same predicate: a
