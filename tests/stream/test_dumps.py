@@ -280,3 +280,18 @@ def test_huge_array_len_is_refused() -> None:
     with pytest.raises(InputError, match="bad array_len"):
         dumps.from_vmdesc(_vmdesc([{"name": "a", "type": "uint8", "size": 1,
                                     "array_len": 1 << 40}]))
+
+
+def test_vmdesc_file_works_as_a_desc_argument(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    data = (GOLDEN / "streams" / "pc-i440fx-7.2.bin").read_bytes()
+    rtc = next(s for s in read_stream(data).sections if s.idstr == "mc146818rtc")
+    payload = tmp_path / "rtc.bin"
+    payload.write_bytes(data[rtc.payload[0]:rtc.payload[1]])
+    r = CliRunner().invoke(main, ["decode", str(VMDESC / "pc-i440fx-7.2.json"), str(payload),
+                                  "--device", "mc146818rtc", "--version-id", "3"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["cmos_data"] == rtc.state["cmos_data"].hex()
