@@ -222,10 +222,15 @@ def never(pred: object) -> bool:
 
 
 def pred_text(pred: object) -> str:
-    """A short rendering of a predicate: ``mode == 2 and not busy``.
+    """A short rendering of a predicate.
 
     Tests and needed functions imported from a QEMU dump are unknown C
     functions (see :mod:`harness.dumps`) and read as such.
+
+    >>> from harness.predicates import parse
+    >>> pred_text(parse({"all": [{"field": "mode", "op": "eq", "value": 2},
+    ...                          {"field": "busy", "op": "zero"}]}))
+    '(mode == 2 and busy == 0)'
     """
     if pred is None:
         return "always"
