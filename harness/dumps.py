@@ -457,10 +457,13 @@ VMDESC_TYPES: Mapping[str, FieldMaker] = MappingProxyType({
 })
 
 
+_UNKNOWN = _sized("buffer")  # a type the table lacks: a buffer of its size
+
+
 def _vmdesc_field(o: dict[str, Any], name: str, bad: Callable[[str], InputError],
                   owner: str) -> Field:
     type_name = _get(o, "type", str, bad, f"{owner}.{name}")
-    maker = VMDESC_TYPES.get(type_name, _sized("buffer"))
+    maker = VMDESC_TYPES.get(type_name, _UNKNOWN)
     kw = maker(name, o, bad, owner)
     n = o.get("array_len")
     if n is not None:
