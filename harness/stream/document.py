@@ -147,23 +147,38 @@ def _item_json(x: Section | Command, sink: _Pages, page_size: int) -> dict[str, 
     return out
 
 
-def _record_json(r: RamRecord, sink: _Pages) -> dict[str, Any]:
-    if isinstance(r, ZeroRun):
-        out: dict[str, Any] = {"zero": r.offset, "count": r.count}
-        if r.block is not None:
-            out["block"] = r.block
-        if r.fill:
-            out["fill"] = r.fill
-        return out
-    if isinstance(r, PageRun):
-        out = {"pages": r.offset, "count": r.count}
-        if r.block is not None:
-            out["block"] = r.block
-        out.update(sink.put(r.pages))
-        return out
-    if isinstance(r, MemSize):
-        return {"mem_size": r.total, "blocks": [[n, ln] for n, ln in r.blocks]}
+def _zero_json(r: ZeroRun, sink: _Pages) -> dict[str, Any]:
+    out: dict[str, Any] = {"zero": r.offset, "count": r.count}
+    if r.block is not None:
+        out["block"] = r.block
+    if r.fill:
+        out["fill"] = r.fill
+    return out
+
+
+def _pages_json(r: PageRun, sink: _Pages) -> dict[str, Any]:
+    out: dict[str, Any] = {"pages": r.offset, "count": r.count}
+    if r.block is not None:
+        out["block"] = r.block
+    out.update(sink.put(r.pages))
+    return out
+
+
+def _mem_size_json(r: MemSize, sink: _Pages) -> dict[str, Any]:
+    return {"mem_size": r.total, "blocks": [[n, ln] for n, ln in r.blocks]}
+
+
+def _eos_json(r: Eos, sink: _Pages) -> dict[str, Any]:
     return {"eos": True}
+
+
+#: RAM record type -> its JSON form
+RECORD_JSON: dict[type, Callable[[Any, _Pages], dict[str, Any]]] = {
+    ZeroRun: _zero_json, PageRun: _pages_json, MemSize: _mem_size_json, Eos: _eos_json}
+
+
+def _record_json(r: RamRecord, sink: _Pages) -> dict[str, Any]:
+    return RECORD_JSON[type(r)](r, sink)
 
 
 # ----------------------------------------------------------------------------- from JSON

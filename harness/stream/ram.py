@@ -17,8 +17,9 @@ Consecutive ZERO or PAGE records become one run; page bytes are never copied.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
+from typing import Any
 
 from harness.stream.model import Eos, MemSize, PageRun, Pages, RamRecord, ZeroRun
 from harness.stream.source import Source
@@ -112,29 +113,42 @@ def _mem_size(src: Source, total: int) -> MemSize:
     return MemSize(total, tuple(blocks))
 
 
+def _write_zero(r: ZeroRun, write: Write, page_size: int) -> None:
+    tail = bytes((r.fill,))
+    for i in range(r.count):
+        addr = r.offset + i * page_size
+        if i == 0 and r.block is not None:
+            write(_BE64.pack(addr | ZERO) + _name_bytes(r.block) + tail)
+        else:
+            write(_BE64.pack(addr | ZERO | CONTINUE) + tail)
+
+
+def _write_pages(r: PageRun, write: Write, page_size: int) -> None:
+    for i, page in enumerate(r.pages):
+        addr = r.offset + i * page_size
+        if i == 0 and r.block is not None:
+            write(_BE64.pack(addr | PAGE) + _name_bytes(r.block))
+        else:
+            write(_BE64.pack(addr | PAGE | CONTINUE))
+        write(page)
+
+
+def _write_mem_size(r: MemSize, write: Write, page_size: int) -> None:
+    write(_BE64.pack(r.total | MEM_SIZE))
+    for name, length in r.blocks:
+        write(_name_bytes(name) + _BE64.pack(length))
+
+
+def _write_eos(r: Eos, write: Write, page_size: int) -> None:
+    write(_BE64.pack(EOS))
+
+
+#: record type -> its writer
+WRITERS: Mapping[type, Callable[[Any, Write, int], None]] = MappingProxyType({
+    ZeroRun: _write_zero, PageRun: _write_pages, MemSize: _write_mem_size, Eos: _write_eos})
+
+
 def write_ram(records: Iterable[RamRecord], write: Write, page_size: int = 4096) -> None:
     """Write records exactly as :func:`read_ram` read them."""
-    pack = _BE64.pack
     for r in records:
-        if isinstance(r, ZeroRun):
-            tail = bytes((r.fill,))
-            for i in range(r.count):
-                addr = r.offset + i * page_size
-                if i == 0 and r.block is not None:
-                    write(pack(addr | ZERO) + _name_bytes(r.block) + tail)
-                else:
-                    write(pack(addr | ZERO | CONTINUE) + tail)
-        elif isinstance(r, PageRun):
-            for i, page in enumerate(r.pages):
-                addr = r.offset + i * page_size
-                if i == 0 and r.block is not None:
-                    write(pack(addr | PAGE) + _name_bytes(r.block))
-                else:
-                    write(pack(addr | PAGE | CONTINUE))
-                write(page)
-        elif isinstance(r, MemSize):
-            write(pack(r.total | MEM_SIZE))
-            for name, length in r.blocks:
-                write(_name_bytes(name) + pack(length))
-        else:
-            write(pack(EOS))
+        WRITERS[type(r)](r, write, page_size)
