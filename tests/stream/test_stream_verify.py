@@ -201,9 +201,9 @@ def test_unknown_subsection(analyses: dict[str, corrupt.Analysis]) -> None:
     assert any("does not exist" in d for d in verify(bad))
 
 
-def test_verify_with_a_dump(golden_bytes: dict[str, bytes], golden_dir: Path) -> None:
+def test_verify_with_a_dump(golden_path: Path, vmdesc_for, golden_dir: Path) -> None:
     dump = dumps.from_dump(json.loads((golden_dir / "dumps" / "pc-i440fx-7.2.json").read_text()))
-    assert verify(golden_bytes["pc-i440fx-7.2"], dump=dump) == []
+    assert verify(golden_path.read_bytes(), dump=dump, vmdesc_from=vmdesc_for(golden_path)) == []
 
 
 # ----------------------------------------------------------------------------- CLI
