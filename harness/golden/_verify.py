@@ -11,6 +11,7 @@ first differing offset.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -131,7 +132,32 @@ def _streams(store: GoldenStore, top: str, result: VerifyResult) -> None:
 
 
 def _schemas(store: GoldenStore, top: str, result: VerifyResult) -> None:
-    result.notes.append(f"{top}/: JSON Schemas, checked by the schema tests; not goldens here")
+    """Schema goldens (``schemas/<device>/v<N>.schema.json``) equal the generated schemas."""
+    try:
+        from harness.schema import catalog_descriptions, golden_path, render
+    except ImportError:
+        result.notes.append(f"{top}/: not verified (no harness.schema)")
+        return
+    want = {}
+    for d in catalog_descriptions():
+        want[f"{top}/" + golden_path("", d).replace(os.sep, "/").lstrip("/")] = render(d)
+    have = set(store.keys(top + "/"))
+    for key, text in sorted(want.items()):
+        result.checked += 1
+        raw = store.fetch(key)
+        if raw is None:
+            result.problems.append(Problem("schema", key, "schema golden is missing"))
+        elif raw.decode("utf-8", "replace") != text:
+            try:
+                detail = format_changes(diff_trees(json.loads(raw), json.loads(text)))
+            except ValueError:
+                detail = ""
+            result.problems.append(Problem(
+                "schema", key, "schema golden differs from the generated schema "
+                "(path: stored → generated)", detail))
+    for key in sorted(have - set(want)):
+        result.problems.append(Problem("unused", key, "unused schema golden: no catalog "
+                                                      "version produces it"))
 
 
 EXTERNAL: tuple[External, ...] = (

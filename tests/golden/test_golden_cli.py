@@ -174,3 +174,19 @@ def test_kill_during_update_leaves_no_torn_file(golden_copy: Path):
     code, out = run("golden", "update", "--golden-dir", str(golden_copy))
     assert code == 0, out
     assert DirectoryGoldenStore(str(golden_copy)).temp_files() == []
+
+
+def test_schema_goldens_verified_when_present(golden_copy: Path):
+    schema = pytest.importorskip("harness.schema", reason="no JSON Schema generator")
+    schema.write_goldens(str(golden_copy / "schemas"))
+    code, out = run("golden", "verify", "--golden-dir", str(golden_copy))
+    assert code == 0, out
+    first = sorted((golden_copy / "schemas").rglob("*.schema.json"))[0]
+    obj = json.loads(first.read_text())
+    obj["title"] = "edited by hand"
+    first.write_text(json.dumps(obj))
+    code, out = run("golden", "verify", "--golden-dir", str(golden_copy))
+    assert code == 1
+    assert "schema golden differs" in out and "title: 'edited by hand' → " in out
+    code, out = run("golden", "update", "--golden-dir", str(golden_copy))
+    assert code == 0 and first.read_text() == json.dumps(obj)  # not ours to rewrite
