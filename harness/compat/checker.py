@@ -29,6 +29,7 @@ pairs, or with ``transitive`` every ``Ii`` against ``In``.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -289,6 +290,18 @@ def _sig(f: Field, depth: int = 0) -> Any:
             f.list_marker if f.is_list else None)
 
 
+_SUFFIX = re.compile(r"\[\d+\]$")
+
+
+def _qemu_name(name: str) -> str:
+    """A field's name without the ``[k]`` QEMU (and dump imports) add to repeated names."""
+    return _SUFFIX.sub("", name)
+
+
+def _untested(f: Field) -> Field:
+    return f if f.exists is None else replace(f, exists=None)
+
+
 def _bytes(items: Sequence[_Item]) -> int | None:
     total = 0
     for i in items:
@@ -403,12 +416,17 @@ class _Comparer:
         ends += zip(gs[len(gs) - tail:], gd[len(gd) - tail:], strict=True)
         rs, rd = gs[head:len(gs) - tail], gd[head:len(gd) - tail]
         for a, b in ends:
-            if _unused(a.field):
-                continue
+            if not _unused(a.field):
+                self.renamed(segs, a, b, vs, vd, level, depth)
+        self._rest(segs, rs, rd, vs, vd, level, depth)
+
+    def renamed(self, segs: tuple[str, ...], a: _Item, b: _Item, vs: int, vd: int, level: str,
+                depth: int) -> None:
+        """A pair matched by place, not by name: a rename unless only the ``[k]`` differs."""
+        if _qemu_name(a.field.name) != _qemu_name(b.field.name):
             self.emit(R.Rename(a.field, b.field, render_path(a.names), render_path(b.names)),
                       segs + a.display)
-            self.pair(segs, a, b, vs, vd, level, depth)
-        self._rest(segs, rs, rd, vs, vd)
+        self.pair(segs, a, b, vs, vd, level, depth, by_name=False)
 
     @staticmethod
     def _same_place(gs: list[_Item], gd: list[_Item]) -> int:
@@ -419,14 +437,15 @@ class _Comparer:
             ua, ub = _unused(a), _unused(b)
             if ua and ub and a.wire_size() == b.wire_size() is not None:
                 i += 1
-            elif not ua and not ub and _sig(a) == _sig(b):
+            elif not ua and not ub and (_sig(a) == _sig(b)
+                                        or _qemu_name(a.name) == _qemu_name(b.name)):
                 i += 1
             else:
                 break
         return i
 
     def _rest(self, segs: tuple[str, ...], rs: list[_Item], rd: list[_Item], vs: int,
-              vd: int) -> None:
+              vd: int, level: str, depth: int) -> None:
         if any(_unused(x.field) for x in (*rs, *rd)):
             bs, bd = _bytes(rs), _bytes(rd)
             if bs is not None and bs == bd:
@@ -441,20 +460,33 @@ class _Comparer:
                 self.emit(R.Gap(tuple(x.field for x in rs), tuple(x.field for x in rd), bs, bd),
                           segs + first.display)
             return
+        # tested alternatives (QEMU's VMSTATE_*_TEST pairs): a field one side always sends
+        # and the other reads under a test, with the same layout
+        left = list(rd)
+        alone = []
+        for a in rs:
+            b = next((x for x in left if (a.field.exists is None) != (x.field.exists is None)
+                      and _sig(_untested(a.field)) == _sig(_untested(x.field))), None)
+            if b is None:
+                alone.append(a)
+            else:
+                left.remove(b)
+                self.renamed(segs, a, b, vs, vd, level, depth)
+        rs, rd = alone, left
         for x in rs:
             self.emit(R.Orphan(x.field, "source", vd, vs), segs + x.display)
         for x in rd:
             self.emit(R.Orphan(x.field, "destination", vd, vs), segs + x.display)
 
     def pair(self, segs: tuple[str, ...], a: _Item, b: _Item, vs: int, vd: int, level: str,
-             depth: int) -> None:
+             depth: int, by_name: bool = True) -> None:
         lvl = "nested" if (a.nested or b.nested or level == "nested") else level
         here = segs + a.display
         if a.names != b.names and a.field.name == b.field.name:
             # moved into (or out of) a struct: same bytes, another path
             self.emit(R.Rename(a.field, b.field, render_path(a.names), render_path(b.names),
                                moved=True), here)
-        self.emit(R.Pair(a.field, b.field, a.desc, b.desc, vd, vs, lvl), here)
+        self.emit(R.Pair(a.field, b.field, a.desc, b.desc, vd, vs, lvl, by_name), here)
         sa, sb = a.field.struct, b.field.struct
         if sa is not None and sb is not None:
             self.description(here + (sa.name,), sa, sb, "nested", sa.version_id, depth + 1)

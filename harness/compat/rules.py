@@ -86,6 +86,7 @@ class Pair:
     version: int       # the stream version the destination reads with
     src_version: int   # the version the source saved with
     level: str = "section"  # of the declaring descriptions: section | subsection | nested
+    by_name: bool = True    # False: matched by place (a rename, or tested alternatives)
 
 
 @dataclass(frozen=True)
@@ -473,7 +474,8 @@ def nested_description_missing(s: Pair) -> Iterator[str]:
 def field_test_changed(s: Pair) -> Iterator[str]:
     """The field's exists-test differs: sent and read under different conditions."""
     a, b = s.src.exists, s.dst.exists
-    if a != b and not (unknown_test(a) and unknown_test(b)):
+    if a != b and not (unknown_test(a) and unknown_test(b)) and (
+            s.by_name or not (unknown_test(a) or unknown_test(b))):
         if a is None:
             yield (f"field '{s.src.name}' is always sent by the source but read only when "
                    f"its test holds ({pred_text(b)})")
@@ -482,6 +484,20 @@ def field_test_changed(s: Pair) -> Iterator[str]:
                    f"but always read by the destination")
         else:
             yield (f"field '{s.src.name}' test changed: {pred_text(a)} -> {pred_text(b)}")
+
+
+@rule("FIELD_TEST_UNKNOWN", "warning", "wire", "pair")
+def field_test_unknown(s: Pair) -> Iterator[str]:
+    """Tested alternatives of a QEMU dump: a field matched by place (not by name) whose
+    field_exists function (unknown C code) one side has and the other does not."""
+    a, b = s.src.exists, s.dst.exists
+    if (not s.by_name and (unknown_test(a) or unknown_test(b))
+            and not (unknown_test(a) and unknown_test(b))):
+        side = "destination" if unknown_test(b) else "source"
+        other = pred_text(a if side == "destination" else b)
+        yield (f"field '{s.src.name}' has a field_exists function in the {side} (unknown: from "
+               f"a QEMU dump), the other side sends/reads it {other}: compatible only if that "
+               f"function agrees")
 
 
 @rule("FIELD_VERSION_MOVED", "warning", "version", "pair")

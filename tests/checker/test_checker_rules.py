@@ -17,6 +17,7 @@ from harness.dsl import (
     buffer,
     device,
     gtree,
+    int32_le,
     qtailq,
     struct,
     subsection,
@@ -27,6 +28,7 @@ from harness.dsl import (
     uint64,
     unused,
 )
+from harness.dumps import unknown_test
 from harness.model import Description, Marker
 
 Devices = dict[str, Description]
@@ -84,6 +86,9 @@ CASES = [
     Case("NESTED_DESCRIPTION_MISSING", dev(struct("s", INNER)), dev(buffer("s", 5)),
          dev(struct("s", INNER))),
     Case("FIELD_TEST_CHANGED", dev(A, B), dev(A, uint32("b", exists=TESTED)), dev(A, B)),
+    Case("FIELD_TEST_UNKNOWN", dev(A, B), dev(A, uint32("b[0]", exists=unknown_test("b[0]")),
+                                              uint16("b[1]", exists=unknown_test("b[1]"))),
+         dev(A, B)),
     Case("FIELD_VERSION_MOVED", dev(A, uint8("c", version=2), v=3, minimum=1),
          dev(A, uint8("c", version=1), v=3, minimum=1),
          dev(A, uint8("c", version=2), v=3, minimum=1)),
@@ -228,3 +233,25 @@ def test_tested_field_removed_is_reported_with_its_test() -> None:
 def test_swapped_same_size_fields_are_reordered_not_renamed() -> None:
     f = run(dev(uint8("a"), uint8("c")), dev(uint8("c"), uint8("a"))).findings
     assert [x.rule for x in f] == ["FIELD_REORDERED"]
+
+
+def test_tested_alternatives_of_a_dump() -> None:
+    """QEMU 2.1 sent PCI config (256 bytes) always; 7.2 has two ``config`` fields with
+    field_exists tests (PCI 256, PCIe 4096): a dump imports them as config[0], config[1]."""
+    old = dev(A, buffer("config", 256), B)
+    new = dev(A, buffer("config[0]", 256, exists=unknown_test("config[0]")),
+              buffer("config[1]", 4096, exists=unknown_test("config[1]")), B)
+    r = run(old, new)
+    assert r.compatible
+    assert [(f.rule, f.path) for f in r.findings] == [
+        ("FIELD_TEST_UNKNOWN", "dev/dev/config"), ("FIELD_ADDED_TESTED", "dev/dev/config[1]")]
+    # the same field (same name) gaining a test it may fail is an error
+    same = dev(A, buffer("config", 256, exists=unknown_test("config")), B)
+    assert [f.rule for f in run(old, same).findings] == ["FIELD_TEST_CHANGED"]
+
+
+def test_le_bound_lowered() -> None:
+    old = dev(int32_le("n", default=8))
+    assert [f.rule for f in run(old, dev(int32_le("n", default=4))).findings] == [
+        "EQUAL_VALUE_CHANGED"]
+    assert run(old, dev(int32_le("n", default=16))).findings == []
