@@ -2,10 +2,16 @@
 
     vmcompat check OLD NEW [MORE…] [--direction backward|forward|full] [--transitive]
                    [--device NAME] [--format text|json|junit|github] [--config PYPROJECT]
+                   [--prove [--max-examples N] [--seed S]] [-o FILE]
+    vmcompat check --list-rules [--format json]
 
 Inputs are QEMU ``-dump-vmstate`` files, stream vmdescs, description JSON
 files or ``catalog:DEV@VER`` references, in any mix, ordered old to new. Exit
-0 when no error finding, 1 otherwise, 2 on bad input.
+0 when no error finding, 1 otherwise, 2 on bad input. ``--format json`` follows
+:data:`harness.compat.checker.RESULT_SCHEMA`; junit has one testcase per device
+checked; github prints ``::error file=…,title=RULE::message`` workflow commands.
+Ignores: ``[tool.vmcompat.check] ignore = [{rule, device, path, reason}]`` in
+``./pyproject.toml`` or ``--config`` (see :mod:`harness.compat.ignores`).
 """
 
 from __future__ import annotations
