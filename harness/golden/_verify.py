@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -132,30 +133,35 @@ def _streams(store: GoldenStore, top: str, result: VerifyResult) -> None:
 
 
 def _schemas(store: GoldenStore, top: str, result: VerifyResult) -> None:
-    """Schema goldens (``schemas/<device>/v<N>.schema.json``) equal the generated schemas."""
+    """Schema goldens (``schemas/…``) equal what ``harness.schema.write_goldens`` writes now."""
     try:
-        from harness.schema import catalog_descriptions, golden_path, render
+        from harness.schema import write_goldens
     except ImportError:
-        result.notes.append(f"{top}/: not verified (no harness.schema)")
+        result.notes.append(f"{top}/: not verified (no harness.schema.write_goldens)")
         return
-    want = {}
-    for d in catalog_descriptions():
-        want[f"{top}/" + golden_path("", d).replace(os.sep, "/").lstrip("/")] = render(d)
-    have = set(store.keys(top + "/"))
+    with tempfile.TemporaryDirectory(prefix="vmcompat-schemas-") as tmp:
+        write_goldens(tmp)
+        want: dict[str, bytes] = {}
+        for dirpath, _, names in os.walk(tmp):
+            for n in names:
+                full = os.path.join(dirpath, n)
+                rel = os.path.relpath(full, tmp).replace(os.sep, "/")
+                with open(full, "rb") as fh:
+                    want[f"{top}/{rel}"] = fh.read()
     for key, text in sorted(want.items()):
         result.checked += 1
         raw = store.fetch(key)
         if raw is None:
             result.problems.append(Problem("schema", key, "schema golden is missing"))
-        elif raw.decode("utf-8", "replace") != text:
+        elif raw != text:
             try:
                 detail = format_changes(diff_trees(json.loads(raw), json.loads(text)))
             except ValueError:
-                detail = ""
+                detail = format_bytes_diff(raw, text)
             result.problems.append(Problem(
                 "schema", key, "schema golden differs from the generated schema "
                 "(path: stored → generated)", detail))
-    for key in sorted(have - set(want)):
+    for key in sorted(set(store.keys(top + "/")) - set(want)):
         result.problems.append(Problem("unused", key, "unused schema golden: no catalog "
                                                       "version produces it"))
 
