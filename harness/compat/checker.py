@@ -302,6 +302,10 @@ def _untested(f: Field) -> Field:
     return f if f.exists is None else replace(f, exists=None)
 
 
+def _level(i: _Item, level: str) -> str:
+    return "nested" if i.nested else level
+
+
 def _bytes(items: Sequence[_Item]) -> int | None:
     total = 0
     for i in items:
@@ -474,9 +478,10 @@ class _Comparer:
                 self.renamed(segs, a, b, vs, vd, level, depth)
         rs, rd = alone, left
         for x in rs:
-            self.emit(R.Orphan(x.field, "source", vd, vs), segs + x.display)
+            self.emit(R.Orphan(x.field, "source", vd, vs, _level(x, level)), segs + x.display)
         for x in rd:
-            self.emit(R.Orphan(x.field, "destination", vd, vs), segs + x.display)
+            self.emit(R.Orphan(x.field, "destination", vd, vs, _level(x, level)),
+                      segs + x.display)
 
     def pair(self, segs: tuple[str, ...], a: _Item, b: _Item, vs: int, vd: int, level: str,
              depth: int, by_name: bool = True) -> None:

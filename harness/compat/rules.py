@@ -111,6 +111,7 @@ class Orphan:
     side: str  # "source" | "destination"
     version: int       # the stream version the destination reads with
     src_version: int   # the version the source saved with
+    level: str = "section"  # nested: inside a struct, whose version never travels
 
 
 @dataclass(frozen=True)
@@ -600,7 +601,11 @@ def field_removed(s: Orphan) -> Iterator[str]:
 @rule("FIELD_ADDED_UNVERSIONED", "error", "version", "orphan")
 def field_added_unversioned(s: Orphan) -> Iterator[str]:
     """The destination reads a field that streams of this version do not carry."""
-    if s.side == "destination" and s.field.exists is None:
+    if s.side == "destination" and s.field.exists is None and s.level == "nested":
+        yield (f"field '{s.field.name}' ({type_text(s.field)}) is read inside a struct the "
+               f"source sends without it: struct versions never travel, so a new struct field "
+               f"needs a field_exists test on the stream version (or a subsection)")
+    elif s.side == "destination" and s.field.exists is None:
         yield (f"field '{s.field.name}' ({type_text(s.field)}, version_id "
                f"{s.field.version_id}) is read at version {s.version}, but the source's "
                f"version {s.src_version} stream does not carry it: give it a version_id "

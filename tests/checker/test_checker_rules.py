@@ -255,3 +255,12 @@ def test_le_bound_lowered() -> None:
     assert [f.rule for f in run(old, dev(int32_le("n", default=4))).findings] == [
         "EQUAL_VALUE_CHANGED"]
     assert run(old, dev(int32_le("n", default=16))).findings == []
+
+
+def test_struct_version_bump_does_not_make_a_new_struct_field_safe() -> None:
+    """Nested struct versions never travel: the loader reads every field of its own struct."""
+    old = dev(A, struct("s", device("in", 1, uint8("x"))))
+    new = dev(A, struct("s", device("in", 2, uint8("x"), uint8("y", version=2), minimum=1)))
+    f = run(old, new).findings
+    assert [(x.rule, x.path) for x in f] == [("FIELD_ADDED_UNVERSIONED", "dev/dev/s/in/y")]
+    assert "never travel" in f[0].message
