@@ -6,7 +6,8 @@
     vmcompat check --list-rules [--format json]
 
 Inputs are QEMU ``-dump-vmstate`` files, stream vmdescs, description JSON
-files or ``catalog:DEV@VER`` references, in any mix, ordered old to new. Exit
+files or ``catalog:DEV@VER`` references, in any mix, ordered old to new
+(``catalog:DEV@*`` is every version of DEV, oldest first). Exit
 0 when no error finding, 1 otherwise, 2 on bad input. ``--format json`` follows
 :data:`harness.compat.checker.RESULT_SCHEMA`; junit has one testcase per device
 checked; github prints ``::error file=…,title=RULE::message`` workflow commands.
@@ -138,7 +139,23 @@ def render_rules(fmt: str) -> str:
                    for r in RULES.values())
 
 
-def load_inputs(args: tuple[str, ...]) -> list[C.Input]:
+def expand(args: tuple[str, ...]) -> list[str]:
+    """``catalog:DEV@*`` (optionally ``+features``) is every version of DEV, oldest first."""
+    out: list[str] = []
+    for a in args:
+        body = a.removeprefix("catalog:")
+        name, at, rest = body.partition("@")
+        if a.startswith("catalog:") and at and (rest == "*" or rest.startswith("*+")):
+            from harness.catalog import history
+
+            feats = rest[1:]
+            out += [f"catalog:{name}@{v}{feats}" for v in history(name).version_ids]
+        else:
+            out.append(a)
+    return out
+
+
+def load_inputs(args: tuple[str, ...] | list[str]) -> list[C.Input]:
     out = []
     for a in args:
         i = C.load_input(a)
@@ -175,12 +192,13 @@ def check_cmd(inputs: tuple[str, ...], direction: str, transitive: bool, device:
     if list_rules:
         click.echo(render_rules(fmt), nl=False)
         return
-    if len(inputs) < 2:
-        raise InputError("check needs at least two inputs: OLD NEW")
+    args = expand(inputs)
+    if len(args) < 2:
+        raise InputError("check needs at least two inputs: OLD NEW (or catalog:DEV@*)")
     if max_examples < 1:
         raise InputError("--max-examples must be >= 1")
     cfg = ignores.load(config, known_rules=frozenset(RULES))
-    result = C.check(load_inputs(inputs), direction=direction, transitive=transitive,
+    result = C.check(load_inputs(args), direction=direction, transitive=transitive,
                      device=device, config=cfg)
     if prove:
         C.prove(result, max_examples=max_examples, seed=seed)

@@ -301,3 +301,12 @@ def test_list_rules() -> None:
     table = as_json(run("--list-rules", "--format", "json"))
     assert [r["rule"] for r in table] == list(RULES)
     assert all(r["doc"] and r["severity"] in ("error", "warning", "info") for r in table)
+
+
+def test_catalog_history_wildcard() -> None:
+    out = as_json(run("catalog:mc146818rtc@*", "--transitive", "--format", "json"))
+    assert [(c["source"], c["destination"]) for c in out["comparisons"]] == [
+        ("catalog:mc146818rtc@1", "catalog:mc146818rtc@3"),
+        ("catalog:mc146818rtc@2", "catalog:mc146818rtc@3")]
+    feats = as_json(run("catalog:virtio-net@*+msix", "--format", "json"))
+    assert [c["source"] for c in feats["comparisons"]] == ["catalog:virtio-net@10+msix"]
