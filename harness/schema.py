@@ -60,8 +60,15 @@ def _truthy(name: str) -> Schema:
     return {"required": [name], "properties": {name: {"not": {"enum": _FALSY}}}}
 
 
+def _equals(v: Any) -> Schema:
+    """Python's ``==``: ``False == 0`` and ``True == 1`` (a bool field against an int)."""
+    if isinstance(v, bool) or (isinstance(v, int) and v in (0, 1)):
+        return {"enum": [v, int(v) if isinstance(v, bool) else bool(v)]}
+    return {"const": v}
+
+
 def _cmp(p: Cmp) -> Schema:
-    eq = {"required": [p.field], "properties": {p.field: {"const": p.value}}}
+    eq = {"required": [p.field], "properties": {p.field: _equals(p.value)}}
     return _CMP[p.op](p, eq)
 
 
@@ -231,12 +238,14 @@ class SchemaBuilder(Visitor):
         return 0
 
 
-def schema(desc: Description) -> Schema:
-    """The draft 2020-12 JSON Schema of ``desc``'s state JSON."""
-    body = Walk(SchemaBuilder()).device(desc, desc.version_id, None)
+def schema(desc: Description, version: int | None = None) -> Schema:
+    """The draft 2020-12 JSON Schema of ``desc``'s state JSON (as saved at ``version``:
+    fields newer than it left out; default: the description's own version)."""
+    v = desc.version_id if version is None else version
+    body = Walk(SchemaBuilder()).device(desc, v, None)
     return {"$schema": DRAFT,
-            "$id": f"urn:vmcompat:state:{desc.name}:v{desc.version_id}",
-            "title": f"{desc.name} v{desc.version_id} state", **body}
+            "$id": f"urn:vmcompat:state:{desc.name}:v{v}",
+            "title": f"{desc.name} v{v} state", **body}
 
 
 # ----------------------------------------------------------------------------- generated states
@@ -293,19 +302,21 @@ def sync(desc: Description, state: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- goldens
-def golden_path(root: str, desc: Description) -> str:
-    return os.path.join(root, desc.name, f"v{desc.version_id}.schema.json")
+def golden_path(root: str, device: str, version: int) -> str:
+    """``<root>/<catalog device name>/v<version>.schema.json``."""
+    return os.path.join(root, device, f"v{version}.schema.json")
 
 
-def render(desc: Description) -> str:
+def render(desc: Description, version: int | None = None) -> str:
     """The schema as committed: 2-space JSON, sorted keys, newline at the end."""
-    return json.dumps(schema(desc), indent=2, sort_keys=True) + "\n"
+    return json.dumps(schema(desc, version), indent=2, sort_keys=True) + "\n"
 
 
-def catalog_descriptions() -> list[Description]:
+def catalog_versions() -> list[tuple[str, Description]]:
+    """(catalog device name, description) of every catalog version."""
     from harness.catalog import load
 
-    return [d for h in load().values() for d in h.versions]
+    return [(name, d) for name, h in sorted(load().items()) for d in h.versions]
 
 
 def write_goldens(root: str) -> list[str]:
@@ -313,12 +324,12 @@ def write_goldens(root: str) -> list[str]:
     from harness.cli.io import write_atomic
 
     out = []
-    for d in catalog_descriptions():
-        p = golden_path(root, d)
+    for name, d in catalog_versions():
+        p = golden_path(root, name, d.version_id)
         write_atomic(p, render(d))
         out.append(p)
     return out
 
 
-__all__ = ["SchemaBuilder", "catalog_descriptions", "golden_path",
+__all__ = ["SchemaBuilder", "catalog_versions", "golden_path",
            "predicate_schema", "render", "schema", "sync", "write_goldens"]

@@ -63,7 +63,7 @@ def main() -> None:
 
 
 #: modules that add commands to :func:`main`, one per command family
-COMMAND_MODULES = ("codec", "golden", "matrix", "qemu", "check", "stream", "fuzz")
+COMMAND_MODULES = ("codec", "golden", "matrix", "qemu", "check", "stream", "fuzz", "schema")
 
 for _m in COMMAND_MODULES:
     importlib.import_module(f"harness.cli.{_m}")
