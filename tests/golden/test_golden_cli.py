@@ -160,7 +160,8 @@ def test_kill_during_update_leaves_no_torn_file(golden_copy: Path):
         p.write_bytes(old[str(p)])
     env = {**os.environ, SLOW_ENV: "0.01", "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-m", "harness", "golden", "update",
-                             "--golden-dir", str(golden_copy)], env=env,
+                             "--golden-dir", str(golden_copy), "--force", "--reason", "test"],
+                            env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     # kill as soon as the rename phase has started (some payloads are new, some old)
@@ -168,17 +169,21 @@ def test_kill_during_update_leaves_no_torn_file(golden_copy: Path):
         if any(Path(p).read_bytes() != b for p, b in old.items()):
             break
         time.sleep(0.005)
+    finished = proc.poll()
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    _, err = proc.communicate()
+    assert finished is None, f"update ended before the kill: {err.decode()[-500:]}"
     fresh = {}
     for p, b in old.items():
         fresh[p] = Path(p).read_bytes()
         assert fresh[p] in (b, b[:-1]), f"torn file {p}"
     n_new = sum(fresh[p] != b for p, b in old.items())
     assert 0 < n_new < len(old), "the kill did not land mid-way; the test proves nothing"
-    code, out = run("golden", "update", "--golden-dir", str(golden_copy))
+    code, out = run("golden", "update", "--golden-dir", str(golden_copy), "--force",
+                    "--reason", "test")
     assert code == 0, out
     assert DirectoryGoldenStore(str(golden_copy)).temp_files() == []
+    assert run("golden", "verify", "--golden-dir", str(golden_copy))[0] == 0
 
 
 def test_schema_goldens_verified_when_present(golden_copy: Path):
