@@ -5,6 +5,29 @@ registers it; :data:`CATALOG` maps device name -> history. A history's
 ``aliases`` (e.g. QEMU's vmsd name ``I440FX`` for ``i440fx``) resolve too.
 :func:`sample_state` gives a deterministic valid state of any description.
 
+==================  =======  ===================================================
+device              versions what it models (module)
+==================  =======  ===================================================
+ps2kbd, ps2mouse    2-3/1-2  shared common struct, field version, subsections (ps2)
+i440fx              2, 3     old layout loadable by a marshal function (i440fx)
+PIIX3               2, 3     ``PCIDevice`` (``int32 le``), moved IRQ levels (pci)
+serial              2, 3     QIDL: ``thr`` default, derived, immutable (serial)
+pci-serial-multi    1, 2     ``uint32 equal`` port count, nested serial (serial)
+mc146818rtc         1, 2, 3  unused buffers, timers, counted subsection (rtc)
+apic, kvm-apic      2, 3     same state, two names; interleaved v2 (apic)
+virtio              1, 2     queue list ended by a zero ``vring.num`` (virtio)
+virtio-blk-pci      1, 2     one device = virtio-pci + virtio-blk (virtio_blk)
+virtio-net(-msix)   10, 11   optional MSI-X: feature vs device (virtio_net)
+spapr               1, 2     pending events, a QTAILQ (spapr)
+scsi-disk           1, 2     requests framed by 1/2 (retry) and 0 (scsi)
+slirp               3, 4     sockets framed by 42 and 0; socket marshal (slirp)
+hpet                1, 2     fixed array -> counted by a uint8 (hpet)
+usb-hub             1, 2     array of pointers to structs (usb)
+fw_cfg              1, 2     subsections gated by properties (fw_cfg)
+virtio-iommu        1, 2     GTrees (direct and struct keys), QLIST (virtio_iommu)
+vmbus               1, 2     int8/int16, equal types, uint16/int32 counts (vmbus)
+==================  =======  ===================================================
+
 >>> resolve("catalog:mc146818rtc@2").version_id
 2
 >>> history("I440FX").name
