@@ -200,3 +200,16 @@ def test_schema_goldens_verified_when_present(golden_copy: Path):
     assert "schema golden differs" in out and "title: 'edited by hand' → " in out
     code, out = run("golden", "update", "--golden-dir", str(golden_copy))
     assert code == 0 and first.read_text() == json.dumps(obj)  # not ours to rewrite
+
+
+def test_verify_json_output(golden_copy: Path):
+    name = sorted(load())[0]
+    code, out = run("golden", "verify", "--golden-dir", str(golden_copy), "--device", name,
+                    "--format", "json")
+    assert code == 0
+    obj = json.loads(out)
+    assert obj["ok"] is True and obj["checked"] > 0 and obj["problems"] == []
+    (golden_copy / cases(load()[name])[0].key("legacy", "json").path).unlink()
+    code, out = run("golden", "verify", "--golden-dir", str(golden_copy), "--device", name,
+                    "--format", "json")
+    assert code == 1 and json.loads(out)["problems"][0]["kind"] == "missing"
