@@ -46,7 +46,7 @@ from __future__ import annotations
 from harness.catalog import register
 from harness.catalog.pci import pci_device
 from harness.dsl import bool_, buffer, device, qlist, subsection, uint8, uint16, uint32, uint64
-from harness.model import Description, DeviceHistory
+from harness.model import Description, DeviceHistory, Field, Subsection
 
 __all__ = ["VIRTQUEUE_ELEMENT", "VIRTIO_PCI", "VIRTIO_BLK", "VIRTIO_BLK_PCI",
            "PCI_PART", "BLK_PART"]
@@ -61,13 +61,13 @@ BLK_PART = ("status", "isr", "queue_sel", "guest_features", "config", "requests"
             "guest_features_hi")
 
 
-def _pci_fields(version: int) -> tuple:
+def _pci_fields() -> tuple[Field, ...]:
     return (pci_device("pci_dev"), uint16("config_vector"),
             bool_("modern", immutable=True, default=False,
                   doc="property: modern (virtio 1.0) interface enabled"))
 
 
-def _blk_fields(version: int) -> tuple:
+def _blk_fields(version: int) -> tuple[Field, ...]:
     fields = (uint8("status"), uint8("isr"), uint16("queue_sel"), uint32("guest_features"),
               buffer("config", 60), qlist("requests", VIRTQUEUE_ELEMENT))
     if version >= 2:
@@ -75,19 +75,20 @@ def _blk_fields(version: int) -> tuple:
     return fields
 
 
-def _modern(parent: str) -> list:
+def _modern(parent: str) -> list[Subsection]:
     d = device(f"{parent}/modern_state", 1, uint32("dfselect"), uint32("gfselect"),
                uint32("guest_features", array=2))
     return [subsection(d, needed={"field": "modern", "op": "nonzero"})]
 
 
-def _desc(name: str, version: int, fields: tuple, subs: list) -> Description:
+def _desc(name: str, version: int, fields: tuple[Field, ...], subs: list[Subsection]
+          ) -> Description:
     return device(name, version, *fields, minimum=1, subsections=subs if version >= 2 else [])
 
 
 VIRTIO_PCI = register(DeviceHistory(
     "virtio-pci",
-    tuple(_desc("virtio-pci", v, _pci_fields(v), _modern("virtio-pci")) for v in (1, 2)),
+    tuple(_desc("virtio-pci", v, _pci_fields(), _modern("virtio-pci")) for v in (1, 2)),
     doc=__doc__ or ""))
 
 VIRTIO_BLK = register(DeviceHistory(
@@ -97,6 +98,6 @@ VIRTIO_BLK = register(DeviceHistory(
 
 VIRTIO_BLK_PCI = register(DeviceHistory(
     "virtio-blk-pci",
-    tuple(_desc("virtio-blk-pci", v, _pci_fields(v) + _blk_fields(v), _modern("virtio-blk-pci"))
+    tuple(_desc("virtio-blk-pci", v, _pci_fields() + _blk_fields(v), _modern("virtio-blk-pci"))
           for v in (1, 2)),
     doc=__doc__ or ""))

@@ -41,14 +41,14 @@ from harness.dsl import (
     uint32_equal,
     uint64,
 )
-from harness.model import Description, DeviceHistory, Feature
+from harness.model import Description, DeviceHistory, Feature, Field
 
 __all__ = ["VIRTIO_NET", "VIRTIO_NET_MSIX", "MSIX", "with_msix"]
 
 _MAC = device("mac_table_entry", 1, buffer("addr", 6))
 
 
-def _fields(version: int) -> tuple:
+def _fields(version: int) -> tuple[Field, ...]:
     fields = (buffer("mac", 6), int32("tx_waiting"), uint32("mergeable_rx_bufs"),
               uint16("status"), uint8("promisc"), uint8("allmulti"),
               uint32("mac_table_in_use"),
