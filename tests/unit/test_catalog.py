@@ -520,3 +520,18 @@ def test_property_old_to_new(name: str, old: int, new: int, data: st.DataObject)
         prior.update({k: v for k, v in s.items() if k in names})
     got = decode(dst, encode(src, s), old, into=prior)
     assert from_json(dst, got) == got
+
+
+def test_serial_qidl_markers() -> None:
+    v2, v3 = resolve("catalog:serial@2"), resolve("catalog:serial@3")
+    assert v3.field("thr").default == 0 and v3.field("thr").version_id == 3
+    assert v3.field("int_pending").derived and v3.field("chr").immutable
+    assert not v3.field("int_pending").on_wire and not v3.field("chr").on_wire
+    s = {**sample_state(v2), "chr": 7, "int_pending": True}
+    data = encode(v2, s)
+    assert data == encode(v2, {**s, "chr": 8, "int_pending": False})  # never on the wire
+    assert len(data) == 2 + 8
+    got = decode(v3, data, 2)
+    assert got["thr"] == 0 and got["chr"] == 0 and got["int_pending"] is False  # defaults
+    kept = decode(v3, data, 2, into={"thr": 5, "chr": 3})
+    assert kept["thr"] == 5 and kept["chr"] == 3  # absent from the stream: prior value kept
