@@ -203,13 +203,17 @@ def verify(store: GoldenStore, histories: Mapping[str, DeviceHistory],
                         "(run `vmcompat golden update`)"))
                     continue
                 result.checked += 1
-                for msg in check_golden(case, w, payload, state_raw):
-                    head, _, detail = msg.partition("\n")
-                    result.problems.append(Problem("mismatch", where, head, detail))
-                if case.version != h.latest.version_id:
-                    msg = check_in_newest(h, case, w, payload)
-                    if msg:
-                        result.problems.append(Problem("newest", where, msg))
+                try:
+                    for msg in check_golden(case, w, payload, state_raw):
+                        head, _, detail = msg.partition("\n")
+                        result.problems.append(Problem("mismatch", where, head, detail))
+                    if case.version != h.latest.version_id:
+                        msg = check_in_newest(h, case, w, payload)
+                        if msg:
+                            result.problems.append(Problem("newest", where, msg))
+                except Exception as e:  # a defect of a codec: reported, verify goes on
+                    result.problems.append(Problem("crash", where,
+                                                   f"crashed: {type(e).__name__}: {e}"))
     prefixes = [device_prefix(d) for d in selected] if devices is not None else [""]
     for p in prefixes:
         for key in store.keys(p):

@@ -167,3 +167,19 @@ def test_tree_diff_paths():
     new = {"a": 1, "__subsections__": {"dev/sub": {"x": [1, 3, 4]}}}
     assert format_changes(diff_trees(old, new)).splitlines() == [
         "  dev/sub.x[1]: 2 → 3", "  dev/sub.x[2]: (absent) → 4"]
+
+
+def test_a_crashing_codec_is_a_problem_not_a_crash(monkeypatch):
+    import harness.formats as formats
+    from harness.formats import FORMATS, Format
+
+    s = fresh()
+    legacy = FORMATS["legacy"]
+
+    def boom(desc, state):
+        raise RuntimeError("writer bug")
+
+    monkeypatch.setitem(formats._REGISTRY, "legacy", Format("legacy", boom, legacy.decode))
+    r = verify(s, HS, wires=W)
+    assert {p.kind for p in r.problems} == {"crash"}
+    assert "RuntimeError: writer bug" in r.problems[0].message
