@@ -8,7 +8,11 @@ interface is enabled and ``fw_cfg/acpi_mr`` (``table_mr_size``,
 ``linker_mr_size``, ``rsdp_mr_size``: uint64) when the ACPI blob sizes must be
 restored. Both are decided by machine properties: immutable fields here
 (``dma_enabled``, ``acpi_mr_restore``), the textbook case of a
-compatibility property a checker cannot see.
+compatibility property a checker cannot see. Seen in real QEMU 7.2 streams
+(``golden/qemu-7.2``): the same binary sends both subsections for
+``pc-i440fx-7.2`` and ``pc-q35-7.2`` and neither for ``pc-i440fx-1.4`` …
+``2.4``, whose compat properties turn them off (the defaults here, ``False``,
+are those of the old machine types).
 
 History: v1 (the two fields) → v2 (minimum 1: + the two subsections).
 """

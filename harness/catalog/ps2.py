@@ -18,10 +18,14 @@ History of ``ps2kbd``:
   queued. QEMU's ``needed`` functions read the device object; the catalog
   gives the parent the off-wire (derived) fields they read.
 
-History of ``ps2mouse`` (QEMU: version 2, same common struct, then status,
-resolution, sample rate, wrap, type, detect state, dx/dy/dz, buttons):
-v1 → v2 appends ``mouse_dw`` (int32, field version 2; horizontal wheel motion,
-a vmcompat example: QEMU 7.2 has no such field).
+History of ``ps2mouse``:
+
+* v2 (minimum 2), exactly QEMU 7.2's: the common struct, then
+  ``mouse_status``, ``mouse_resolution``, ``mouse_sample_rate``,
+  ``mouse_wrap``, ``mouse_type``, ``mouse_detect_state`` (uint8),
+  ``mouse_dx``, ``mouse_dy``, ``mouse_dz`` (int32), ``mouse_buttons`` (uint8).
+* v3 (minimum 2): + ``mouse_dw`` (int32, field version 3; horizontal wheel
+  motion — a vmcompat example of a next version, not in QEMU 7.2).
 """
 
 from __future__ import annotations
@@ -71,8 +75,8 @@ _MOUSE_FIELDS = (struct("parent_obj", PS2_COMMON), uint8("mouse_status"),
 PS2MOUSE = register(DeviceHistory(
     "ps2mouse",
     (
-        device("ps2mouse", 1, *_MOUSE_FIELDS),
-        device("ps2mouse", 2, *_MOUSE_FIELDS, int32("mouse_dw", version=2), minimum=1),
+        device("ps2mouse", 2, *_MOUSE_FIELDS),
+        device("ps2mouse", 3, *_MOUSE_FIELDS, int32("mouse_dw", version=3), minimum=2),
     ),
     doc=__doc__ or "",
 ))
