@@ -25,6 +25,7 @@ counterexample has small numbers, short lists and only the subsections it needs.
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from hypothesis import strategies as st
@@ -147,6 +148,20 @@ class _MaskBitmap:
         return words
 
 
+#: fixed scalar arrays at least this long are drawn as one byte string
+_PACKED_MIN = 4
+
+
+class _Unpack:
+    __slots__ = ("st",)
+
+    def __init__(self, t: WireType, n: int) -> None:
+        self.st = struct.Struct(f">{n}{t.fmt}")
+
+    def __call__(self, raw: bytes) -> list[int]:
+        return list(self.st.unpack(raw))
+
+
 def _edges(t: WireType, lo: int, hi: int) -> list[int]:
     """Boundary values (the sign bit, the extremes): where reinterpretations show."""
     bits = 8 * t.size
@@ -228,6 +243,12 @@ class StateStrategy(Visitor):
         if f.type == "bitmap":
             words = bitmap_words(f.size or 0)
             return st.lists(elem, min_size=words, max_size=words).map(_MaskBitmap(f.size or 0))
+        t = f.wire_type
+        if (t is not None and f.array_len is not None and f.array_len >= _PACKED_MIN
+                and not f.pointer and t.check is None and t.kind == "int"):
+            # one draw for the whole array: fast, and shrinks toward all zeros
+            n = f.array_len
+            return st.binary(min_size=n * t.size, max_size=n * t.size).map(_Unpack(t, n))
         if f.pointer:
             elem = st.one_of(elem, st.none())
         if f.array_len is not None:

@@ -1,0 +1,127 @@
+"""Fuzz engine speed, measured against a baseline in the same run.
+
+1. Fuzz cycles per second (draw -> save -> load -> oracle -> compare, through
+   ``run_cell``) against a bare ``@given`` test that only draws the same states
+   (same seed, same number of examples, same settings). Ratio = bare time /
+   fuzz time (1.0 = fuzzing costs nothing beyond drawing); target >= 0.8.
+2. Median time to the first counterexample over the mutation suite (one
+   mutation per kind over a few catalog devices): the time until Hypothesis
+   meets the first non-compatible example, and the full ``run_cell`` time
+   including shrinking; target <= 1 s.
+
+Run: ``python -m pytest bench/test_fuzz_bench.py --benchmark-only -s``.
+Numbers are printed and stored in each benchmark's ``extra_info``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import hypothesis
+import pytest
+from hypothesis import HealthCheck, Phase, Verbosity, given
+
+from harness.catalog import load
+from harness.compat.engine import check_state, run_cell
+from harness.compat.verdict import Cell, Verdict
+from harness.formats import FORMATS
+from strategies import states
+from strategies.evolutions import all_mutations
+
+EXAMPLES = 100
+SEED = 12345
+DEVICES = ("ps2kbd", "serial", "mc146818rtc", "i440fx")
+_SETTINGS = hypothesis.settings(
+    max_examples=EXAMPLES, database=None, deadline=None, derandomize=False,
+    verbosity=Verbosity.quiet, phases=(Phase.explicit, Phase.generate, Phase.shrink),
+    suppress_health_check=list(HealthCheck))
+_times: dict[tuple[str, str], float] = {}
+
+
+def _pair(name: str) -> tuple[Any, Any]:
+    h = load()[name]
+    return h.versions[0], h.latest
+
+
+def _bare(name: str) -> int:
+    src, _ = _pair(name)
+    n = [0]
+
+    def body(state: dict[str, Any]) -> None:
+        n[0] += 1
+
+    hypothesis.seed(SEED)(_SETTINGS(given(states(src))(body)))()
+    return n[0]
+
+
+def _fuzz(name: str) -> int:
+    src, dst = _pair(name)
+    r = run_cell(src, dst, Cell(name, "old", "new"), max_examples=EXAMPLES, seed=SEED)
+    assert r.verdict is Verdict.COMPATIBLE
+    return r.examples
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("which", ["bare_given", "fuzz_cycle"])
+def test_bench_fuzz_cycles(benchmark: Any, which: str, device: str) -> None:
+    fn = _bare if which == "bare_given" else _fuzz
+    n = benchmark.pedantic(fn, args=(device,), rounds=3, iterations=1)
+    assert n == EXAMPLES
+    _times[(device, which)] = benchmark.stats.stats.median
+    other = "fuzz_cycle" if which == "bare_given" else "bare_given"
+    if (device, other) in _times:
+        bare, fuzz = _times[(device, "bare_given")], _times[(device, "fuzz_cycle")]
+        ratio = bare / fuzz
+        benchmark.extra_info["ratio_bare_over_fuzz"] = ratio
+        benchmark.extra_info["fuzz_cycles_per_s"] = EXAMPLES / fuzz
+        print(f"\n{device}: {EXAMPLES / fuzz:.0f} fuzz cycles/s vs {EXAMPLES / bare:.0f} "
+              f"bare draws/s: ratio {ratio:.2f} (target >= 0.8)")
+
+
+def _first_counterexample(src: Any, dst: Any) -> float:
+    """Seconds until the first non-compatible example (before shrinking)."""
+    fmt = FORMATS["legacy"]
+    start = time.perf_counter()
+    found: list[float] = []
+
+    class Found(Exception):
+        pass
+
+    def body(state: dict[str, Any]) -> None:
+        if check_state(src, dst, state, fmt).verdict is not Verdict.COMPATIBLE:
+            found.append(time.perf_counter() - start)
+            raise Found
+
+    test = hypothesis.seed(SEED)(hypothesis.settings(
+        _SETTINGS, phases=(Phase.generate,), report_multiple_bugs=False)(given(states(src))(body)))
+    try:
+        test()
+    except Found:
+        pass
+    return found[0] if found else float("inf")
+
+
+def test_bench_time_to_first_counterexample(benchmark: Any) -> None:
+    firsts: list[float] = []
+    totals: list[float] = []
+    for name in DEVICES:
+        d = load()[name].latest
+        seen: set[str] = set()
+        for c in all_mutations(d):
+            if c.kind in seen:
+                continue
+            seen.add(c.kind)
+            firsts.append(_first_counterexample(d, c.description))
+            t = time.perf_counter()
+            run_cell(d, c.description, Cell(name, "m", c.kind), max_examples=EXAMPLES, seed=SEED)
+            totals.append(time.perf_counter() - t)
+    first, total = statistics.median(firsts), statistics.median(totals)
+    benchmark.extra_info.update(mutations=len(firsts), median_first_s=first,
+                                median_with_shrinking_s=total, max_first_s=max(firsts))
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    print(f"\nmutation suite: {len(firsts)} mutations; median time to first counterexample "
+          f"{first * 1000:.1f} ms (max {max(firsts) * 1000:.0f} ms), median run_cell with "
+          f"shrinking {total * 1000:.0f} ms (target <= 1 s)")
+    assert first < float("inf"), "every mutation yields a counterexample"
