@@ -8,7 +8,7 @@ registers it; :data:`CATALOG` maps device name -> history. A history's
 ==================  =======  ===================================================
 device              versions what it models (module)
 ==================  =======  ===================================================
-ps2kbd, ps2mouse    2, 3     shared common struct, field version, subsections (ps2)
+ps2kbd, ps2mouse    2-3/1-3  shared common struct, field version, subsections (ps2)
 i440fx              2, 3     old layout loadable by a marshal function (i440fx)
 PIIX3               2, 3     ``PCIDevice`` (``int32 le``), moved IRQ levels (pci)
 serial              2, 3     QIDL: ``thr`` default, derived, immutable (serial)

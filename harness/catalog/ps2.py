@@ -20,11 +20,14 @@ History of ``ps2kbd``:
 
 History of ``ps2mouse``:
 
-* v2 (minimum 2), exactly QEMU 7.2's: the common struct, then
-  ``mouse_status``, ``mouse_resolution``, ``mouse_sample_rate``,
-  ``mouse_wrap``, ``mouse_type``, ``mouse_detect_state`` (uint8),
-  ``mouse_dx``, ``mouse_dy``, ``mouse_dz`` (int32), ``mouse_buttons`` (uint8).
-* v3 (minimum 2): + ``mouse_dw`` (int32, field version 3; horizontal wheel
+* v1: the common struct, then ``mouse_status``, ``mouse_resolution``,
+  ``mouse_sample_rate``, ``mouse_wrap``, ``mouse_type``,
+  ``mouse_detect_state`` (uint8), ``mouse_dx``, ``mouse_dy``, ``mouse_dz``
+  (int32), ``mouse_buttons`` (uint8).
+* v2 (minimum 1): the same layout under QEMU 7.2's version number 2 — a
+  version bump that changes no byte (QEMU's own minimum is 2; the catalog
+  keeps 1 because a v1 stream reads identically).
+* v3 (minimum 1): + ``mouse_dw`` (int32, field version 3; horizontal wheel
   motion — a vmcompat example of a next version, not in QEMU 7.2).
 """
 
@@ -75,8 +78,9 @@ _MOUSE_FIELDS = (struct("parent_obj", PS2_COMMON), uint8("mouse_status"),
 PS2MOUSE = register(DeviceHistory(
     "ps2mouse",
     (
-        device("ps2mouse", 2, *_MOUSE_FIELDS),
-        device("ps2mouse", 3, *_MOUSE_FIELDS, int32("mouse_dw", version=3), minimum=2),
+        device("ps2mouse", 1, *_MOUSE_FIELDS),
+        device("ps2mouse", 2, *_MOUSE_FIELDS, minimum=1),
+        device("ps2mouse", 3, *_MOUSE_FIELDS, int32("mouse_dw", version=3), minimum=1),
     ),
     doc=__doc__ or "",
 ))
