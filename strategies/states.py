@@ -41,6 +41,8 @@ from strategies._registry import defines_strategy
 #: bounds that keep states small (lists, trees, variable arrays)
 MAX_LIST = 4
 MAX_VARRAY = 6
+#: longest variable array drawn to meet a predicate constant on its count
+MAX_PREDICATE_LEN = 64
 
 
 def _constants(p: Predicate | None, into: dict[str, set[Any]]) -> None:
@@ -223,7 +225,11 @@ class StateStrategy(Visitor):
         ints = st.integers(lo, hi)
         edges = _edges(t, lo, hi)
         if edges:
-            ints = st.one_of(ints, st.sampled_from(edges))
+            # extremes and the half past the sign bit, where reinterpretations show
+            bits = 8 * t.size
+            half = st.integers(lo, -1) if lo < 0 else st.integers(
+                min(hi, 1 << (bits - 1)), hi)
+            ints = st.one_of(ints, st.sampled_from(edges), half)
         if frame is not None and f.name in frame.consts and f.type == t.name:
             hits = sorted(v for v in frame.consts[f.name]
                           if isinstance(v, int) and lo <= v <= hi)
@@ -253,9 +259,17 @@ class StateStrategy(Visitor):
             elem = st.one_of(elem, st.none())
         if f.array_len is not None:
             return st.lists(elem, min_size=f.array_len, max_size=f.array_len)
-        count_type = TYPES[self.frames[-1].desc.field(f.varray).type] if self.frames else None
+        frame = self.frames[-1] if self.frames else None
+        count_type = TYPES[frame.desc.field(f.varray).type] if frame is not None else None
         top = MAX_VARRAY if count_type is None else min(MAX_VARRAY, count_type.hi)
-        return st.lists(elem, max_size=top)
+        lists = st.lists(elem, max_size=top)
+        wanted = sorted(k for k in (frame.consts.get(f.varray, ()) if frame else ())
+                        if isinstance(k, int) and top < k <= min(MAX_PREDICATE_LEN,
+                                                               count_type.hi if count_type
+                                                               else MAX_PREDICATE_LEN))
+        if wanted:  # a predicate compares the count with a constant: reach it
+            lists = st.one_of(lists, *(st.lists(elem, min_size=k, max_size=k) for k in wanted))
+        return lists
 
     # lists and trees -----------------------------------------------------------
     def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
