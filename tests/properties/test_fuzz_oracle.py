@@ -18,6 +18,7 @@ from harness.dsl import (
     unused,
 )
 from harness.errors import Reason
+from harness.formats import FORMATS
 
 OLD = device("d", 1, uint8("a"), uint16("b"), uint8("c"))
 CELL = Cell("d", "old", "new")
@@ -137,3 +138,18 @@ def test_same_seed_same_result(seed: int) -> None:
     dst = device("d", 1, uint8("c"), uint16("b"), uint8("a"))
     a, b = _run(OLD, dst), _run(OLD, dst)
     assert a.to_json() == b.to_json()
+
+
+SELF_DESCRIBING = sorted(n for n, f in FORMATS.items() if f.self_describing)
+
+
+@pytest.mark.parametrize("wire", SELF_DESCRIBING or ["(none registered)"])
+def test_self_describing_wires_match_by_name(wire: str) -> None:
+    if wire not in FORMATS:
+        pytest.skip("no self-describing wire registered yet")
+    swapped = device("d", 1, uint8("c"), uint16("b"), uint8("a"))
+    signed = device("d", 1, int8("a"), uint16("b"), uint8("c"))
+    cell = Cell("d", "old", "new", wire)
+    assert run_cell(OLD, swapped, cell, max_examples=30, seed=1).verdict is Verdict.COMPATIBLE
+    r = run_cell(OLD, signed, cell, max_examples=30, seed=1)
+    assert r.verdict is not Verdict.COMPATIBLE and not r.verdict.bad
