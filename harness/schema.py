@@ -260,7 +260,7 @@ class _Sync(Visitor):
     def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
         state = dict(value)
         for f in desc.fields:
-            if f.on_wire and f.default is not None and f.name not in state:
+            if f.default is not None and f.name not in state:
                 state[f.name] = f.default  # the legacy writer needs every on-wire field
             if f.varray is not None and isinstance(state.get(f.name), list):
                 state[f.varray] = len(state[f.name])
@@ -279,6 +279,13 @@ class _Sync(Visitor):
             if s.name in held:
                 yield s, s.description.version_id
 
+    def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
+        held = state.get(SUBSECTIONS_KEY)
+        if isinstance(held, dict):
+            state[SUBSECTIONS_KEY] = {k: v for k, v in held.items()
+                                      if (s := desc.subsection(k)) is None or s.is_needed(state)}
+        return state
+
     def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
         if isinstance(f.key, str):
             by_key = {k: v for k, v in nodes}
@@ -294,9 +301,11 @@ class _Sync(Visitor):
 def sync(desc: Description, state: Any) -> Any:
     """A state generated from :func:`schema` made consistent: each count field is set to
     its array's length, direct gtree keys deduplicated and sorted (the two constraints
-    JSON Schema cannot say), absent on-wire fields with a ``default`` filled in (the
-    legacy writer needs every on-wire field). Used by the hypothesis-jsonschema
-    cross-check.
+    JSON Schema cannot say), absent fields with a ``default`` filled in (the legacy
+    writer needs every on-wire field; off-wire ones feed ``needed`` predicates), and
+    subsections whose ``needed`` predicate is false dropped (never sent: a device
+    holding one is legal state JSON, but its projection is the prior's business).
+    Used by the hypothesis-jsonschema cross-check.
     """
     return Walk(_Sync()).device(desc, desc.version_id, state)
 
