@@ -26,6 +26,10 @@ Hypothesis shrinks every corrupt or crash example to a minimal state; the
 counterexample shows it (state JSON), the bytes written (hex), what was loaded,
 the expected projection and the first differing field. ``hypothesis.event``
 records each example's verdict (``--hypothesis-show-statistics``).
+
+Limits: a hang is not interrupted (a codec that loops forever blocks the
+cell); renames are recognised for leaf fields only (a renamed struct field
+reads as misaligned: refuse-or-project).
 """
 
 from __future__ import annotations
