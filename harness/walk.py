@@ -45,6 +45,9 @@ class Visitor:
 
     #: virtual visitors walk a description without a state (lists once, all fields)
     virtual: bool = False
+    #: readers of QEMU's wire run the subsection loop after every struct, declared
+    #: subsections or not (``vmstate_load_state`` always calls ``vmstate_subsection_load``)
+    subsection_loop: bool = False
     #: state visitors (JSON conversion, validation) see every field the state holds,
     #: off-wire and exists-tested ones too, and every subsection it holds
     all_fields: bool = False
@@ -180,7 +183,7 @@ class Walk:
                 state = v.run(path, step, state)
             else:
                 state = self.field(path, step.field, state)
-        if desc.subsections:
+        if desc.subsections or v.subsection_loop:
             state = self.subsections(path, desc, state)
         return v.end_struct(path, desc, state)
 

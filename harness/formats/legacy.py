@@ -153,7 +153,8 @@ class LegacyWriter(Visitor):
 class LegacyReader(Visitor):
     """Reads the legacy encoding from ``data`` at ``pos`` into a copy of the prior state."""
 
-    __slots__ = ("data", "pos", "end")
+    __slots__ = ("data", "end", "pos")
+    subsection_loop = True
 
     def __init__(self, data: bytes | bytearray | memoryview, pos: int = 0,
                  end: int | None = None) -> None:
@@ -194,6 +195,11 @@ class LegacyReader(Visitor):
 
     def get(self, state: Any, name: str) -> Any:
         return state.get(name, NOPRIOR)
+
+    def put(self, state: Any, name: str, value: Any) -> Any:
+        if value is not NOPRIOR:  # an off-wire field the destination does not have stays absent
+            state[name] = value
+        return state
 
     def item(self, value: Any, i: int) -> Any:
         if isinstance(value, (list, tuple)) and i < len(value):

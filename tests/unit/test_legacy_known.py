@@ -370,3 +370,16 @@ def test_error_carries_path_and_offset() -> None:
     e = ei.value
     assert (e.device, e.path, e.offset) == ("dev", ("s", "b"), 2)
     assert str(e).startswith("dev.s.b @2: unexpected end of data")
+
+
+def test_subsection_loop_runs_without_declared_subsections() -> None:
+    # vmstate_load_state always runs the subsection loop: a stray subsection named like
+    # the device is unknown ("does not exist"), not trailing data
+    plain = device("dev", 1, uint8("a"))
+    with pytest.raises(errors.UnknownSubsection, match="VM subsection 'dev/sub' in 'dev'"):
+        decode(plain, b"\x01" + SUBHDR + b"\x02", 1)
+
+
+def test_offwire_field_without_prior_stays_absent() -> None:
+    d = device("d", 1, uint8("a"), uint8("pending", derived=True))
+    assert decode(d, b"\x01", 1) == {"a": 1}
