@@ -56,14 +56,37 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: command name -> module under harness.cli that defines it (imported on first use, so
+#: ``vmcompat decode`` does not pay for Hypothesis or asn1tools)
+COMMANDS: dict[str, str] = {
+    "encode": "codec",
+    "decode": "codec",
+    "check": "check",
+    "fuzz": "fuzz",
+    "matrix": "matrix",
+    "golden": "golden",
+    "schema": "schema",
+    "stream": "stream",
+    "qemu": "qemu",
+}
+
+#: modules that add commands to :func:`main`, one per command family
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported when first used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"harness.cli.{COMMANDS[cmd_name]}")
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vmcompat")
 def main() -> None:
     """vmcompat: property-based compatibility testing of QEMU VMState serialization."""
-
-
-#: modules that add commands to :func:`main`, one per command family
-COMMAND_MODULES = ("codec", "golden", "matrix", "qemu", "check", "stream", "fuzz", "schema")
-
-for _m in COMMAND_MODULES:
-    importlib.import_module(f"harness.cli.{_m}")
