@@ -216,6 +216,9 @@ def _reinterpret(tok: Token, t: WireType) -> Any:
 class TokenReader(Visitor):
     """Walks the destination like a reader, over the source's tokens (see module doc)."""
 
+    #: QEMU runs the subsection loop after every struct, declared subsections or not
+    subsection_loop = True
+
     def __init__(self, tokens: list[Token], source: Any, self_describing: bool = False,
                  sub_versions: dict[Path, int] | None = None) -> None:
         self.tokens, self.i, self.source = tokens, 0, source
