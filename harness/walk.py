@@ -164,6 +164,13 @@ class Visitor:
         return state
 
 
+class OutputVisitor(Visitor):
+    """Base of writers: they read the state and never change it (``put`` keeps it as is)."""
+
+    def put(self, state: Any, name: str, value: Any) -> Any:
+        return state
+
+
 class Walk:
     """Drives a visitor over a description (and a state)."""
 

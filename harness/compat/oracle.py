@@ -60,7 +60,7 @@ from harness.marshal import MARSHALS
 from harness.model import NULLPTR_MARKER, SUBSECTIONS_KEY, Description, Field, Subsection
 from harness.plan import Run
 from harness.types import TYPES, WireType
-from harness.walk import Visitor, Walk
+from harness.walk import OutputVisitor, Visitor, Walk
 
 #: expectation kinds
 EXACT, REFUSE, EITHER = "exact", "refuse", "either"
@@ -106,7 +106,7 @@ class Token:
         return bytes((SUBSECTION_BYTE, len(name))) + name + struct.pack(">I", self.value[1])
 
 
-class SourceTokens(Visitor):
+class SourceTokens(OutputVisitor):
     """Walks the source description with a state; emits :class:`Token` s (a writer)."""
 
     def __init__(self) -> None:

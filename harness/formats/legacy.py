@@ -35,7 +35,7 @@ from harness.model import NULLPTR_MARKER, Description, Field, Subsection
 from harness.plan import Run
 from harness.types import TYPES, WireType
 from harness.versions import check_version
-from harness.walk import Visitor, Walk
+from harness.walk import OutputVisitor, Visitor, Walk
 
 SUBSECTION = 0x05
 _ST = {name: struct.Struct(">" + t.fmt) for name, t in TYPES.items()}
@@ -84,7 +84,7 @@ def _min_struct(d: Description) -> int:
 
 
 # ----------------------------------------------------------------------------- writer
-class LegacyWriter(Visitor):
+class LegacyWriter(OutputVisitor):
     """Appends the legacy encoding of a (validated) state to ``out``."""
 
     __slots__ = ("out",)

@@ -383,3 +383,13 @@ def test_subsection_loop_runs_without_declared_subsections() -> None:
 def test_offwire_field_without_prior_stays_absent() -> None:
     d = device("d", 1, uint8("a"), uint8("pending", derived=True))
     assert decode(d, b"\x01", 1) == {"a": 1}
+
+
+def test_writer_never_changes_the_state() -> None:
+    d = device("d", 1, uint8("a"), uint8("pending", derived=True),
+               subsections=[subsection(device("d/s", 1, uint8("s")))])
+    s = {"a": 1, "__subsections__": {"d/s": {"s": 2}}}
+    before = repr(s)
+    encode(d, s)
+    encode_unfused(d, s)
+    assert repr(s) == before
