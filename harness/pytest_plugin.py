@@ -36,7 +36,7 @@ from hypothesis import HealthCheck, settings
 
 MARKERS = {
     "qemu": "needs a real qemu-system-x86_64 (skipped with a reason when absent)",
-    "slow": "slow test (nightly)",
+    "slow": "slow test (nightly): skipped unless --run-slow or VMCOMPAT_SLOW=1",
     "chromium": "needs headless chromium (skipped with a reason when absent)",
     "redis": "needs redis-server (skipped with a reason when absent)",
     "vmcompat_histories": "vmcompat_histories(*histories, wire='legacy', features=()): "
@@ -44,6 +44,7 @@ MARKERS = {
 }
 
 OPTION_CATALOG = "--vmcompat-catalog"
+OPTION_SLOW = "--run-slow"
 
 PROFILES = {
     "dev": settings(max_examples=25, deadline=None),
@@ -60,6 +61,19 @@ def pytest_addoption(parser: Any) -> None:
     group = parser.getgroup("vmcompat", "vmcompat compatibility fuzzing")
     group.addoption(OPTION_CATALOG, action="store", default=None, metavar="DEV[,DEV...]",
                     help="parametrize compat_cell tests over these catalog devices ('all')")
+    group.addoption(OPTION_SLOW, action="store_true", default=False,
+                    help="also run tests marked slow (the nightly runs do)")
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    import os
+
+    if config.getoption(OPTION_SLOW) or os.environ.get("VMCOMPAT_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow (nightly): run with --run-slow or VMCOMPAT_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 def pytest_configure(config: Any) -> None:
