@@ -35,6 +35,8 @@ def _roundtrip(wire: str) -> Any:
 
 
 def _report(benchmark: Any, key: str, base: str, label: str) -> None:
+    if benchmark.stats is None:  # --benchmark-disable: ran once, nothing measured
+        return
     _times[key] = benchmark.stats.stats.median
     if base in _times and key != base:
         ratio = _times[key] / _times[base]
