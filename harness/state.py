@@ -57,9 +57,13 @@ class StateReader(Visitor):
                 raise self._bad(path + (s.name,), "subsection is needed by this state but missing")
         return state
 
-    def missing(self, path: Path, f: Field, state: Any) -> None:
-        if f.on_wire and f.default is None and (f.exists is None or f.exists(state)):
+    def missing(self, path: Path, f: Field, state: Any) -> Any:
+        """An absent field: its ``default`` if it has one, else an error if it must be sent."""
+        if f.default is not None:
+            state[f.name] = f.default
+        elif f.on_wire and (f.exists is None or f.exists(state)):
             raise self._bad(path, "missing field")
+        return state
 
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if not t.valid(value):

@@ -64,8 +64,9 @@ class Visitor:
         assert f.exists is not None
         return bool(f.exists(state))
 
-    def missing(self, path: Path, f: Field, state: Any) -> None:
-        """An ``all_fields`` visitor met a field the state does not hold."""
+    def missing(self, path: Path, f: Field, state: Any) -> Any:
+        """An ``all_fields`` visitor met a field the state does not hold; returns the state."""
+        return state
 
     def offwire(self, path: Path, f: Field, value: Any) -> Any:
         """An immutable/derived field: in the state, never sent."""
@@ -84,7 +85,7 @@ class Visitor:
         for slot in run.slots:
             f = slot.field
             if self.all_fields and not self.virtual and f.name not in state:
-                self.missing(path + (f.name,), f, state)
+                state = self.missing(path + (f.name,), f, state)
                 continue
             cur = self.get(state, f.name)
             if slot.count is None:
@@ -214,8 +215,7 @@ class Walk:
             return state
         if v.all_fields:
             if not v.virtual and f.name not in state:
-                v.missing(p, f, state)
-                return state
+                return v.missing(p, f, state)
         elif not f.on_wire:
             return v.put(state, f.name, v.offwire(p, f, v.get(state, f.name)))
         elif f.exists is not None and not v.exists(path, f, state):

@@ -107,3 +107,12 @@ def test_truncated_payload_is_refused(files: Path) -> None:
     r = run("decode", "desc.json", "short.bin", "--version-id", "2", cwd=files)
     assert r.returncode == 1
     assert "dev.b @1: unexpected end of data: need 2 bytes, 1 left" in r.stderr
+
+
+def test_absent_field_with_default_is_filled_and_written() -> None:
+    from harness.formats.legacy import encode
+    from harness.state import from_json
+
+    d = device("d", 1, uint8("a"), uint16("b", default=7))
+    s = from_json(d, {"a": 1})
+    assert s == {"a": 1, "b": 7} and encode(d, s) == b"\x01\x00\x07"
