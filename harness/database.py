@@ -32,8 +32,23 @@ SHARED_PROFILES = frozenset({"nightly"})
 NIGHTLY = settings(max_examples=500, deadline=None)
 
 
+#: attribute set on databases made by :func:`shared_database` (the engine uses only those)
+SHARED_MARK = "_vmcompat_shared"
+
+
+def is_shared(db: ExampleDatabase | None) -> bool:
+    """Whether ``db`` is a shared database made by :func:`shared_database`."""
+    return db is not None and bool(getattr(db, SHARED_MARK, False))
+
+
 def shared_database(url: str | None = None, directory: str | None = None) -> ExampleDatabase:
     """Redis when a URL is given (or ``$VMCOMPAT_REDIS_URL``), else a directory."""
+    db = _make(url, directory)
+    setattr(db, SHARED_MARK, True)
+    return db
+
+
+def _make(url: str | None, directory: str | None) -> ExampleDatabase:
     url = os.environ.get(REDIS_ENV, "") if url is None else url
     if url:
         import redis

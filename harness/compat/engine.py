@@ -35,6 +35,7 @@ reads as misaligned: refuse-or-project).
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -48,6 +49,7 @@ from hypothesis.errors import Flaky
 from harness import state as statejson
 from harness.compat.oracle import EITHER, EXACT, REFUSE, Expectation, expect, normalize
 from harness.compat.verdict import SEVERITY, Cell, CellResult, Verdict
+from harness.database import is_shared
 from harness.errors import LoadError, Path, dotted
 from harness.filters import chain
 from harness.formats import FORMATS, Format
@@ -357,6 +359,11 @@ def _nested_given_allowed() -> Iterator[None]:
         yield
 
 
+def cell_database_key(cell: Cell) -> bytes:
+    """The key of a cell's examples in a shared database."""
+    return b"vmcompat-cell:" + json.dumps(cell.to_json(), sort_keys=True).encode()
+
+
 def no_filter(state: State) -> State:
     """Pass as ``transform`` to run a cell without the registered filters."""
     return state
@@ -396,15 +403,27 @@ def run_cell(src: Description, dst: Description, cell: Cell, *, max_examples: in
             raise _Corrupt(out)
 
     base = settings if settings is not None else hypothesis.settings.default
+    # only a shared example database (nightly: Redis or a directory) is used: then
+    # what one run found is replayed first by the next run of the same cell
+    db = base.database if is_shared(base.database) else None
+    phases = (Phase.explicit, Phase.generate, Phase.shrink)
+    if db is not None:
+        phases = (Phase.explicit, Phase.reuse, *phases[1:])
     run_settings = hypothesis.settings(
-        base, max_examples=max_examples, database=None, deadline=None,
+        base, max_examples=max_examples, database=db, deadline=None,
         derandomize=False, report_multiple_bugs=False, verbosity=Verbosity.quiet,
-        print_blob=False, phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        print_blob=False, phases=phases,
         suppress_health_check=[*base.suppress_health_check, *_QUIET_CHECKS])
     found: Outcome | None = None
     with _nested_given_allowed():
         test = given(states(src))(body)
     test = hypothesis.seed(seed)(run_settings(test))
+    if db is not None:
+        # @seed turns the database off; put it back (a shared database is asked for)
+        test._hypothesis_internal_use_settings = run_settings  # type: ignore[attr-defined]
+        # one key per cell (Hypothesis 6.155's attribute for a test's database key;
+        # the version is pinned): cells must not replay each other's examples
+        test._hypothesis_internal_database_key = cell_database_key(cell)  # type: ignore[attr-defined]
     try:
         test()
     except _Bad as e:
