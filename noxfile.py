@@ -71,3 +71,11 @@ def qemu(session: nox.Session) -> None:
     _install(session)
     session.run("python", "-m", "pytest", "-m", "qemu", "-n", JOBS, "--hypothesis-profile=ci",
                 *session.posargs)
+
+
+@nox.session(tags=["nightly"])
+def slow(session: nox.Session) -> None:
+    """The slow tests (full-catalog mutation quality: kill and false-positive rates)."""
+    _install(session)
+    session.run("python", "-m", "pytest", "--run-slow", "-m", "slow", "-s",
+                "--hypothesis-profile=ci", *session.posargs)

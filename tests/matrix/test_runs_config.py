@@ -27,6 +27,7 @@ def test_tox_factors_and_labels():
     labels = dict(line.split(" = ", 1) for line in cp["tox"]["labels"].strip().splitlines())
     assert set(labels) == {"quick", "nightly", "qemu"}
     assert "nightly" in labels["nightly"] and "wire-{legacy,ber,json}" in labels["nightly"]
+    assert "slow" in labels["nightly"] and "--run-slow -m slow" in cp["testenv:slow"]["commands"]
     set_env = cp["testenv"]["set_env"]
     for wire in ("legacy", "ber", "json"):
         assert f"wire-{wire}: VMCOMPAT_WIRE = {wire}" in set_env
@@ -43,7 +44,7 @@ def test_nox_has_the_same_sessions():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     reg = registry.get()
-    assert {"tests", "matrix", "nightly", "golden", "qemu"} <= set(reg)
+    assert {"tests", "matrix", "nightly", "golden", "qemu", "slow"} <= set(reg)
     for name in ("matrix", "nightly"):
         wires = [p.arg_names and p.call_spec["wire"] for p in reg[name].parametrize]
         assert wires == ["legacy", "ber", "json"]
