@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from harness.atomic import atomic_output
 from harness.stream.document import to_document
 from harness.stream.layout import FULL, LAYOUT_2_4, PART, START
 from harness.stream.model import (
@@ -42,7 +43,6 @@ from harness.stream.model import (
     ZeroRun,
 )
 from harness.stream.reader import read_stream
-from harness.stream.sink import atomic_output
 from harness.stream.source import open_source
 from harness.stream.writer import write_stream
 

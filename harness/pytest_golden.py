@@ -69,7 +69,7 @@ class GoldenFixture:
         if old == raw:
             return
         if self.update:
-            from harness.cli.io import write_atomic
+            from harness.atomic import write_atomic
 
             write_atomic(str(path), raw)
             self._updated.append(str(path))

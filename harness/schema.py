@@ -330,7 +330,7 @@ def catalog_versions() -> list[tuple[str, Description]]:
 
 def write_goldens(root: str) -> list[str]:
     """(Re)write the schema golden of every catalog version under ``root``; return the paths."""
-    from harness.cli.io import write_atomic
+    from harness.atomic import write_atomic
 
     out = []
     for name, d in catalog_versions():

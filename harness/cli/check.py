@@ -24,8 +24,9 @@ from xml.etree import ElementTree as ET
 
 import click
 
+from harness.atomic import write_atomic
 from harness.cli import EXIT_FOUND, EXIT_OK, guarded, main
-from harness.cli.io import dumps, write_atomic
+from harness.cli.io import dumps
 from harness.compat import checker as C
 from harness.compat import ignores
 from harness.compat.rules import RULES

@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from harness import state as statejson
+from harness.atomic import write_atomic
 from harness.cli import guarded, main
-from harness.cli.io import dumps, read_bytes, write_atomic
+from harness.cli.io import dumps, read_bytes
 from harness.descjson import read_json
 from harness.errors import InputError
 from harness.formats import FORMATS

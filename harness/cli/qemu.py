@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
+from harness.atomic import write_atomic
 from harness.cli import EXIT_FOUND, fail, guarded, main
-from harness.cli.io import write_atomic
 
 
 @main.group()

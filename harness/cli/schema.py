@@ -10,9 +10,9 @@ from __future__ import annotations
 import click
 
 from harness import schema as schemas
+from harness.atomic import write_atomic
 from harness.catalog import history, parse_ref
 from harness.cli import guarded, main
-from harness.cli.io import write_atomic
 from harness.errors import InputError
 from harness.model import Description
 from harness.sources import load_one

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from harness.atomic import atomic_output
 from harness.cli import EXIT_FOUND, guarded, main
 from harness.descjson import read_json
 from harness.errors import InputError
@@ -24,7 +25,6 @@ from harness.model import Description
 from harness.stream.document import from_document, to_document
 from harness.stream.layout import MAGIC
 from harness.stream.reader import find_vmdesc, read_stream
-from harness.stream.sink import atomic_output
 from harness.stream.source import open_source
 from harness.stream.verify import verify
 from harness.stream.writer import write_stream

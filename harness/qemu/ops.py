@@ -19,7 +19,7 @@ import os
 import tempfile
 from typing import Any
 
-from harness.cli.io import write_atomic
+from harness.atomic import write_atomic
 from harness.errors import InputError
 from harness.qemu.binary import find_binary
 from harness.qemu.cmdline import command_line, load_args, save_args

@@ -36,7 +36,7 @@ WRITERS: Mapping[str, Callable[[Report, Report | None], str]] = MappingProxyType
 
 def write_reports(report: Report, out_dir: str, previous: Report | None = None) -> list[str]:
     """Write every file of :data:`WRITERS` into ``out_dir``; return their paths."""
-    from harness.cli.io import write_atomic
+    from harness.atomic import write_atomic
 
     os.makedirs(out_dir, exist_ok=True)
     paths = []

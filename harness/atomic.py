@@ -1,4 +1,4 @@
-"""Atomic streaming output: write to a temp file beside the target, fsync, rename.
+"""Atomic output: write to a temp file beside the target, fsync, rename (old or new, never torn).
 
 >>> import os, tempfile
 >>> p = os.path.join(tempfile.mkdtemp(), "out.bin")
@@ -38,3 +38,9 @@ def atomic_output(path: str) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_atomic(path: str, data: bytes | str) -> None:
+    """Replace ``path`` with ``data`` atomically."""
+    with atomic_output(path) as fh:
+        fh.write(data.encode() if isinstance(data, str) else data)
