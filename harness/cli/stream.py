@@ -20,7 +20,7 @@ import click
 from harness.atomic import atomic_output
 from harness.cli import EXIT_FOUND, guarded, main
 from harness.descjson import read_json
-from harness.errors import InputError
+from harness.errors import InputError, LoadError
 from harness.model import Description
 from harness.stream.document import from_document, to_document
 from harness.stream.layout import MAGIC
@@ -74,7 +74,10 @@ def decode_cmd(stream_file: str, out: str, vmdesc_from: str | None) -> None:
     source = load_vmdesc_arg(vmdesc_from) if vmdesc_from else None
     side = sidecar_name(out)
     with open_source(stream_file) as data:
-        s = read_stream(data, vmdesc_from=source, file=stream_file)
+        try:
+            s = read_stream(data, vmdesc_from=source, file=stream_file)
+        except LoadError as e:  # a stream that does not decode is bad input here (exit 2)
+            raise InputError(str(e), file=stream_file) from None
         with atomic_output(side) as fh:
             doc = to_document(s, pages=fh.write, pages_file=os.path.basename(side))
         del s

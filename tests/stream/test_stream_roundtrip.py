@@ -87,7 +87,7 @@ def test_cli_vmdesc_from_a_stream(tmp_path: Path, golden_dir: Path) -> None:
                      "--vmdesc-from", str(src / "pc-i440fx-2.3.bin"))
     assert code == 0, msg
     code, msg = _cli("stream", "decode", str(src / "pc-i440fx-2.0.bin"), "-o", str(out))
-    assert code == 1 and "--vmdesc-from" in msg
+    assert code == 2 and "--vmdesc-from" in msg  # bad input: the stream cannot be decoded alone
 
 
 def test_edit_cmos_byte_changes_exactly_one_byte(tmp_path: Path, golden_dir: Path) -> None:
