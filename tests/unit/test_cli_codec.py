@@ -100,6 +100,11 @@ def test_malformed_json_is_exit_2(files: Path) -> None:
 def test_missing_required_option_is_usage_error(files: Path) -> None:
     r = run("decode", "desc.json", "x.bin", cwd=files)
     assert r.returncode == 2 and "--version-id" in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "vmcompat: Missing option '--version-id'. (see 'python -m harness decode --help')"]
+    r = run("encode", "desc.json", "state.json", "-o", "x", "--wire", "nope", cwd=files)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "Invalid value for '--wire'" in r.stderr
 
 
 def test_truncated_payload_is_refused(files: Path) -> None:
