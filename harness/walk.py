@@ -165,6 +165,23 @@ class Visitor:
         return state
 
 
+def load_base(desc: Description, prior: Any) -> dict[str, Any]:
+    """Where loading a struct starts: a copy of the prior state, absent fields at their default.
+
+    Every reader (legacy, self-describing, the oracle's) starts a struct here, so
+    "fields absent from the stream keep the prior value or their default" has one home.
+
+    >>> from harness.dsl import device, uint8
+    >>> load_base(device("d", 1, uint8("a", default=3), uint8("b")), {"b": 1})
+    {'b': 1, 'a': 3}
+    """
+    state = dict(prior) if isinstance(prior, dict) else {}
+    for f in desc.fields:
+        if f.default is not None and f.name not in state:
+            state[f.name] = f.default
+    return state
+
+
 class OutputVisitor(Visitor):
     """Base of writers: they read the state and never change it (``put`` keeps it as is)."""
 

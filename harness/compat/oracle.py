@@ -60,7 +60,7 @@ from harness.marshal import MARSHALS
 from harness.model import NULLPTR_MARKER, SUBSECTIONS_KEY, Description, Field, Subsection
 from harness.plan import Run
 from harness.types import TYPES, WireType
-from harness.walk import OutputVisitor, Visitor, Walk
+from harness.walk import OutputVisitor, Visitor, Walk, load_base
 
 #: expectation kinds
 EXACT, REFUSE, EITHER = "exact", "refuse", "either"
@@ -292,11 +292,7 @@ class TokenReader(Visitor):
     # structs -----------------------------------------------------------------
     def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
         self.names.append(frozenset(f.name for f in desc.fields))
-        state = dict(value) if isinstance(value, dict) else {}
-        for f in desc.fields:
-            if f.default is not None and f.name not in state:
-                state[f.name] = f.default
-        return state
+        return load_base(desc, value)
 
     def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
         self.names.pop()

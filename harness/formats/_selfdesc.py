@@ -66,7 +66,7 @@ from harness.formats.legacy import NOPRIOR, LegacyReader
 from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection
 from harness.types import WireType
 from harness.versions import check_version
-from harness.walk import Visitor, Walk
+from harness.walk import Visitor, Walk, load_base
 
 #: value kinds, as named in the ASN.1 module's ``Value`` CHOICE
 KINDS = ("integer", "boolean", "octets", "null", "struct", "list", "tree", "subsection")
@@ -299,11 +299,7 @@ class TreeReader(Visitor):
                     raise _mismatch(path, f"a struct expected, the stream has {kind}")
         self.frames.append(_RFrame(path, self._attrs(path, attrs), marker=self._marker))
         self._marker = None
-        state = dict(value) if isinstance(value, dict) else {}
-        for f in desc.fields:
-            if f.default is not None and f.name not in state:
-                state[f.name] = f.default
-        return state
+        return load_base(desc, value)
 
     def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
         fr = self.frames.pop()

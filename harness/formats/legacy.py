@@ -35,7 +35,7 @@ from harness.model import NULLPTR_MARKER, Description, Field, Subsection
 from harness.plan import Run
 from harness.types import TYPES, WireType
 from harness.versions import check_version
-from harness.walk import OutputVisitor, Visitor, Walk
+from harness.walk import OutputVisitor, Visitor, Walk, load_base
 
 SUBSECTION = 0x05
 _ST = {name: struct.Struct(">" + t.fmt) for name, t in TYPES.items()}
@@ -187,11 +187,7 @@ class LegacyReader(Visitor):
 
     # structs
     def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
-        state = dict(value) if isinstance(value, dict) else {}
-        for f in desc.fields:
-            if f.default is not None and f.name not in state:
-                state[f.name] = f.default
-        return state
+        return load_base(desc, value)
 
     def get(self, state: Any, name: str) -> Any:
         return state.get(name, NOPRIOR)
