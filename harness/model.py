@@ -45,6 +45,10 @@ class Marker:
     field: str | None = None
     sentinel: str | None = None
 
+    def byte_for(self, element: Mapping[str, Any]) -> int:
+        """The marker byte written before ``element`` (its marker field, else ``more[0]``)."""
+        return element[self.field] if self.field is not None else self.more[0]
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.sentinel is not None:

@@ -143,7 +143,7 @@ class SourceTokens(OutputVisitor):
         if i < len(value):
             elem = value[i]
             if m.sentinel is None:
-                b = elem[m.field] if m.field is not None else m.more[0]
+                b = m.byte_for(elem)
                 self.tokens.append(Token("byte", path + (i,), 1, b))
             return True, elem
         if m.sentinel is not None:

@@ -118,7 +118,7 @@ class LegacyWriter(OutputVisitor):
         if i < len(value):
             elem = value[i]
             if m.sentinel is None:
-                self.out.append(elem[m.field] if m.field is not None else m.more[0])
+                self.out.append(m.byte_for(elem))
             return True, elem
         if m.sentinel is not None:
             assert f.struct is not None
