@@ -182,6 +182,43 @@ def load_base(desc: Description, prior: Any) -> dict[str, Any]:
     return state
 
 
+class _NoPrior:
+    """A reader's prior for a field or element the destination does not have."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOPRIOR"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+#: what a reader's ``get``/``item`` give where the destination has no prior value
+NOPRIOR: Any = _NoPrior()
+
+
+class InputVisitor(Visitor):
+    """Base of readers: each struct starts from :func:`load_base`; a field or element
+    the destination has no prior for reads as :data:`NOPRIOR` and is never stored."""
+
+    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+        return load_base(desc, value)
+
+    def get(self, state: Any, name: str) -> Any:
+        return state.get(name, NOPRIOR)
+
+    def put(self, state: Any, name: str, value: Any) -> Any:
+        if value is not NOPRIOR:  # an off-wire field the destination does not have stays absent
+            state[name] = value
+        return state
+
+    def item(self, value: Any, i: int) -> Any:
+        if isinstance(value, (list, tuple)) and i < len(value):
+            return value[i]
+        return NOPRIOR
+
+
 class OutputVisitor(Visitor):
     """Base of writers: they read the state and never change it (``put`` keeps it as is)."""
 

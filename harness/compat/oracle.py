@@ -55,12 +55,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import InputError, LoadError, Path, Reason, dotted
-from harness.formats.legacy import NOPRIOR
 from harness.marshal import MARSHALS
 from harness.model import NULLPTR_MARKER, SUBSECTIONS_KEY, Description, Field, Subsection
 from harness.plan import Run
 from harness.types import TYPES, WireType
-from harness.walk import OutputVisitor, Visitor, Walk, load_base
+from harness.walk import NOPRIOR, InputVisitor, OutputVisitor, Walk, load_base
 
 #: expectation kinds
 EXACT, REFUSE, EITHER = "exact", "refuse", "either"
@@ -213,7 +212,7 @@ def _reinterpret(tok: Token, t: WireType) -> Any:
     return struct.unpack(">" + t.fmt, data)[0]
 
 
-class TokenReader(Visitor):
+class TokenReader(InputVisitor):
     """Walks the destination like a reader, over the source's tokens (see module doc)."""
 
     #: QEMU runs the subsection loop after every struct, declared subsections or not
@@ -298,13 +297,9 @@ class TokenReader(Visitor):
         self.names.pop()
         return value
 
-    def get(self, state: Any, name: str) -> Any:
-        return state.get(name, NOPRIOR)
-
-    def item(self, value: Any, i: int) -> Any:
-        if isinstance(value, (list, tuple)) and i < len(value):
-            return value[i]
-        return NOPRIOR
+    def put(self, state: Any, name: str, value: Any) -> Any:
+        state[name] = value  # the projection keeps NOPRIOR marks; normalize() drops them
+        return state
 
     # scalars -----------------------------------------------------------------
     def run(self, path: Path, run: Run, state: Any) -> Any:

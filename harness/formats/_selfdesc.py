@@ -62,11 +62,11 @@ from harness.errors import (
     UnknownSection,
     UnknownSubsection,
 )
-from harness.formats.legacy import NOPRIOR, LegacyReader
+from harness.formats.legacy import LegacyReader
 from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection
 from harness.types import WireType
 from harness.versions import check_version
-from harness.walk import Visitor, Walk, load_base
+from harness.walk import NOPRIOR, InputVisitor, Visitor, Walk, load_base
 
 #: value kinds, as named in the ASN.1 module's ``Value`` CHOICE
 KINDS = ("integer", "boolean", "octets", "null", "struct", "list", "tree", "subsection")
@@ -233,7 +233,7 @@ def _mismatch(path: Path, detail: str) -> TypeMismatch:
     return TypeMismatch(path=path, detail=detail)
 
 
-class TreeReader(Visitor):
+class TreeReader(InputVisitor):
     """Loads a dialect's value tree by name into a copy of the destination's prior state."""
 
     def __init__(self, dialect: Dialect, root: list[Any]) -> None:
@@ -313,18 +313,8 @@ class TreeReader(Visitor):
                 raise UnknownField(path=path + (name,), field=name)
         return value
 
-    def get(self, state: Any, name: str) -> Any:
-        return state.get(name, NOPRIOR)
-
     def put(self, state: Any, name: str, value: Any) -> Any:
-        if value is not SKIP and value is not NOPRIOR:
-            state[name] = value
-        return state
-
-    def item(self, value: Any, i: int) -> Any:
-        if isinstance(value, (list, tuple)) and i < len(value):
-            return value[i]
-        return NOPRIOR
+        return state if value is SKIP else super().put(state, name, value)
 
     def offwire(self, path: Path, f: Field, value: Any) -> Any:
         marker = self.frames[-1].marker

@@ -35,26 +35,11 @@ from harness.model import NULLPTR_MARKER, Description, Field, Subsection
 from harness.plan import Run
 from harness.types import TYPES, WireType
 from harness.versions import check_version
-from harness.walk import OutputVisitor, Visitor, Walk, load_base
+from harness.walk import NOPRIOR, InputVisitor, OutputVisitor, Walk
 
 SUBSECTION = 0x05
 _ST = {name: struct.Struct(">" + t.fmt) for name, t in TYPES.items()}
 _BE32 = struct.Struct(">I")
-
-
-class _NoPrior:
-    """The reader's prior for an element the destination does not have."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "NOPRIOR"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-NOPRIOR: Any = _NoPrior()
 
 
 def _mask(t: WireType, v: int) -> int:
@@ -150,7 +135,7 @@ class LegacyWriter(OutputVisitor):
 
 
 # ----------------------------------------------------------------------------- reader
-class LegacyReader(Visitor):
+class LegacyReader(InputVisitor):
     """Reads the legacy encoding from ``data`` at ``pos`` into a copy of the prior state."""
 
     __slots__ = ("data", "end", "pos")
@@ -186,22 +171,6 @@ class LegacyReader(Visitor):
                                   local=local if local is not None else "local")
 
     # structs
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
-        return load_base(desc, value)
-
-    def get(self, state: Any, name: str) -> Any:
-        return state.get(name, NOPRIOR)
-
-    def put(self, state: Any, name: str, value: Any) -> Any:
-        if value is not NOPRIOR:  # an off-wire field the destination does not have stays absent
-            state[name] = value
-        return state
-
-    def item(self, value: Any, i: int) -> Any:
-        if isinstance(value, (list, tuple)) and i < len(value):
-            return value[i]
-        return NOPRIOR
-
     def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
         return value
 
