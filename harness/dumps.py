@@ -211,13 +211,7 @@ def _dump_desc(o: Any, bad: Callable[[str], InputError]) -> Description:
     given = [_get(f, "field", str, bad, name) for f in raw]
     fields = tuple(_dump_field(f, n, bad, name, g)
                    for f, n, g in zip(raw, _unique_names(given), given))
-    subs_raw = o.get("Subsections", [])
-    if not isinstance(subs_raw, list):
-        raise bad(f"{name}: Subsections must be a list")
-    subs = []
-    for s in subs_raw:
-        sd = _dump_desc(s, bad)
-        subs.append(Subsection(sd, unknown_needed(sd.name)))
+    subs = _subsections(o.get("Subsections", []), "Subsections", _dump_desc, bad, name)
     try:
         return Description(name, version, min(minimum, version), fields, tuple(subs),
                            doc="" if "Fields" in o else NO_FIELDS_DOC)
@@ -329,17 +323,20 @@ def from_vmdesc(obj: Any, file: str | None = None) -> dict[str, Description]:
             if e.description is not None}
 
 
+def _subsections(raw: Any, key: str, read: Callable[[Any, Callable[[str], InputError]],
+                                                     Description],
+                 bad: Callable[[str], InputError], name: str) -> list[Subsection]:
+    """Subsections of a dump or vmdesc entry; neither says when they are needed."""
+    if not isinstance(raw, list):
+        raise bad(f"{name}: {key} must be a list")
+    return [Subsection(d, unknown_needed(d.name)) for d in (read(s, bad) for s in raw)]
+
+
 def _vmdesc_desc(o: Any, bad: Callable[[str], InputError]) -> Description:
     name = _get(o, "vmsd_name", str, bad, "struct")
     version = _get(o, "version", int, bad, name)
     fields = tuple(_vmdesc_fields(o.get("fields", []), bad, name))
-    raw_subs = o.get("subsections", [])
-    if not isinstance(raw_subs, list):
-        raise bad(f"{name}: subsections must be a list")
-    subs = []
-    for s in raw_subs:
-        sd = _vmdesc_desc(s, bad)
-        subs.append(Subsection(sd, unknown_needed(sd.name)))
+    subs = _subsections(o.get("subsections", []), "subsections", _vmdesc_desc, bad, name)
     try:
         return Description(name, version, version, fields, tuple(subs))
     except InputError as e:
