@@ -356,6 +356,8 @@ def _vmdesc_fields(raw: Any, bad: Callable[[str], InputError], owner: str) -> li
             while j < len(raw) and isinstance(raw[j], dict) and raw[j].get("name") == fname \
                     and raw[j].get("index") == j - i:
                 j += 1
+            if j < len(raw) and _unindexed_last(raw[j], fname) and o.get("index") == 0:
+                j += 1  # QEMU 9.1+ writes the last element of such an array without "index"
             out.extend(_elements(fname, [_vmdesc_field(raw[k], fname, bad, owner)
                                          for k in range(i, j)]))
             i = j
@@ -363,6 +365,18 @@ def _vmdesc_fields(raw: Any, bad: Callable[[str], InputError], owner: str) -> li
         out.append(_vmdesc_field(o, fname, bad, owner))
         i += 1
     return out
+
+
+def _unindexed_last(o: Any, name: str) -> bool:
+    """The last element of an indexed array as QEMU 9.1 and newer describe it.
+
+    They pass the elements left (``n - i``) where the array length belongs, so the
+    last element counts as "not an array" and gets neither ``index`` nor
+    ``array_len``. Repeated field names are made unique (``name[k]``), so an entry
+    of the same name right after the indexed run can only be that element.
+    """
+    return isinstance(o, dict) and o.get("name") == name and "index" not in o \
+        and "array_len" not in o
 
 
 def _elements(name: str, elems: list[Field]) -> list[Field]:

@@ -1,55 +1,110 @@
-"""``vmcompat qemu dump|capture|load``: a real QEMU in the loop.
+"""``vmcompat qemu install|list|dump|capture|load``: real QEMU releases in the loop.
 
 Exit codes: 0 done (loaded), 1 QEMU refused the stream (its message on
-stderr), 2 bad input (no QEMU binary, unknown machine type, unreadable file).
+stderr), 2 bad input (no such QEMU, unknown machine type, unreadable file).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from harness.atomic import write_atomic
 from harness.cli import EXIT_FOUND, fail, guarded, main
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def qemu_options(fn: F) -> F:
+    """``--qemu NAME|PATH`` and ``--device SPEC`` (repeatable), shared by every subcommand."""
+    fn = click.option("--device", "devices", multiple=True, metavar="SPEC",
+                      help="Add '-device SPEC' (repeatable; audio back-ends are added).")(fn)
+    return click.option("--qemu", "qemu_spec", metavar="NAME|PATH", default=None,
+                        help="A release (7.2, 10.0) or a binary; default $VMCOMPAT_QEMU, "
+                             "then the system's qemu-system-x86_64.")(fn)
+
 
 @main.group()
 def qemu() -> None:
-    """Drive qemu-system-x86_64 (set $VMCOMPAT_QEMU to use another binary)."""
+    """Drive real QEMU releases (install one beside the system's; dump, capture, load)."""
+
+
+@qemu.command("install")
+@click.argument("release")
+@guarded
+def install_cmd(release: str) -> None:
+    """Install RELEASE (e.g. 10.0) from Debian into a private prefix; print its binary."""
+    from harness.qemu.install import install
+
+    q = install(release, log=lambda m: click.echo(f"vmcompat: {m}", err=True))
+    click.echo(q.binary)
+
+
+@qemu.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@guarded
+def list_cmd(fmt: str) -> None:
+    """Every QEMU known here: name, full version string, path (and its packages in json)."""
+    from harness.cli.io import dumps
+    from harness.qemu.releases import installed
+
+    found = installed()
+    if fmt == "json":
+        click.echo(dumps({"qemus": [{"name": q.name, "version": q.version, "binary": q.binary,
+                                     "prefix": q.prefix, "packages": q.packages()}
+                                    for q in found]}), nl=False)
+        return
+    for q in found:
+        click.echo(f"{q.name}\t{q.version}\t{q.binary}")
+    if not found:
+        fail("no QEMU found: install qemu-system-x86, or run 'vmcompat qemu install 10.0'")
 
 
 @qemu.command("dump")
 @click.option("--machine", required=True, help="Machine type, e.g. pc-i440fx-7.2.")
 @click.option("-o", "--output", "out", required=True, help="Where to write the JSON.")
+@qemu_options
 @guarded
-def dump_cmd(machine: str, out: str) -> None:
+def dump_cmd(machine: str, out: str, qemu_spec: str | None, devices: tuple[str, ...]) -> None:
     """Write QEMU's -dump-vmstate JSON for MACHINE (byte-identical to QEMU's own file)."""
-    from harness.qemu import dump_text
+    from harness.qemu import dump_text, resolve
 
-    write_atomic(out, dump_text(machine))
+    write_atomic(out, dump_text(machine, qemu=resolve(qemu_spec), devices=devices))
 
 
 @qemu.command("capture")
 @click.option("--machine", required=True, help="Machine type, e.g. pc-i440fx-7.2.")
 @click.option("-o", "--output", "out", required=True, help="Where to write the stream.")
-@click.option("--timeout", type=float, default=60.0, show_default=True)
+@click.option("--run", "run", type=click.FloatRange(0, 3600), default=0.0, metavar="SECONDS",
+              help="Let the guest run this long before saving (the capture is then not "
+                   "deterministic).")
+@click.option("--timeout", type=click.FloatRange(0, 86400), default=60.0, show_default=True)
+@qemu_options
 @guarded
-def capture_cmd(machine: str, out: str, timeout: float) -> None:
-    """Save a stopped, deterministic MACHINE guest to a stream file."""
-    from harness.qemu import capture
+def capture_cmd(machine: str, out: str, run: float, timeout: float, qemu_spec: str | None,
+                devices: tuple[str, ...]) -> None:
+    """Save a MACHINE guest to a stream file (stopped and deterministic without --run)."""
+    from harness.qemu import capture, resolve
 
-    capture(machine, out, timeout=timeout)
+    capture(machine, out, qemu=resolve(qemu_spec), devices=devices, run=run, timeout=timeout)
 
 
 @qemu.command("load")
 @click.option("--machine", required=True, help="Machine type, e.g. pc-i440fx-7.2.")
 @click.argument("stream")
-@click.option("--timeout", type=float, default=60.0, show_default=True)
+@click.option("--timeout", type=click.FloatRange(0, 86400), default=60.0, show_default=True)
+@qemu_options
 @guarded
-def load_cmd(machine: str, stream: str, timeout: float) -> None:
+def load_cmd(machine: str, stream: str, timeout: float, qemu_spec: str | None,
+             devices: tuple[str, ...]) -> None:
     """Load STREAM into MACHINE: exit 0 loaded, 1 refused (QEMU's message on stderr)."""
-    from harness.qemu import load
+    from harness.qemu import load, resolve
 
-    ok, message = load(machine, stream, timeout=timeout)
+    ok, message = load(machine, stream, qemu=resolve(qemu_spec), devices=devices,
+                       timeout=timeout)
     if not ok:
         fail(f"{stream}: QEMU refused the stream: {message}", EXIT_FOUND)
     click.echo(f"{stream}: loaded by QEMU ({machine})")

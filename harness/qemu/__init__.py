@@ -1,10 +1,9 @@
-"""Driving a real ``qemu-system-x86_64``: dump, capture, load (QMP via ``qemu.qmp``).
+"""Driving real ``qemu-system-x86_64`` releases: dump, capture, load (QMP via ``qemu.qmp``).
 
 >>> sorted(__all__)[:3]
-['DETERMINISTIC', 'QemuError', 'QemuExited']
+['DETERMINISTIC', 'Qemu', 'QemuError']
 """
 
-from harness.qemu.binary import available, find_binary
 from harness.qemu.cmdline import DETERMINISTIC, command_line
 from harness.qemu.ops import (
     capture,
@@ -14,12 +13,16 @@ from harness.qemu.ops import (
     dump_text,
     dump_text_async,
     load,
+    load_and_capture,
+    load_and_capture_async,
     load_async,
 )
+from harness.qemu.releases import Qemu, available, find_binary, resolve
 from harness.qemu.session import QemuError, QemuExited, Session
 
 __all__ = [
-    "DETERMINISTIC", "QemuError", "QemuExited", "Session", "available", "capture",
+    "DETERMINISTIC", "Qemu", "QemuError", "QemuExited", "Session", "available", "capture",
     "capture_async", "command_line", "dump", "dump_async", "dump_text",
-    "dump_text_async", "find_binary", "load", "load_async",
+    "dump_text_async", "find_binary", "load", "load_and_capture", "load_and_capture_async",
+    "load_async", "resolve",
 ]

@@ -1,14 +1,19 @@
-"""What vmcompat asks of a real QEMU: dump, capture, load.
+"""What vmcompat asks of a real QEMU: dump, capture, load, and load-then-save.
 
 * :func:`dump` — ``-dump-vmstate`` JSON for a machine type (no QMP needed).
-* :func:`capture` — a deterministic save: CPUs stopped (``-S``), clock pinned,
-  QMP ``migrate`` to ``exec:cat > FILE``, ``query-migrate`` until completed,
-  ``quit``. Two captures of one machine type are byte-identical.
-* :func:`load` — the same guest with ``-incoming "exec:cat FILE"``:
-  ``(True, "")`` when the incoming migration completes, ``(False, message)``
-  with QEMU's own error when it refuses the stream.
+* :func:`capture` — a save: CPUs stopped (``-S``), clock pinned, QMP ``migrate`` to
+  ``exec:cat > FILE``, ``query-migrate`` until completed, ``quit``. Two captures of one
+  machine type are byte-identical. With ``run`` seconds the guest runs first (not
+  deterministic).
+* :func:`load` — the same guest with ``-incoming "exec:cat FILE"``: ``(True, "")`` when
+  the incoming migration completes, ``(False, message)`` with QEMU's own error when it
+  refuses the stream.
+* :func:`load_and_capture` — load paused, then save what the destination now holds:
+  ``(stream bytes, "")`` or ``(None, message)``.
 
-Each has an ``async`` twin (``*_async``) for callers already in an event loop.
+Every function takes ``qemu`` (a :class:`~harness.qemu.releases.Qemu`, default the one
+``$VMCOMPAT_QEMU`` or the system provides) and ``devices`` (``-device`` specs). Each has
+an ``async`` twin (``*_async``) for callers already in an event loop.
 """
 
 from __future__ import annotations
@@ -17,31 +22,35 @@ import asyncio
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from typing import Any
 
 from harness.atomic import write_atomic
 from harness.errors import InputError
-from harness.qemu.binary import find_binary
 from harness.qemu.cmdline import command_line, load_args, save_args
+from harness.qemu.releases import Qemu, resolve
 from harness.qemu.session import DEFAULT_TIMEOUT, QemuError, QemuExited, Session, stderr_line
 
 POLL = 0.02
 
 
-async def dump_async(machine: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+async def dump_async(machine: str, *, qemu: Qemu | None = None, devices: Sequence[str] = (),
+                     timeout: float = DEFAULT_TIMEOUT) -> Any:
     """The ``-dump-vmstate`` JSON of ``machine`` (parsed)."""
-    return json.loads(await dump_text_async(machine, timeout=timeout))
+    return json.loads(await dump_text_async(machine, qemu=qemu, devices=devices,
+                                            timeout=timeout))
 
 
-async def dump_text_async(machine: str, *, timeout: float = DEFAULT_TIMEOUT) -> str:
+async def dump_text_async(machine: str, *, qemu: Qemu | None = None,
+                          devices: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT) -> str:
     """The ``-dump-vmstate`` file of ``machine``, exactly as QEMU wrote it (valid JSON)."""
-    binary = find_binary()
+    qemu = qemu or resolve()
     with tempfile.TemporaryDirectory(prefix="vmcompat-qemu-") as tmp:
         out = os.path.join(tmp, "dump.json")
         proc = await asyncio.create_subprocess_exec(
-            *command_line(binary, machine, "-dump-vmstate", out),
+            *command_line(qemu, machine, "-dump-vmstate", out, devices=devices),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE)
+            stderr=asyncio.subprocess.PIPE, start_new_session=True)
         try:
             _, err = await asyncio.wait_for(proc.communicate(), timeout)
         except TimeoutError:
@@ -66,91 +75,138 @@ def _refusal(machine: str, message: str) -> InputError:
     return InputError(message or "QEMU refused to start", device=machine)
 
 
-async def capture_async(machine: str, out: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
-    """Save ``machine``'s stopped, deterministic guest; write it to ``out``; return it."""
-    binary = find_binary()
+async def _save(s: Session, deadline: float, timeout: float) -> bytes:
+    """Migrate the guest of ``s`` to a file, quit, return the stream."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    target = os.path.join(s.tmp, "stream.bin")
+    await s.execute("migrate", {"uri": f"exec:cat > {target}"})
+    while True:
+        info = await s.execute("query-migrate")
+        status = info.get("status") if isinstance(info, dict) else None
+        if status == "completed":
+            break
+        if status in ("failed", "cancelled"):
+            raise QemuError(f"migration {status}: {info.get('error-desc', '')}".strip())
+        if loop.time() > deadline:
+            raise QemuError(f"migration did not complete within {timeout:g} s")
+        await asyncio.sleep(POLL)
+    await s.quit()
+    if not await s.wait_group(10.0):  # `cat > FILE` may still be writing
+        raise QemuError("the exec: helper writing the stream did not finish")
+    with open(target, "rb") as fh:
+        return fh.read()
+
+
+async def capture_async(machine: str, out: str | None = None, *, qemu: Qemu | None = None,
+                        devices: Sequence[str] = (), run: float = 0.0,
+                        timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """Save ``machine``'s guest (stopped, or after ``run`` seconds); write it to ``out``."""
+    qemu = qemu or resolve()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout + run
 
     def argv(sock: str, tmp: str) -> list[str]:
-        return command_line(binary, machine, *save_args(sock))
+        return command_line(qemu, machine, *save_args(sock, running=run > 0), devices=devices)
 
     try:
         async with Session(argv) as s:
-            target = os.path.join(s.tmp, "stream.bin")
-            await s.execute("migrate", {"uri": f"exec:cat > {target}"})
-            while True:
-                info = await s.execute("query-migrate")
-                status = info.get("status") if isinstance(info, dict) else None
-                if status == "completed":
-                    break
-                if status in ("failed", "cancelled"):
-                    raise QemuError(f"migration {status}: {info.get('error-desc', '')}".strip())
-                if loop.time() > deadline:
-                    raise QemuError(f"migration did not complete within {timeout:g} s")
-                await asyncio.sleep(POLL)
-            await s.quit()
-            if not await s.wait_group(10.0):  # `cat > FILE` may still be writing
-                raise QemuError("the exec: helper writing the stream did not finish")
-            with open(target, "rb") as fh:
-                data = fh.read()
+            if run > 0:
+                await asyncio.sleep(run)
+            data = await _save(s, deadline, timeout)
     except QemuExited as e:
         raise _refusal(machine, str(e)) from None
-    write_atomic(out, data)
+    if out is not None:
+        write_atomic(out, data)
     return data
 
 
-async def load_async(machine: str, stream: str, *, timeout: float = DEFAULT_TIMEOUT
-                     ) -> tuple[bool, str]:
-    """Load ``stream`` into ``machine``: (True, "") or (False, QEMU's message)."""
-    binary = find_binary()
+async def _incoming(s: Session, deadline: float, timeout: float) -> str | None:
+    """Wait for the incoming migration: None when it completed, else QEMU's message."""
+    loop = asyncio.get_running_loop()
+    while True:
+        if s.exited():
+            return str(await s.exit_error())
+        info = await s.execute("query-migrate")
+        status = info.get("status") if isinstance(info, dict) else None
+        if status == "completed":
+            return None
+        if status in ("failed", "cancelled"):
+            await s.wait_exit(2.0)
+            return stderr_line(await s.stderr()) or f"migration {status}"
+        if loop.time() > deadline:
+            raise QemuError(f"incoming migration did not complete within {timeout:g} s")
+        await asyncio.sleep(POLL)
+
+
+def _stream_path(stream: str) -> str:
     if not os.path.exists(stream) or os.path.isdir(stream):
         raise InputError("no such stream file", file=stream)
-    path = os.path.abspath(stream)
+    return os.path.abspath(stream)
+
+
+async def load_async(machine: str, stream: str, *, qemu: Qemu | None = None,
+                     devices: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
+                     ) -> tuple[bool, str]:
+    """Load ``stream`` into ``machine``: (True, "") or (False, QEMU's message)."""
+    data, message = await _load(machine, stream, qemu=qemu, devices=devices, timeout=timeout,
+                                then_save=False)
+    return data is not None, message
+
+
+async def load_and_capture_async(machine: str, stream: str, *, qemu: Qemu | None = None,
+                                 devices: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
+                                 ) -> tuple[bytes | None, str]:
+    """Load ``stream`` paused, then save the destination: (its stream, "") or (None, error)."""
+    return await _load(machine, stream, qemu=qemu, devices=devices, timeout=timeout,
+                       then_save=True)
+
+
+async def _load(machine: str, stream: str, *, qemu: Qemu | None, devices: Sequence[str],
+                timeout: float, then_save: bool) -> tuple[bytes | None, str]:
+    qemu = qemu or resolve()
+    path = _stream_path(stream)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
 
     def argv(sock: str, tmp: str) -> list[str]:
-        return command_line(binary, machine, *load_args(sock, path))
+        paused = ["-S"] if then_save else []
+        return command_line(qemu, machine, *paused, *load_args(sock, path), devices=devices)
 
     try:
         async with Session(argv) as s:
-            while True:
-                if s.exited():
-                    e = await s.exit_error()
-                    return False, str(e)
-                info = await s.execute("query-migrate")
-                status = info.get("status") if isinstance(info, dict) else None
-                if status == "completed":
-                    await s.quit()
-                    return True, ""
-                if status in ("failed", "cancelled"):
-                    await s.wait_exit(2.0)
-                    return False, stderr_line(await s.stderr()) or f"migration {status}"
-                if loop.time() > deadline:
-                    raise QemuError(f"incoming migration did not complete within {timeout:g} s")
-                await asyncio.sleep(POLL)
+            message = await _incoming(s, deadline, timeout)
+            if message is not None:
+                return None, message
+            if not then_save:
+                await s.quit()
+                return b"", ""
+            return await _save(s, loop.time() + timeout, timeout), ""
     except QemuExited as e:
         if "machine type" in e.stderr.lower() and "received" not in e.stderr.lower():
             raise _refusal(machine, str(e)) from None
-        return False, str(e)
+        return None, str(e)
 
 
-def dump(machine: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+def dump(machine: str, **kw: Any) -> Any:
     """Synchronous :func:`dump_async`."""
-    return asyncio.run(dump_async(machine, timeout=timeout))
+    return asyncio.run(dump_async(machine, **kw))
 
 
-def dump_text(machine: str, *, timeout: float = DEFAULT_TIMEOUT) -> str:
+def dump_text(machine: str, **kw: Any) -> str:
     """Synchronous :func:`dump_text_async`."""
-    return asyncio.run(dump_text_async(machine, timeout=timeout))
+    return asyncio.run(dump_text_async(machine, **kw))
 
 
-def capture(machine: str, out: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+def capture(machine: str, out: str | None = None, **kw: Any) -> bytes:
     """Synchronous :func:`capture_async`."""
-    return asyncio.run(capture_async(machine, out, timeout=timeout))
+    return asyncio.run(capture_async(machine, out, **kw))
 
 
-def load(machine: str, stream: str, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, str]:
+def load(machine: str, stream: str, **kw: Any) -> tuple[bool, str]:
     """Synchronous :func:`load_async`."""
-    return asyncio.run(load_async(machine, stream, timeout=timeout))
+    return asyncio.run(load_async(machine, stream, **kw))
+
+
+def load_and_capture(machine: str, stream: str, **kw: Any) -> tuple[bytes | None, str]:
+    """Synchronous :func:`load_and_capture_async`."""
+    return asyncio.run(load_and_capture_async(machine, stream, **kw))

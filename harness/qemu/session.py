@@ -49,9 +49,14 @@ class QemuExited(QemuError):
 
 
 def stderr_line(stderr: str) -> str:
-    """QEMU's stderr as one line (its messages joined by ``"; "``)."""
+    """QEMU's errors as one line (joined by ``"; "``); its warnings only when nothing else.
+
+    >>> stderr_line("q: warning: nic e1000.0 has no peer\\nq: Missing section footer for x\\n")
+    'q: Missing section footer for x'
+    """
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    return "; ".join(lines)
+    errors = [ln for ln in lines if ": warning: " not in ln]
+    return "; ".join(errors or lines)
 
 
 class Session:

@@ -72,12 +72,16 @@ def _rfind(data: Buffer, needle: bytes, end: int) -> int:
 
 #: candidates tried from the end (hostile files may hold many look-alikes)
 MAX_VMDESC_CANDIDATES = 8
+#: how a vmdesc JSON starts: QEMU 10.0 writes a "configuration" entry before "page_size"
+VMDESC_STARTS = (b'{"page_size"', b'{"configuration"')
 
 
 def find_vmdesc(data: Buffer) -> Vmdesc | None:
-    """Locate the trailing vmdesc from the end: ``0x06``, be32 length, ``{"page_size"…``."""
-    q = _rfind(data, b'{"page_size"', len(data))
+    """Locate the trailing vmdesc from the end: ``0x06``, be32 length, the JSON object."""
+    ends = dict.fromkeys(VMDESC_STARTS, len(data))
     for _ in range(MAX_VMDESC_CANDIDATES):
+        found = {needle: _rfind(data, needle, end) for needle, end in ends.items()}
+        needle, q = max(found.items(), key=lambda kv: kv[1])
         if q < 5:
             return None
         if data[q - 5] == VMDESCRIPTION:
@@ -86,7 +90,7 @@ def find_vmdesc(data: Buffer) -> Vmdesc | None:
                 v = parse_vmdesc(bytes(data[q:q + n]))
                 if v.ok:
                     return v
-        q = _rfind(data, b'{"page_size"', q)
+        ends[needle] = q
     return None
 
 

@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli import main
-from harness.qemu import available, capture, dump_text, load
+from harness.qemu import available, capture, dump_text, load, resolve
+from harness.qemu.provenance import mismatch
 from harness.stream.document import from_document, to_document
 from harness.stream.reader import read_stream
 from harness.stream.writer import to_bytes
@@ -27,6 +28,15 @@ pytestmark = [pytest.mark.qemu,
                                  "(apt-get install qemu-system-x86, or set $VMCOMPAT_QEMU)")]
 
 
+@pytest.fixture
+def same_qemu() -> None:
+    """Comparing a fresh capture with a golden needs the QEMU that made it (QEMU.json)."""
+    why = mismatch(GOLDEN, resolve())
+    if why:
+        pytest.skip(f"this is not the QEMU that made {GOLDEN.name}'s goldens: {why}")
+
+
+@pytest.mark.usefixtures("same_qemu")
 @pytest.mark.parametrize("machine", MACHINES)
 def test_recapture_is_byte_identical(machine: str, tmp_path: Path) -> None:
     out = tmp_path / f"{machine}.bin"
@@ -34,6 +44,7 @@ def test_recapture_is_byte_identical(machine: str, tmp_path: Path) -> None:
     assert out.read_bytes() == data == (GOLDEN / "streams" / f"{machine}.bin").read_bytes()
 
 
+@pytest.mark.usefixtures("same_qemu")
 def test_dump_is_the_golden_dump() -> None:
     assert dump_text("pc-i440fx-7.2") == (GOLDEN / "dumps" / "pc-i440fx-7.2.json").read_text()
 
@@ -77,6 +88,7 @@ def test_machine_type_mismatch_is_refused() -> None:
     assert not ok and "Machine type received is 'pc-i440fx-7.2'" in message
 
 
+@pytest.mark.usefixtures("same_qemu")
 def test_cli_capture_and_bad_machine(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "s.bin"
