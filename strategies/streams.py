@@ -67,8 +67,9 @@ class Analysis:
 
 
 def analyse(data: bytes, vmdesc_from: Any = None) -> Analysis:
-    """Parse once; remember where each device section and the vmdesc are."""
-    s = read_stream(data, vmdesc_from=vmdesc_from)
+    """Parse once (tolerantly: the stream may be one we corrupted); remember where each
+    device section and the vmdesc are."""
+    s = read_stream(data, vmdesc_from=vmdesc_from, strict=False)
     foot = 5 if s.layout.footers else 0
     spans = tuple(Span(i, (x.idstr, x.instance_id), x.offset, x.payload[1] + foot, x.payload, x)
                   for i, x in enumerate(y for y in s.sections if y.kind == FULL))

@@ -68,14 +68,23 @@ def stream() -> None:
 @click.argument("stream_file", metavar="STREAM")
 @click.option("-o", "--output", "out", required=True, help="The JSON document to write.")
 @click.option("--vmdesc-from", help=VMDESC_FROM_HELP)
+@click.option("--allow-trailing", is_flag=True,
+              help="Keep bytes after the end of the stream (under \"trailing\") instead of "
+                   "refusing the stream.")
 @guarded
-def decode_cmd(stream_file: str, out: str, vmdesc_from: str | None) -> None:
-    """Decode STREAM into a JSON document (page bytes go to OUT.pages.bin)."""
+def decode_cmd(stream_file: str, out: str, vmdesc_from: str | None,
+               allow_trailing: bool) -> None:
+    """Decode STREAM into a JSON document (page bytes go to OUT.pages.bin).
+
+    Every device section must decode exactly under its description and be the one
+    the vmdesc lists at that place; anything else is bad input (exit 2).
+    """
     source = load_vmdesc_arg(vmdesc_from) if vmdesc_from else None
     side = sidecar_name(out)
     with open_source(stream_file) as data:
         try:
-            s = read_stream(data, vmdesc_from=source, file=stream_file)
+            s = read_stream(data, vmdesc_from=source, file=stream_file,
+                            allow_trailing=allow_trailing, vmdesc_file=vmdesc_from)
         except LoadError as e:  # a stream that does not decode is bad input here (exit 2)
             raise InputError(str(e), file=stream_file) from None
         with atomic_output(side) as fh:

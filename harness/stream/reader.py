@@ -98,12 +98,17 @@ class StreamReader:
     """One pass over a stream; see :func:`read_stream`."""
 
     def __init__(self, data: Buffer, table: DeviceTable | None, *, canonical: bool = True,
-                 file: str | None = None, known: Vmdesc | None = None) -> None:
+                 file: str | None = None, known: Vmdesc | None = None,
+                 strict: bool = True, allow_trailing: bool = False,
+                 vmdesc_name: str = "the stream's own vmdesc") -> None:
         self.src = Source(data)
         self.known = known  # the vmdesc found from the end, not to be parsed twice
         self.table = table
         self.canonical = canonical
         self.file = file
+        self.strict = strict
+        self.allow_trailing = allow_trailing
+        self.vmdesc_name = vmdesc_name
         self.page_size = table.page_size if table is not None else 4096
         self.started: dict[int, Section] = {}
 
@@ -145,6 +150,12 @@ class StreamReader:
                 else parse_vmdesc(raw)
         if not eof:
             raise src.fail("stream ends without EOF", src.pos)
+        if self.strict and self.table is not None:
+            self.match_vmdesc(items)
+        if src.left and self.strict and not self.allow_trailing:
+            after = "its vmdesc" if vmdesc is not None else "EOF"
+            raise src.fail(f"{_count(src.left, 'byte')} after {after} at byte {src.pos} "
+                           "(give --allow-trailing to keep them)", src.pos)
         if src.left > MAX_TRAILING:
             raise src.fail(f"{src.left} bytes after the end of the stream", src.pos)
         trailing = bytes(src.take(src.left, "trailing"))
@@ -152,6 +163,29 @@ class StreamReader:
             LAYOUT_2_3 if vmdesc is not None else LAYOUT_2_0)
         return Stream(layout, config, tuple(items), eof, vmdesc, trailing, self.page_size,
                       size=src.end)
+
+    def match_vmdesc(self, items: list[Section | Command]) -> None:
+        """The device sections must be the vmdesc's devices, in its order.
+
+        QEMU lists every device section it saves in the vmdesc, in save order: a
+        difference means the description decoded the stream wrongly (or the stream
+        lost a section), so the decoded values cannot be trusted.
+        """
+        assert self.table is not None
+        got = [x for x in items if isinstance(x, Section) and x.kind == FULL]
+        want = [(e.name, e.instance_id) for e in self.table.entries]
+        for k, sec in enumerate(got):
+            if k >= len(want) or (sec.idstr, sec.instance_id) != want[k]:
+                listed = (f"lists {_section_name(*want[k])} there" if k < len(want)
+                          else f"lists only {_count(len(want), 'device section')}")
+                raise self.src.fail(f"section {_section_name(sec.idstr, sec.instance_id)} at "
+                                    f"byte {sec.offset} does not match {self.vmdesc_name}, "
+                                    f"which {listed}: {_misread(got, k)}", sec.offset)
+        if len(got) < len(want):
+            missing = want[len(got)]
+            raise self.src.fail(f"the stream ends after {_count(len(got), 'device section')} "
+                                f"but {self.vmdesc_name} lists {len(want)}, next "
+                                f"{_section_name(*missing)}: {_misread(got, len(got))}")
 
     def section(self, kind: int, at: int, footers: bool) -> Section:
         src = self.src
@@ -220,13 +254,39 @@ class StreamReader:
                            f"expected 0x{sec.section_id:x}", at)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _section_name(idstr: str, instance: int) -> str:
+    return f"'{idstr}'" + (f" instance {instance}" if instance else "")
+
+
+def _misread(got: list[Section], k: int) -> str:
+    if k == 0:
+        return "the vmdesc does not describe this stream"
+    prev = got[k - 1]
+    return (f"the vmdesc does not describe this stream (section "
+            f"{_section_name(prev.idstr, prev.instance_id)} at byte {prev.offset} was "
+            "probably decoded with the wrong layout)")
+
+
 def read_stream(data: Buffer, *, vmdesc_from: Any = None, dump: Mapping[str, Description]
-                | None = None, file: str | None = None, canonical: bool = True) -> Stream:
+                | None = None, file: str | None = None, canonical: bool = True,
+                strict: bool = True, allow_trailing: bool = False,
+                vmdesc_file: str | None = None) -> Stream:
     """Decode a whole stream.
 
     ``vmdesc_from`` is a parsed vmdesc to take descriptions from (default: the
-    stream's own); ``dump`` (descriptions by device type, e.g. from
-    :func:`harness.dumps.from_dump`) merges a dump's versions and tests in.
+    stream's own; ``vmdesc_file`` names it in errors); ``dump`` (descriptions by
+    device type, e.g. from :func:`harness.dumps.from_dump`) merges a dump's
+    versions and tests in.
+
+    ``strict`` (the default) refuses what would make the decoded values
+    untrustworthy: device sections that are not the vmdesc's devices in its order,
+    and bytes after the end of the stream (unless ``allow_trailing``).
+    ``strict=False`` reads as far as the framing allows (``stream verify``
+    reports the rest as defects).
     """
     own = None
     table = None
@@ -242,7 +302,11 @@ def read_stream(data: Buffer, *, vmdesc_from: Any = None, dump: Mapping[str, Des
                     where = InputError(e.bare, device=e.device, path=e.path)
                     raise StreamError(device="stream", offset=None,
                                       detail=f"the stream's vmdesc is unusable: {where}") from None
-        stream = StreamReader(data, table, canonical=canonical, file=file, known=own).read()
+        name = (f"the vmdesc of {vmdesc_file}" if vmdesc_file else "the given vmdesc") \
+            if vmdesc_from is not None else "the stream's own vmdesc"
+        stream = StreamReader(data, table, canonical=canonical, file=file, known=own,
+                              strict=strict, allow_trailing=allow_trailing,
+                              vmdesc_name=name).read()
     except InputError as e:
         raise e.located(file=file) from None
     except RecursionError:

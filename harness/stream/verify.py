@@ -40,7 +40,7 @@ def verify(data: Buffer, *, vmdesc_from: Any = None,
     """Defects of a stream, one line each (empty: the stream is clean)."""
     try:
         stream = read_stream(data, vmdesc_from=vmdesc_from, dump=dump, file=file,
-                             canonical=False)
+                             canonical=False, strict=False)
     except LoadError as e:
         out = [_line(e)]
         if vmdesc_from is None and find_vmdesc(data) is None:
