@@ -461,6 +461,10 @@ VMDESC_TYPES: Mapping[str, FieldMaker] = MappingProxyType({
     "buffer": _sized("buffer"),
     "unused_buffer": _sized("unused_buffer"),
     "pci config": _sized("buffer"),
+    # old-style put functions whose bytes the vmdesc only counts: the MSI-X table and
+    # pending bits, and virtio_save's blob (its nested state is saved without a vmdesc)
+    "msix state": _sized("buffer"),
+    "virtio": _sized("buffer"),
     "pci irq state": _pci_irq_state,
     "bitmap": _bitmap,
     "struct": _struct,

@@ -79,6 +79,8 @@ async def _save(s: Session, deadline: float, timeout: float) -> bytes:
     """Migrate the guest of ``s`` to a file, quit, return the stream."""
     loop = asyncio.get_running_loop()
     target = os.path.join(s.tmp, "stream.bin")
+    if loop.time() > deadline:  # starting QEMU took the whole budget
+        raise QemuError(f"migration did not complete within {timeout:g} s")
     await s.execute("migrate", {"uri": f"exec:cat > {target}"})
     while True:
         info = await s.execute("query-migrate")

@@ -14,39 +14,16 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli import main
-from harness.qemu import available, capture, dump_text, load, resolve
-from harness.qemu.provenance import mismatch
+from harness.qemu import available, capture, load
 from harness.stream.document import from_document, to_document
 from harness.stream.reader import read_stream
 from harness.stream.writer import to_bytes
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "qemu-7.2"
-MACHINES = sorted(p.stem for p in (GOLDEN / "streams").glob("*.bin"))
 
 pytestmark = [pytest.mark.qemu,
               pytest.mark.skipif(not available(), reason="qemu-system-x86_64 is not installed "
                                  "(apt-get install qemu-system-x86, or set $VMCOMPAT_QEMU)")]
-
-
-@pytest.fixture
-def same_qemu() -> None:
-    """Comparing a fresh capture with a golden needs the QEMU that made it (QEMU.json)."""
-    why = mismatch(GOLDEN, resolve())
-    if why:
-        pytest.skip(f"this is not the QEMU that made {GOLDEN.name}'s goldens: {why}")
-
-
-@pytest.mark.usefixtures("same_qemu")
-@pytest.mark.parametrize("machine", MACHINES)
-def test_recapture_is_byte_identical(machine: str, tmp_path: Path) -> None:
-    out = tmp_path / f"{machine}.bin"
-    data = capture(machine, str(out))
-    assert out.read_bytes() == data == (GOLDEN / "streams" / f"{machine}.bin").read_bytes()
-
-
-@pytest.mark.usefixtures("same_qemu")
-def test_dump_is_the_golden_dump() -> None:
-    assert dump_text("pc-i440fx-7.2") == (GOLDEN / "dumps" / "pc-i440fx-7.2.json").read_text()
 
 
 def test_golden_loads() -> None:
@@ -88,24 +65,24 @@ def test_machine_type_mismatch_is_refused() -> None:
     assert not ok and "Machine type received is 'pc-i440fx-7.2'" in message
 
 
-@pytest.mark.usefixtures("same_qemu")
 def test_cli_capture_and_bad_machine(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "s.bin"
-    r = runner.invoke(main, ["qemu", "capture", "--machine", "pc-i440fx-2.4", "-o", str(out)])
-    assert r.exit_code == 0, r.output
-    assert out.read_bytes() == (GOLDEN / "streams" / "pc-i440fx-2.4.bin").read_bytes()
     r = runner.invoke(main, ["qemu", "capture", "--machine", "no-such-machine", "-o", str(out)])
     assert r.exit_code == 2 and "unsupported machine type" in (r.stderr or r.output)
 
 
-def test_timeouts_clean_up_process_and_socket(tmp_path: Path) -> None:
+def test_timeouts_clean_up_process_and_socket(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import glob
     import tempfile
 
     from harness.qemu import QemuError
 
-    pattern = f"{tempfile.gettempdir()}/vmcompat-qemu-*"
+    private = tmp_path / "tmp"  # other tests' sessions do not share it
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    pattern = f"{private}/vmcompat-qemu-*"
     before = set(glob.glob(pattern))
     with pytest.raises(QemuError, match="within"):
         capture("pc-i440fx-7.2", str(tmp_path / "x.bin"), timeout=0.0)

@@ -1,6 +1,7 @@
-"""Committed golden streams of a real QEMU 7.2 (and, when present, the shared reference set).
+"""Committed golden streams of real QEMUs (and, when present, the shared 7.2 reference set).
 
-Tests that take ``golden_path`` run once per committed stream; ``shared_path``
+Tests that take ``golden_path`` run once per committed stream of every release
+(``golden/qemu-*/streams``); ``shared_path``
 once per reference stream (skipped with a reason when the folder is absent).
 """
 
@@ -31,8 +32,9 @@ def _outside(path: Path, folder: Path, pattern: str) -> Any:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "golden_path" in metafunc.fixturenames:
-        paths = sorted(STREAMS.glob("*.bin"))
-        metafunc.parametrize("golden_path", paths, ids=[p.stem for p in paths])
+        paths = sorted(GOLDEN.parent.glob("qemu-*/streams/*.bin"))
+        metafunc.parametrize("golden_path", paths,
+                             ids=[f"{p.parent.parent.name}/{p.stem}" for p in paths])
     if "shared_path" in metafunc.fixturenames:
         if (SHARED / "streams").is_dir():
             paths = sorted((SHARED / "streams").glob("*.bin"))
@@ -45,7 +47,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def vmdesc_for() -> Callable[[Path], Any]:
     """The outside vmdesc a golden stream needs (None: it has its own)."""
-    return lambda p: _outside(p, VMDESC, "{}.json")
+    return lambda p: _outside(p, p.parent.parent / "vmdesc", "{}.json")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,111 @@
+"""Comparing decoded device states field by field (by name), and whole streams.
+
+A state is flattened to its leaves, each named by a QEMU-style path: struct
+members joined by ``.``, array elements as ``[i]``, a subsection by its own name
+(``ps2kbd/keyboard_ledstate.ledstate``). Two states compare by those names, so a
+field that moved keeps its identity and one that exists on one side only is
+listed as such, not as a difference.
+
+>>> d = diff_states({"a": 1, "s": {"x": [1, 2]}}, {"a": 1, "s": {"x": [1, 3]}, "b": 0})
+>>> d.changed, d.only_a, d.only_b
+(('s.x[1]',), (), ('b',))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harness.model import SUBSECTIONS_KEY
+from harness.stream.model import Section, Stream
+from harness.stream.source import Buffer
+
+
+def leaves(state: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """``(path, value)`` for every leaf of a decoded state."""
+    if isinstance(state, Mapping):
+        for key, value in state.items():
+            if key == SUBSECTIONS_KEY:
+                for name, sub in value.items():
+                    yield from leaves(sub, name)
+            else:
+                yield from leaves(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(state, list):
+        for i, value in enumerate(state):
+            yield from leaves(value, f"{prefix}[{i}]")
+    else:
+        yield prefix, state
+
+
+@dataclass(frozen=True)
+class StateDiff:
+    """Leaves that differ, and leaves that only one side has."""
+
+    changed: tuple[str, ...]
+    only_a: tuple[str, ...]
+    only_b: tuple[str, ...]
+
+    @property
+    def same(self) -> bool:
+        return not self.changed
+
+
+def diff_states(a: Any, b: Any, *, ignore: frozenset[str] = frozenset()) -> StateDiff:
+    """Compare two states by leaf name; ``ignore`` names leaves (or their prefixes) to skip."""
+    la = {p: v for p, v in leaves(a) if not _ignored(p, ignore)}
+    lb = {p: v for p, v in leaves(b) if not _ignored(p, ignore)}
+    return StateDiff(tuple(p for p in la if p in lb and la[p] != lb[p]),
+                     tuple(p for p in la if p not in lb), tuple(p for p in lb if p not in la))
+
+
+def _ignored(path: str, ignore: frozenset[str]) -> bool:
+    return any(path == p or path.startswith((p + ".", p + "[")) for p in ignore)
+
+
+def idstr_matches(idstr: str, pattern: str) -> bool:
+    """``pattern`` is a whole idstr or its last component (``pciespscsi``)."""
+    return idstr == pattern or idstr.rsplit("/", 1)[-1] == pattern
+
+
+def stream_differences(a: Stream, data_a: Buffer, b: Stream, data_b: Buffer,
+                       volatile: Mapping[str, list[str]]) -> list[str]:
+    """How two captures differ, beyond the ``volatile`` fields (idstr pattern → leaves).
+
+    Sections named by ``volatile`` compare by decoded state less those fields; every
+    other byte (framing, RAM, other sections, the vmdesc) must be identical.
+    """
+    sa, sb = a.sections, b.sections
+    if [(s.idstr, s.instance_id, s.kind) for s in sa] != \
+            [(s.idstr, s.instance_id, s.kind) for s in sb]:
+        return ["the streams hold different sections"]
+    out = []
+    skip_a: list[tuple[int, int]] = []
+    skip_b: list[tuple[int, int]] = []
+    for x, y in zip(sa, sb, strict=True):
+        fields = _volatile_fields(x, volatile)
+        if fields is None:
+            continue
+        d = diff_states(x.state, y.state, ignore=frozenset(fields))
+        out += [f"{x.idstr}: {p} differs" for p in d.changed]
+        skip_a.append(x.payload)
+        skip_b.append(y.payload)
+    if _outside(data_a, skip_a) != _outside(data_b, skip_b):
+        out.append("bytes outside the volatile sections differ")
+    return out
+
+
+def _volatile_fields(sec: Section, volatile: Mapping[str, list[str]]) -> list[str] | None:
+    for pattern, fields in volatile.items():
+        if sec.state is not None and idstr_matches(sec.idstr, pattern):
+            return fields
+    return None
+
+
+def _outside(data: Buffer, spans: list[tuple[int, int]]) -> bytes:
+    out, at = bytearray(), 0
+    for start, end in sorted(spans):
+        out += data[at:start]
+        at = end
+    out += data[at:]
+    return bytes(out)
