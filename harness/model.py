@@ -350,17 +350,45 @@ class DeviceHistory:
     features: tuple[Feature, ...] = ()
     doc: str = ""
     aliases: tuple[str, ...] = ()
+    #: on a release axis, each version's release (``("7.2", "10.0")``), oldest first:
+    #: releases may share a ``version_id`` with different layouts
+    releases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if not self.versions:
+            raise InputError("a history needs at least one version", device=self.name)
+        if self.releases:
+            if len(self.releases) != len(self.versions) or \
+                    len(set(self.releases)) != len(self.releases):
+                raise InputError(f"one distinct release per version, got {list(self.releases)}",
+                                 device=self.name)
+            return
         ids = [d.version_id for d in self.versions]
         if ids != sorted(set(ids)):
             raise InputError(f"versions must be strictly increasing, got {ids}", device=self.name)
-        if not self.versions:
-            raise InputError("a history needs at least one version", device=self.name)
 
     @property
     def version_ids(self) -> tuple[int, ...]:
         return tuple(d.version_id for d in self.versions)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """How cells and reports name the versions: releases, else version ids."""
+        return self.releases or tuple(str(v) for v in self.version_ids)
+
+    def version(self, label: str, features: frozenset[str] | tuple[str, ...] = ()
+                ) -> Description:
+        """The version a cell names (a release on a release axis, else a version id)."""
+        if self.releases:
+            if label not in self.releases:
+                raise InputError(f"no release {label!r} (has: {', '.join(self.releases)})",
+                                 device=self.name)
+            return self.versions[self.releases.index(label)]
+        try:
+            return self.at(int(label), features)
+        except ValueError:
+            raise InputError(f"version label {label!r} is not a number", device=self.name) \
+                from None
 
     @property
     def latest(self) -> Description:

@@ -1,9 +1,10 @@
 """Where descriptions come from: one resolver for every DESC argument.
 
-``catalog:DEVICE@VERSION`` (``catalog:DEVICE`` = newest), a description JSON
-file (one description or ``{"devices": {...}}``), and any other file kind a
-loader in :data:`LOADERS` recognises (QEMU ``-dump-vmstate`` JSON, a stream's
-vmdesc JSON: see :mod:`harness.dumps`).
+``catalog:DEVICE@VERSION`` (``catalog:DEVICE`` = newest), ``qemu:RELEASE[/MACHINE]``
+(a real release's sections, :mod:`harness.qemu.bundle`), a description JSON file
+(one description or ``{"devices": {...}}``), and any other file kind a loader in
+:data:`LOADERS` recognises (QEMU ``-dump-vmstate`` JSON, a stream's vmdesc JSON: see
+:mod:`harness.dumps`; a release bundle).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _ensure_loaders() -> None:
     # importing these registers their loaders; they are optional parts of the library
     import importlib
 
-    for mod in ("harness.dumps",):
+    for mod in ("harness.dumps", "harness.qemu.bundle"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as e:
@@ -71,6 +72,10 @@ def load_all(arg: str) -> dict[str, Description]:
 
         d = catalog_resolve(arg)
         return {d.name: d}
+    if arg.startswith("qemu:"):
+        from harness.qemu.bundle import resolve as release_resolve
+
+        return release_resolve(arg)
     from harness.descjson import read_json
 
     _ensure_loaders()

@@ -63,6 +63,26 @@ def list_cmd(fmt: str) -> None:
         fail("no QEMU found: install qemu-system-x86, or run 'vmcompat qemu install 10.0'")
 
 
+@qemu.command("describe")
+@click.option("--machine", "machines", multiple=True, required=True,
+              help="Machine type to capture (repeatable; the first is the default).")
+@click.option("--devices", "device_set", type=click.Choice(["default", "broad"]),
+              default="broad", show_default=True,
+              help="Device set on top of the machine's own (harness/qemu/devices.py).")
+@click.option("-o", "--output", "out", required=True,
+              help="The bundle to write (gzip when it ends in .gz).")
+@qemu_options
+@guarded
+def describe_cmd(machines: tuple[str, ...], device_set: str, out: str, qemu_spec: str | None,
+                 devices: tuple[str, ...]) -> None:
+    """Capture and dump a QEMU: a bundle of its sections' descriptions (usable as a DESC)."""
+    from harness.qemu import resolve
+    from harness.qemu.bundle import make, write
+    from harness.qemu.devices import DEVICE_SETS
+
+    write(make(resolve(qemu_spec), machines, DEVICE_SETS[device_set] + devices), out)
+
+
 @qemu.command("dump")
 @click.option("--machine", required=True, help="Machine type, e.g. pc-i440fx-7.2.")
 @click.option("-o", "--output", "out", required=True, help="Where to write the JSON.")

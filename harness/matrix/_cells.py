@@ -81,23 +81,28 @@ def build_cells(histories: Mapping[str, DeviceHistory], wires: Iterable[str],
     out: list[Cell] = []
     for name in sorted(histories):
         h = histories[name]
+        labels = h.labels
+        # real releases speak QEMU's own wire only
+        own = [w for w in wires if w == "legacy"] if h.releases else wires
         for feats in feature_sets([f.name for f in h.features], features):
-            for w in wires:
-                for s, d in product(h.version_ids, repeat=2):
-                    out.append(Cell(name, str(s), str(d), w, direction(s, d), feats))
+            for w in own:
+                for s, d in product(range(len(labels)), repeat=2):
+                    out.append(Cell(name, labels[s], labels[d], w, direction(s, d), feats))
     out.sort(key=lambda c: cell_order(c.to_json()))
     return out
 
 
-def _num(label: str) -> tuple[int, int | str]:
-    return (0, int(label)) if label.isdigit() else (1, label)
+def version_order(label: str) -> tuple[int, ...]:
+    """Version ids and releases (``7.2`` < ``10.0``) in numeric order."""
+    parts = label.split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else (1 << 31,)
 
 
 def cell_order(cell: Mapping[str, Any]) -> tuple[Any, ...]:
     """Sort key of a cell (JSON form): device, features, wire, source, destination."""
     feats = tuple(cell.get("features", ()))
-    return (cell["device"], len(feats), feats, cell["wire"], _num(str(cell["source"])),
-            _num(str(cell["destination"])))
+    return (cell["device"], len(feats), feats, cell["wire"], version_order(str(cell["source"])),
+            version_order(str(cell["destination"])))
 
 
 def parse_shard(text: str) -> tuple[int, int]:

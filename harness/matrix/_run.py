@@ -54,20 +54,12 @@ def cell_seed(seed: int, cell: Cell) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
 
 
-def _version(cell: Cell, label: str) -> int:
-    try:
-        return int(label)
-    except ValueError:
-        raise InputError(f"version label {label!r} is not a number", device=cell.device) \
-            from None
-
-
 def run_one(histories: Mapping[str, DeviceHistory], cell: Cell, runner: Runner, *,
             max_examples: int, seed: int, settings: Any = None) -> tuple[CellResult, float]:
     """Run one cell; an exception of the engine itself is a ``crash`` verdict, not ours."""
     h = histories[cell.device]
-    src = h.at(_version(cell, cell.source), cell.features)
-    dst = h.at(_version(cell, cell.destination), cell.features)
+    src = h.version(cell.source, cell.features)
+    dst = h.version(cell.destination, cell.features)
     t0 = time.perf_counter()
     try:
         res = runner(src, dst, cell, max_examples=max_examples, seed=cell_seed(seed, cell),

@@ -1,8 +1,14 @@
-"""What a matrix runs on: the built-in catalog, or DESC arguments grouped into histories.
+"""What a matrix runs on: the built-in catalog and real release pair, or DESC arguments.
 
 ``catalog:DEV`` names a whole catalog history, ``catalog:DEV@V`` one of its
 versions; a description file contributes each description it holds. Every
 description of one device name becomes a version of that device's history.
+``qemu:RELEASE[/MACHINE]`` contributes every section of a real release: its
+sections' histories are on a release axis (versions named by release, in release
+order), named ``MACHINE:IDSTR``.
+
+The built-in run is the catalog plus the sections QEMU 7.2 and 10.0 share on
+``pc-i440fx-7.2`` (:func:`harness.qemu.bundle.release_histories`).
 """
 
 from __future__ import annotations
@@ -16,20 +22,42 @@ from harness.model import Description, DeviceHistory
 
 def builtin() -> Mapping[str, DeviceHistory]:
     from harness.catalog import load
+    from harness.qemu.bundle import release_histories
 
     cat = load()
     if not cat:
         raise InputError("the built-in catalog is empty")
-    return cat
+    return {**cat, **release_histories()}
+
+
+def _releases(args: Sequence[str]) -> dict[str, DeviceHistory]:
+    """Histories of the ``qemu:RELEASE[/MACHINE]`` arguments, grouped by machine type."""
+    from harness.qemu.bundle import builtin as bundle, history_name
+    from harness.matrix._cells import version_order
+
+    by: dict[str, dict[str, Description]] = defaultdict(dict)  # name -> release -> desc
+    for arg in args:
+        release, _, machine = arg.removeprefix("qemu:").partition("/")
+        b = bundle(release)
+        machine = machine or next(iter(b.machines))
+        if any(release in v for n, v in by.items() if n.startswith(machine + ":")):
+            raise InputError(f"QEMU {release} named twice for {machine}", file=arg)
+        for key, d in b.descriptions(machine).items():
+            by[history_name(machine, key)][release] = d
+    out = {}
+    for name, found in by.items():
+        order = sorted(found, key=version_order)
+        out[name] = DeviceHistory(name, tuple(found[r] for r in order), releases=tuple(order))
+    return out
 
 
 def from_args(args: Sequence[str]) -> dict[str, DeviceHistory]:
     from harness.catalog import history, parse_ref
     from harness.sources import load_all
 
-    whole: dict[str, DeviceHistory] = {}
+    whole: dict[str, DeviceHistory] = _releases([a for a in args if a.startswith("qemu:")])
     parts: dict[str, dict[int, tuple[Description, str]]] = defaultdict(dict)
-    for arg in args:
+    for arg in (a for a in args if not a.startswith("qemu:")):
         if arg.startswith("catalog:"):
             name, version, feats = parse_ref(arg)
             h = history(name)

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.matrix._cells import cell_order
+from harness.matrix._cells import cell_order, version_order
 from harness.report._model import VERDICTS, Report, changes
 from harness.report._text import label
 
@@ -29,10 +29,6 @@ class Grid:
         return self.cells.get((src, dst))
 
 
-def _num(v: str) -> tuple[int, Any]:
-    return (0, int(v)) if v.isdigit() else (1, v)
-
-
 def anchor(cell: dict[str, Any]) -> str:
     feats = "-".join(cell.get("features") or ()) or "base"
     return f"c-{cell['device']}-{feats}-{cell['wire']}-{cell['source']}-{cell['destination']}"
@@ -51,8 +47,8 @@ def grids(report: Report) -> dict[str, list[Grid]]:
         g.cells[(str(c["source"]), str(c["destination"]))] = c
     for by in found.values():
         for g in by.values():
-            g.sources = sorted({s for s, _ in g.cells}, key=_num)
-            g.destinations = sorted({d for _, d in g.cells}, key=_num)
+            g.sources = sorted({s for s, _ in g.cells}, key=version_order)
+            g.destinations = sorted({d for _, d in g.cells}, key=version_order)
     return {d: list(by.values()) for d, by in sorted(found.items())}
 
 
