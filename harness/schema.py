@@ -335,6 +335,7 @@ def write_goldens(root: str) -> list[str]:
     out = []
     for name, d in catalog_versions():
         p = golden_path(root, name, d.version_id)
+        os.makedirs(os.path.dirname(p), exist_ok=True)  # --goldens DIR owns its tree
         write_atomic(p, render(d))
         out.append(p)
     return out
