@@ -77,7 +77,7 @@ def decode_cmd(stream_file: str, out: str, vmdesc_from: str | None) -> None:
         try:
             s = read_stream(data, vmdesc_from=source, file=stream_file)
         except LoadError as e:  # a stream that does not decode is bad input here (exit 2)
-            raise InputError(str(e), file=stream_file) from None
+            raise InputError(e.line(), file=stream_file) from None
         with atomic_output(side) as fh:
             doc = to_document(s, pages=fh.write, pages_file=os.path.basename(side))
         del s
