@@ -4,7 +4,9 @@
 :mod:`harness.stream.document`) and its page data to the sidecar
 ``OUT.pages.bin`` next to it; ``encode OUT.json -o STREAM`` is the exact
 inverse. ``verify`` prints one line per defect (exit 1), nothing when clean
-(exit 0); unreadable input exits 2.
+(exit 0); unreadable input exits 2. A stream that does not decode, a truncated
+one ("truncated at byte N") included, is bad input to ``decode`` (exit 2) and a
+defect to ``verify`` (exit 1); the README's table lists every case.
 """
 
 from __future__ import annotations

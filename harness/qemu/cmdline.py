@@ -1,4 +1,4 @@
-"""QEMU command lines: one deterministic base, three uses (DESIGN.md).
+"""QEMU command lines: one deterministic base, three uses (dump, capture, load).
 
 >>> command_line("qemu", "pc-i440fx-7.2", "-S")[:4]
 ['qemu', '-machine', 'pc-i440fx-7.2', '-accel']
