@@ -10,6 +10,7 @@ import click
 
 from harness.atomic import write_atomic
 from harness.cli import EXIT_FOUND, fail, guarded, main
+from harness.cli.options import SECONDS
 
 
 @main.group()
@@ -31,7 +32,8 @@ def dump_cmd(machine: str, out: str) -> None:
 @qemu.command("capture")
 @click.option("--machine", required=True, help="Machine type, e.g. pc-i440fx-7.2.")
 @click.option("-o", "--output", "out", required=True, help="Where to write the stream.")
-@click.option("--timeout", type=float, default=60.0, show_default=True)
+@click.option("--timeout", type=SECONDS, default=60.0, show_default=True,
+              help="Seconds to wait for QEMU.")
 @guarded
 def capture_cmd(machine: str, out: str, timeout: float) -> None:
     """Save a stopped, deterministic MACHINE guest to a stream file."""
@@ -43,7 +45,8 @@ def capture_cmd(machine: str, out: str, timeout: float) -> None:
 @qemu.command("load")
 @click.option("--machine", required=True, help="Machine type, e.g. pc-i440fx-7.2.")
 @click.argument("stream")
-@click.option("--timeout", type=float, default=60.0, show_default=True)
+@click.option("--timeout", type=SECONDS, default=60.0, show_default=True,
+              help="Seconds to wait for QEMU.")
 @guarded
 def load_cmd(machine: str, stream: str, timeout: float) -> None:
     """Load STREAM into MACHINE: exit 0 loaded, 1 refused (QEMU's message on stderr)."""
