@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import select
 import sys
 from collections.abc import Callable, Iterator
 from functools import wraps
@@ -34,6 +35,16 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     sys.exit(code)
 
 
+def stdout_closed() -> bool:
+    """Whether stdout's reader has gone (a pipe's write end polls POLLERR once it has)."""
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poll.poll(0))
+    except (OSError, ValueError, AttributeError):  # no file (a test buffer), no poll(): open
+        return False
+
+
 def guarded(fn: F) -> F:
     """Map vmcompat errors to exit codes with one line on stderr."""
 
@@ -47,14 +58,14 @@ def guarded(fn: F) -> F:
             fail(str(e), EXIT_FOUND)
         except VmcompatError as e:
             fail(str(e), EXIT_BAD_INPUT)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort,
-                BrokenPipeError):
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
             fail("interrupted", 130)
         except Exception as e:  # a defect: still one line, unless debugging
-            if os.environ.get("VMCOMPAT_DEBUG"):
-                raise
+            if os.environ.get("VMCOMPAT_DEBUG") or (
+                    isinstance(e, BrokenPipeError) and stdout_closed()):
+                raise  # a closed stdout: the entry point stops quietly
             fail(f"internal error: {type(e).__name__}: {e} (set VMCOMPAT_DEBUG=1 for a traceback)",
                  3)
         return None
@@ -89,6 +100,8 @@ def _stdout_may_close() -> Iterator[None]:
     try:
         yield
     except BrokenPipeError:
+        if not stdout_closed():  # another pipe or socket: not ours to hide
+            raise
         raise _StdoutClosed from None
 
 

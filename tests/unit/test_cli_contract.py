@@ -58,6 +58,20 @@ def test_closed_stdout_stops_quietly(args: list[str]) -> None:
     assert (r.returncode, r.stderr) == (EXIT_PIPE, "")
 
 
+def test_a_broken_pipe_elsewhere_is_still_an_internal_error(capsys) -> None:
+    """Only stdout's reader going away is quiet: a dead QMP socket or subprocess is reported."""
+    from harness.cli import guarded
+
+    @guarded
+    def talk_to_qemu() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(SystemExit) as e:
+        talk_to_qemu()
+    assert e.value.code == 3
+    assert "internal error: BrokenPipeError" in capsys.readouterr().err
+
+
 # ----------------------------------------------------------------------------- option ranges
 def run(*args: str) -> tuple[int, str]:
     r = CliRunner().invoke(main, list(args))
