@@ -111,6 +111,11 @@ class LoadError(VmcompatError):
         at = f" @{self.offset}" if self.offset is not None else ""
         return f"{loc}{at}: {self.message}" if (loc or at) else self.message
 
+    def line(self) -> str:
+        """The message and its notes (``add_note``) on one line, as a command prints it."""
+        notes = getattr(self, "__notes__", None)
+        return str(self) + (f" ({'; '.join(notes)})" if notes else "")
+
     def at(self, *, device: str | None = None, prefix: Path = ()) -> LoadError:
         """Locate an error raised deeper (jsonschema's ``descend`` on the way up)."""
         if device and not self.device:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError
 from harness.predicates import Predicate
-from harness.types import COMPOSITE_TYPES, COUNT_TYPES, TYPES, WireType
+from harness.types import ALL_TYPE_NAMES, COUNT_TYPES, TYPES, WireType, did_you_mean
 
 if TYPE_CHECKING:
     from harness.plan import Plan
@@ -97,8 +97,8 @@ class Field:
 
     def _problem(self) -> str | None:
         t = self.type
-        if t not in TYPES and t not in COMPOSITE_TYPES:
-            return f"unknown field type {t!r}"
+        if t not in ALL_TYPE_NAMES:
+            return f"unknown field type {t!r}{did_you_mean(t)}"
         if t in ("buffer", "unused_buffer", "bitmap") and (self.size is None or self.size < 0):
             return f"type {t!r} needs a non-negative size"
         if t in ("struct", "qtailq", "qlist", "gtree") and not isinstance(self.struct, Description):
@@ -106,7 +106,8 @@ class Field:
         if t == "gtree" and self.key is None:
             return "type 'gtree' needs a key (a description or a scalar type name)"
         if isinstance(self.key, str) and self.key not in TYPES:
-            return f"gtree key type {self.key!r} is not a scalar type"
+            hint = did_you_mean(self.key, TYPES)
+            return f"gtree key type {self.key!r} is not a scalar type{hint}"
         if self.array_len is not None and self.varray is not None:
             return "a field has either array_len or varray, not both"
         if self.array_len is not None and self.array_len < 0:

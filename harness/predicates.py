@@ -1,6 +1,6 @@
 """``exists`` and ``needed`` predicates: small immutable trees, evaluated on a state.
 
-JSON forms (DESIGN.md): ``true``, ``false``, ``{"field": NAME, "op": "eq"|"ne"|
+JSON forms: ``true``, ``false``, ``{"field": NAME, "op": "eq"|"ne"|
 "nonzero"|"zero", "value"?: V}``, ``{"all": [...]}``, ``{"any": [...]}``,
 ``{"not": P}``.
 

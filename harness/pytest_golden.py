@@ -71,6 +71,7 @@ class GoldenFixture:
         if self.update:
             from harness.atomic import write_atomic
 
+            path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(str(path), raw)
             self._updated.append(str(path))
             return

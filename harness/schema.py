@@ -1,7 +1,7 @@
 """JSON Schema (draft 2020-12) of a description version's state JSON: a virtual visitor.
 
 :class:`SchemaBuilder` walks a description without a state (``virtual``,
-``all_fields``) and returns the schema of its state JSON (DESIGN.md):
+``all_fields``) and returns the schema of its state JSON (:mod:`harness.state`):
 
 * integers: ``{"type": "integer", "minimum", "maximum"}`` of the wire type
   (timers are int64); booleans ``{"type": "boolean"}``; an ``equal`` field with
@@ -335,6 +335,7 @@ def write_goldens(root: str) -> list[str]:
     out = []
     for name, d in catalog_versions():
         p = golden_path(root, name, d.version_id)
+        os.makedirs(os.path.dirname(p), exist_ok=True)  # --goldens DIR owns its tree
         write_atomic(p, render(d))
         out.append(p)
     return out

@@ -1,6 +1,6 @@
 """State values: read from JSON (with validation) and written back.
 
-State JSON (DESIGN.md): integers, booleans, buffers as lowercase hex strings,
+State JSON (the README's "Descriptions"): integers, booleans, buffers as lowercase hex strings,
 arrays as lists, NULL pointers as ``null``, structs as objects, lists as lists
 of objects, GTrees as lists of ``[key, value]``; subsections under
 ``"__subsections__"`` keyed by full name. In memory buffers are ``bytes``.

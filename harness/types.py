@@ -5,11 +5,15 @@ Every scalar VMState type is one :class:`WireType`; variants such as
 
 >>> TYPES["uint16"].size, TYPES["uint16 equal"].check
 (2, 'equal')
+>>> did_you_mean("uint33")
+" (did you mean 'uint32', 'uint8' or 'int32'?)"
 """
 
 from __future__ import annotations
 
+import difflib
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -80,3 +84,10 @@ COMPOSITE_TYPES = frozenset(
 )
 
 ALL_TYPE_NAMES = frozenset(TYPES) | COMPOSITE_TYPES
+
+
+def did_you_mean(name: object, names: Iterable[str] = ALL_TYPE_NAMES) -> str:
+    """The nearest valid type names to a misspelt one, as a hint to append (or "")."""
+    near = difflib.get_close_matches(name, sorted(names), n=3) if isinstance(name, str) else []
+    hint = " or ".join(", ".join(repr(n) for n in near).rsplit(", ", 1))
+    return f" (did you mean {hint}?)" if near else ""

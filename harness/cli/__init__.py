@@ -2,15 +2,19 @@
 
 Exit codes: 0 all compatible/verified, 1 an incompatibility, corruption,
 refused load or golden mismatch, 2 bad input or usage (one line on stderr
-naming the file, device and field; never a traceback).
+naming the file, device and field; never a traceback), 141 (128 + SIGPIPE,
+what a shell reports for a Unix tool) quietly when stdout's reader has gone
+(``vmcompat golden verify | head -1``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import select
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -21,12 +25,24 @@ from harness.errors import InputError, LoadError, VmcompatError
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
+#: stdout's reader went away: 128 + SIGPIPE, the status of a Unix tool stopped by SIGPIPE
+EXIT_PIPE = 141
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     """One line on stderr, then exit."""
     click.echo(f"vmcompat: {message}", err=True)
     sys.exit(code)
+
+
+def stdout_closed() -> bool:
+    """Whether stdout's reader has gone (a pipe's write end polls POLLERR once it has)."""
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poll.poll(0))
+    except (OSError, ValueError, AttributeError):  # no file (a test buffer), no poll(): open
+        return False
 
 
 def guarded(fn: F) -> F:
@@ -47,8 +63,9 @@ def guarded(fn: F) -> F:
         except KeyboardInterrupt:
             fail("interrupted", 130)
         except Exception as e:  # a defect: still one line, unless debugging
-            if os.environ.get("VMCOMPAT_DEBUG"):
-                raise
+            if os.environ.get("VMCOMPAT_DEBUG") or (
+                    isinstance(e, BrokenPipeError) and stdout_closed()):
+                raise  # a closed stdout: the entry point stops quietly
             fail(f"internal error: {type(e).__name__}: {e} (set VMCOMPAT_DEBUG=1 for a traceback)",
                  3)
         return None
@@ -74,8 +91,38 @@ COMMANDS: dict[str, str] = {
 COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
+class _StdoutClosed(Exception):
+    """stdout's reader went away; carried past click's own handler (exit 1) to the entry point."""
+
+
+@contextlib.contextmanager
+def _stdout_may_close() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        if not stdout_closed():  # another pipe or socket: not ours to hide
+            raise
+        raise _StdoutClosed from None
+
+
+def _quietly_stop() -> None:
+    """Stop as a Unix tool does when its reader has gone: no message, exit 141."""
+    with contextlib.suppress(OSError, ValueError):
+        # Python flushes stdout once more at exit: let that go nowhere instead of failing
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(EXIT_PIPE)
+
+
 class LazyGroup(click.Group):
     """A click group whose commands are imported when first used."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        with _stdout_may_close():  # `vmcompat --help` writes here
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _stdout_may_close():  # every command (and its --help) runs in here
+            return super().invoke(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(COMMANDS) | set(self.commands))
@@ -83,11 +130,15 @@ class LazyGroup(click.Group):
     def main(self, args: Any = None, prog_name: str | None = None,  # type: ignore[override]
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
-        """Like click's, but a usage error is one line on stderr (exit 2)."""
+        """Like click's, but a usage error is one line on stderr (exit 2) and a closed
+        stdout stops quietly (exit 141)."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             rv = super().main(args, prog_name, complete_var, False, **extra)
+            sys.stdout.flush()  # output still buffered fails here, not at interpreter exit
+        except (_StdoutClosed, BrokenPipeError):
+            _quietly_stop()
         except click.exceptions.NoArgsIsHelpError as e:  # a bare group: its help, as click does
             click.echo(e.format_message(), err=True)
             sys.exit(EXIT_BAD_INPUT)

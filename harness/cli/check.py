@@ -27,6 +27,7 @@ import click
 from harness.atomic import write_atomic
 from harness.cli import EXIT_FOUND, EXIT_OK, guarded, main
 from harness.cli.io import dumps
+from harness.cli.options import EXAMPLES, SEED
 from harness.compat import checker as C
 from harness.compat import ignores
 from harness.compat.rules import RULES
@@ -180,9 +181,9 @@ def load_inputs(args: tuple[str, ...] | list[str]) -> list[C.Input]:
               help="pyproject.toml with [tool.vmcompat.check] ignores (default: ./pyproject.toml).")
 @click.option("--prove", is_flag=True,
               help="Run the dynamic engine on devices with findings and attach the evidence.")
-@click.option("--max-examples", type=int, default=50, show_default=True,
+@click.option("--max-examples", type=EXAMPLES, default=50, show_default=True,
               help="Examples per cell for --prove.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --prove.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for --prove.")
 @click.option("-o", "--output", "out", help="Write the report here (atomically) instead.")
 @click.option("--list-rules", is_flag=True, help="Print the rule table and exit.")
 @guarded
@@ -196,8 +197,6 @@ def check_cmd(inputs: tuple[str, ...], direction: str, transitive: bool, device:
     args = expand(inputs)
     if len(args) < 2:
         raise InputError("check needs at least two inputs: OLD NEW (or catalog:DEV@*)")
-    if max_examples < 1:
-        raise InputError("--max-examples must be >= 1")
     cfg = ignores.load(config, known_rules=frozenset(RULES))
     result = C.check(load_inputs(args), direction=direction, transitive=transitive,
                      device=device, config=cfg)

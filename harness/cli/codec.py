@@ -8,8 +8,8 @@ from harness import state as statejson
 from harness.atomic import write_atomic
 from harness.cli import guarded, main
 from harness.cli.io import dumps, read_bytes
+from harness.cli.options import VERSION_ID
 from harness.descjson import read_json
-from harness.errors import InputError
 from harness.formats import FORMATS
 from harness.sources import load_one
 
@@ -32,7 +32,8 @@ def encode(desc: str, state_file: str, device: str | None, wire: str, out: str) 
 @main.command()
 @click.argument("desc")
 @click.argument("payload")
-@click.option("--version-id", type=int, required=True, help="Version the payload was saved at.")
+@click.option("--version-id", type=VERSION_ID, required=True,
+              help="Version the payload was saved at (its section header's be32).")
 @click.option("--device", help="Device to use when DESC holds several.")
 @click.option("--wire", type=click.Choice(sorted(FORMATS)), default="legacy", show_default=True)
 @click.option("--into", "prior", help="State JSON of the destination before the load.")
@@ -44,7 +45,5 @@ def decode(desc: str, payload: str, version_id: int, device: str | None, wire: s
     into = None
     if prior is not None:
         into = statejson.from_json(d, read_json(prior), file=prior)
-    if version_id < 0:
-        raise InputError("--version-id must be >= 0")
     s = FORMATS[wire].decode(d, read_bytes(payload), version_id, into)
     click.echo(dumps(statejson.to_json(s)), nl=False)

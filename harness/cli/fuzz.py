@@ -23,6 +23,7 @@ import click
 
 from harness.cli import EXIT_FOUND, EXIT_OK, guarded, main
 from harness.cli.io import dumps
+from harness.cli.options import EXAMPLES, SEED
 from harness.compat.engine import run_cell
 from harness.compat.verdict import Cell, CellResult, Verdict
 from harness.errors import InputError
@@ -86,9 +87,9 @@ def _line(r: CellResult, color: bool) -> str:
               show_default=True, help="backward: OLD's data loaded by NEW; forward: the reverse.")
 @click.option("--wire", type=click.Choice(sorted(FORMATS)), default="legacy", show_default=True,
               help="Serialization format.")
-@click.option("--max-examples", type=click.IntRange(min=1), default=100, show_default=True,
+@click.option("--max-examples", type=EXAMPLES, default=100, show_default=True,
               help="Hypothesis examples per cell.")
-@click.option("--seed", type=int, help="Seed for a reproducible run (printed either way).")
+@click.option("--seed", type=SEED, help="Seed for a reproducible run (printed either way).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @guarded

@@ -59,10 +59,12 @@ def golden() -> None:
 def verify_cmd(golden_dir: str | None, devices: tuple[str, ...], fmt: str) -> None:
     """Every golden decodes to its state and re-encodes to its bytes; earlier versions load
     in the newest; no golden is unused."""
-    from harness.golden import verify
+    from harness.golden import require_golden_store, verify
 
     store = _store(golden_dir)
-    result = verify(store, _histories(), devices=devices or None)
+    histories = _histories()
+    require_golden_store(store, histories, file=store.root)
+    result = verify(store, histories, devices=devices or None)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
     else:

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from harness.cli import EXIT_FOUND, guarded, main
+from harness.cli.options import EXAMPLES, JOBS, SEED
 from harness.errors import InputError
 from harness.formats import FORMATS
 
@@ -93,10 +94,10 @@ def _previous(path: str | None) -> Any:
 @click.option("--features", type=click.Choice(["pairwise", "all", "none"]), default="pairwise",
               show_default=True, help="Optional-feature combinations per device.")
 @click.option("--shard", help="Run shard I of N (1-based), e.g. 2/4.")
-@click.option("--max-examples", type=click.IntRange(min=1), default=None,
+@click.option("--max-examples", type=EXAMPLES, default=None,
               help="Examples per cell (default: the matrix default, 10).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Run seed.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Run seed.")
+@click.option("--jobs", "-j", type=JOBS, default=0,
               help="Worker processes (0: one per core).")
 @click.option("--profile", envvar="VMCOMPAT_PROFILE",
               help="Hypothesis profile (nightly: shared example database); $VMCOMPAT_PROFILE.")

@@ -13,6 +13,7 @@ import click
 
 from harness.atomic import write_atomic
 from harness.cli import EXIT_FOUND, fail, guarded, main
+from harness.cli.options import SECONDS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,7 +102,8 @@ def dump_cmd(machine: str, out: str, qemu_spec: str | None, devices: tuple[str, 
 @click.option("--run", "run", type=click.FloatRange(0, 3600), default=0.0, metavar="SECONDS",
               help="Let the guest run this long before saving (the capture is then not "
                    "deterministic).")
-@click.option("--timeout", type=click.FloatRange(0, 86400), default=60.0, show_default=True)
+@click.option("--timeout", type=SECONDS, default=60.0, show_default=True,
+              help="Seconds to wait for QEMU.")
 @qemu_options
 @guarded
 def capture_cmd(machine: str, out: str, run: float, timeout: float, qemu_spec: str | None,
@@ -115,7 +117,8 @@ def capture_cmd(machine: str, out: str, run: float, timeout: float, qemu_spec: s
 @qemu.command("load")
 @click.option("--machine", required=True, help="Machine type, e.g. pc-i440fx-7.2.")
 @click.argument("stream")
-@click.option("--timeout", type=click.FloatRange(0, 86400), default=60.0, show_default=True)
+@click.option("--timeout", type=SECONDS, default=60.0, show_default=True,
+              help="Seconds to wait for QEMU.")
 @qemu_options
 @guarded
 def load_cmd(machine: str, stream: str, timeout: float, qemu_spec: str | None,

@@ -13,6 +13,7 @@ from harness import schema as schemas
 from harness.atomic import write_atomic
 from harness.catalog import history, parse_ref
 from harness.cli import guarded, main
+from harness.cli.options import VERSION_ID
 from harness.errors import InputError
 from harness.model import Description
 from harness.sources import load_one
@@ -29,7 +30,7 @@ def _description(desc: str, device: str | None, version: int | None) -> Descript
 @main.command("schema")
 @click.argument("desc", required=False)
 @click.option("--device", help="Device to use when DESC holds several.")
-@click.option("--version", "version", type=int,
+@click.option("--version", "version", type=VERSION_ID,
               help="Version of the state (catalog:DEVICE: that version of the history; "
                    "a file: the description's fields as saved at that version).")
 @click.option("-o", "--output", "out", help="Write the schema here instead of stdout.")

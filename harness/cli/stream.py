@@ -4,7 +4,9 @@
 :mod:`harness.stream.document`) and its page data to the sidecar
 ``OUT.pages.bin`` next to it; ``encode OUT.json -o STREAM`` is the exact
 inverse. ``verify`` prints one line per defect (exit 1), nothing when clean
-(exit 0); unreadable input exits 2.
+(exit 0); unreadable input exits 2. A stream that does not decode, a truncated
+one ("truncated at byte N") included, is bad input to ``decode`` (exit 2) and a
+defect to ``verify`` (exit 1); the README's table lists every case.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def decode_cmd(stream_file: str, out: str, vmdesc_from: str | None,
             s = read_stream(data, vmdesc_from=source, file=stream_file,
                             allow_trailing=allow_trailing, vmdesc_file=vmdesc_from)
         except LoadError as e:  # a stream that does not decode is bad input here (exit 2)
-            raise InputError(str(e), file=stream_file) from None
+            raise InputError(e.line(), file=stream_file) from None
         with atomic_output(side) as fh:
             doc = to_document(s, pages=fh.write, pages_file=os.path.basename(side))
         del s

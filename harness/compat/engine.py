@@ -19,7 +19,7 @@ immutable/derived fields copied from the source state by name (same
 configuration; the destination's ``default`` or zero when the source lacks
 them), and arrays of pointers with NULL exactly where the source state has
 NULL (present slots are empty placeholders). Every other field is absent, so
-a field the stream does not carry takes its ``default`` (DESIGN.md).
+a field the stream does not carry takes its ``default`` (:func:`harness.walk.load_base`).
 
 Verdict of a cell: the worst example (:data:`~harness.compat.verdict.SEVERITY`).
 Hypothesis shrinks every corrupt or crash example to a minimal state; the
@@ -232,7 +232,7 @@ def _json(value: Any) -> Any:
 
 
 def judge(exp: Expectation, loaded: Any, error: BaseException | None) -> Outcome:
-    """Compare what the codec did with the expectation (DESIGN.md verdicts)."""
+    """Compare what the codec did with the expectation: a :class:`Verdict`."""
     notes = exp.notes
     if error is not None and not isinstance(error, LoadError):
         return Outcome(Verdict.CRASH, None, f"{type(error).__name__}: {error}", notes)

@@ -1,7 +1,7 @@
 """The oracle: what loading a state saved under one description into another must give.
 
 Computed from the two descriptions and the state alone, never by running the
-codec (DESIGN.md, "The verdict of a cell"). Two visitors of the one walk:
+codec (verdicts: :mod:`harness.compat.verdict`). Two visitors of the one walk:
 
 - :class:`SourceTokens` walks the *source* description with the state, like a
   writer, but emits typed tokens (a scalar with its wire type and path, a

@@ -1,8 +1,9 @@
 """Cells and verdicts: the contract between the fuzz engine, the matrix and reports.
 
 A cell is (device, source version, destination version, wire, direction,
-feature set). Its verdict is one of :class:`Verdict` (DESIGN.md, "The verdict
-of a cell"). JSON keys here are public: extend, never rename.
+feature set). Its verdict is one of :class:`Verdict`: compatible, refused
+(a clean refusal), corrupt (a wrong value loaded) or crash. JSON keys here are
+public: extend, never rename.
 """
 
 from __future__ import annotations

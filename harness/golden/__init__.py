@@ -44,7 +44,7 @@ from harness.golden._update import (
     apply_update,
     plan_update,
 )
-from harness.golden._verify import Problem, VerifyResult, verify
+from harness.golden._verify import Problem, VerifyResult, require_golden_store, verify
 
 __all__ = [
     "CHANGES_FILE",
@@ -72,6 +72,7 @@ __all__ = [
     "load_frozen",
     "plan_update",
     "record_change",
+    "require_golden_store",
     "sample_state",
     "save_frozen",
     "verify",

@@ -16,15 +16,12 @@ one. :class:`ReadOnlyGoldenStore` wraps any store for ``verify``.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 
+from harness.atomic import TEMP_PREFIX, create_temp
 from harness.errors import InputError
-
-#: prefix of temp files; never a golden, removed by :meth:`DirectoryGoldenStore.clean`
-TEMP_PREFIX = ".vmcompat-"
 
 #: test hook: seconds to sleep before each file operation of a write (kill tests)
 SLOW_ENV = "VMCOMPAT_GOLDEN_SLOW_WRITES"
@@ -130,7 +127,7 @@ class DirectoryGoldenStore(GoldenStore):
         """Write ``value`` to a synced temp file beside ``key``'s path; return its name."""
         dest = self.path(key)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=os.path.dirname(dest))
+        fd, tmp = create_temp(dest)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(value)

@@ -24,7 +24,7 @@ from harness.formats import FORMATS
 from harness.golden._diff import diff_trees, format_bytes_diff, format_changes
 from harness.golden._frozen import CHANGES_FILE, FROZEN_FILE
 from harness.golden._generate import Case, cases
-from harness.golden._keys import device_prefix
+from harness.golden._keys import GoldenKey, device_prefix
 from harness.golden._states import sample_state
 from harness.golden._store import GoldenStore
 from harness.model import DeviceHistory
@@ -177,6 +177,22 @@ def _external(top: str) -> External | None:
 
 
 # --------------------------------------------------------------------------- everything
+def require_golden_store(store: GoldenStore, histories: Mapping[str, DeviceHistory], *,
+                         file: str | None = None) -> None:
+    """Bad input unless ``store`` holds ``FROZEN.json`` or a golden of a catalog device.
+
+    Looks under each device's folder only, so a large unrelated directory is not walked.
+    """
+    if store.fetch(FROZEN_FILE) is not None:
+        return
+    for name in histories:
+        if any(GoldenKey.parse(k) for k in store.keys(device_prefix(name))):
+            return
+    raise InputError(f"not a golden store: no {FROZEN_FILE} and no <device>/v<N>/<wire>/"
+                     "<case>.bin of a catalog device; `vmcompat golden update` creates one",
+                     file=file)
+
+
 def verify(store: GoldenStore, histories: Mapping[str, DeviceHistory],
            wires: Iterable[str] | None = None, devices: Iterable[str] | None = None
            ) -> VerifyResult:

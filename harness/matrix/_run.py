@@ -119,7 +119,8 @@ def run_cells(histories: Mapping[str, DeviceHistory], cells: Sequence[Cell], run
                     on_done([(r, d) for _, r, d in done])
         else:
             ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            # never more workers than chunks: a huge -j must not fork that many processes
+            with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=ctx) as pool:
                 futures = [pool.submit(_work, chunk) for chunk in chunks]
                 for fut in as_completed(futures):
                     done = fut.result()

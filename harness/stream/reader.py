@@ -21,7 +21,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from harness.errors import InputError, LoadError, StreamError, UnknownSection
+from harness.errors import InputError, LoadError, StreamError, Truncated, UnknownSection
 from harness.model import Description
 from harness.stream.configuration import read_configuration
 from harness.stream.devices import DeviceTable, decode_payload, device_table, encode_payload
@@ -40,10 +40,11 @@ from harness.stream.layout import (
     START,
     VERSION,
     VMDESCRIPTION,
+    for_machine,
 )
 from harness.stream.model import Command, Configuration, Section, Stream, Vmdesc
 from harness.stream.ram import read_ram
-from harness.stream.source import Buffer, Source
+from harness.stream.source import Buffer, Source, note_cut
 
 _BE32 = struct.Struct(">I")
 RAM_IDSTR = "ram"
@@ -94,6 +95,23 @@ def find_vmdesc(data: Buffer) -> Vmdesc | None:
     return None
 
 
+def no_vmdesc(data: Buffer, machine: str | None, at: int) -> LoadError:
+    """Why there is no vmdesc to decode with: cut off by a truncation, or none was sent."""
+    q = _rfind(data, b'{"page_size"', len(data))
+    if q >= 5 and data[q - 5] == VMDESCRIPTION:
+        n = _BE32.unpack_from(data, q - 4)[0]
+        if q + n > len(data):
+            return Truncated(device="stream", path=("vmdesc",), offset=q, need=n,
+                             have=len(data) - q)
+    if machine is not None and for_machine(machine).vmdesc:
+        return StreamError(device="stream", offset=None, detail=(
+            f"truncated at byte {len(data)}, or its vmdesc is damaged: {machine} streams "
+            "end with a vmdesc and none was found (give --vmdesc-from)"))
+    return StreamError(device="stream", offset=at, detail=(
+        "no vmdesc at the end to decode device sections with (machine types 2.0-2.2 send "
+        f"none; any other stream is truncated at byte {len(data)}): give --vmdesc-from"))
+
+
 class StreamReader:
     """One pass over a stream; see :func:`read_stream`."""
 
@@ -111,6 +129,7 @@ class StreamReader:
         self.vmdesc_name = vmdesc_name
         self.page_size = table.page_size if table is not None else 4096
         self.started: dict[int, Section] = {}
+        self.machine: str | None = None
 
     def read(self) -> Stream:
         src = self.src
@@ -125,6 +144,7 @@ class StreamReader:
         if src.peek() == CONFIGURATION:
             src.u8("configuration")
             config = read_configuration(src)
+            self.machine = config.machine
         footers = config is not None
         items: list[Section | Command] = []
         eof = False
@@ -219,8 +239,7 @@ class StreamReader:
     def device(self, sid: int, idstr: str, instance: int, version: int, at: int) -> Section:
         src = self.src
         if self.table is None:
-            raise src.fail("no vmdesc to decode device sections with (this stream has none: "
-                           "give --vmdesc-from)", at)
+            raise no_vmdesc(src.data, self.machine, at)
         entry = self.table.lookup(idstr, instance)
         if entry is None:
             raise UnknownSection(device="stream", offset=at, idstr=idstr, instance_id=instance)
@@ -309,6 +328,9 @@ def read_stream(data: Buffer, *, vmdesc_from: Any = None, dump: Mapping[str, Des
                               vmdesc_name=name).read()
     except InputError as e:
         raise e.located(file=file) from None
+    except Truncated as e:
+        note_cut(e, data)
+        raise
     except RecursionError:
         raise StreamError(device="stream", offset=None,
                           detail="descriptions or data nested too deeply") from None

@@ -21,7 +21,7 @@ import mmap
 import struct
 from collections.abc import Iterator
 
-from harness.errors import InputError, StreamError, Truncated
+from harness.errors import InputError, LoadError, StreamError, Truncated
 
 _BE16 = struct.Struct(">H")
 _BE32 = struct.Struct(">I")
@@ -80,6 +80,13 @@ class Source:
     def fail(self, detail: str, offset: int | None = None) -> StreamError:
         return StreamError(device="stream", offset=self.pos if offset is None else offset,
                            detail=detail)
+
+
+def note_cut(e: LoadError, data: Buffer) -> None:
+    """Say where the stream ends when a read ran off the end of all of ``data``."""
+    if isinstance(e, Truncated) and e.offset is not None \
+            and e.params.get("have") == len(data) - e.offset:
+        e.add_note(f"the stream is truncated at byte {len(data)}")
 
 
 @contextlib.contextmanager

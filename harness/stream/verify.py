@@ -42,16 +42,11 @@ def verify(data: Buffer, *, vmdesc_from: Any = None,
         stream = read_stream(data, vmdesc_from=vmdesc_from, dump=dump, file=file,
                              canonical=False, strict=False)
     except LoadError as e:
-        out = [_line(e)]
+        out = [e.line()]
         if vmdesc_from is None and find_vmdesc(data) is None:
             out.append("no parseable vmdesc at the end of the stream")
         return out
     return list(_defects(stream, dump))
-
-
-def _line(e: LoadError) -> str:
-    notes = getattr(e, "__notes__", None)
-    return str(e) + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _defects(stream: Stream, dump: Mapping[str, Description] | None) -> Any:

@@ -214,3 +214,30 @@ def test_verify_json_output(golden_copy: Path):
     code, out = run("golden", "verify", "--golden-dir", str(golden_copy), "--device", name,
                     "--format", "json")
     assert code == 1 and json.loads(out)["problems"][0]["kind"] == "missing"
+
+
+def test_verify_of_a_folder_that_is_not_a_golden_store_is_bad_input(tmp_path: Path):
+    """`golden verify --golden-dir /tmp`: one line naming what is missing, not a problem per file."""
+    (tmp_path / "notes.txt").write_text("not a golden")
+    (tmp_path / "build" / "v1").mkdir(parents=True)
+    (tmp_path / "build" / "v1" / "out.bin").write_bytes(b"\x00")
+    code, out = run("golden", "verify", "--golden-dir", str(tmp_path))
+    assert code == 2
+    assert out == (f"vmcompat: {tmp_path}: not a golden store: no FROZEN.json and no "
+                   "<device>/v<N>/<wire>/<case>.bin of a catalog device; `vmcompat golden "
+                   "update` creates one\n")
+
+
+def test_a_store_without_frozen_json_is_still_a_golden_store(golden_copy: Path):
+    (golden_copy / "FROZEN.json").unlink()
+    code, out = run("golden", "verify", "--golden-dir", str(golden_copy), "--device", "ps2kbd")
+    assert code == 0, out
+
+
+def test_goldens_get_the_mode_the_umask_gives(tmp_path: Path):
+    old = os.umask(0o027)
+    try:
+        DirectoryGoldenStore(str(tmp_path)).save("d/v1/legacy/sample.bin", b"\x01")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "d" / "v1" / "legacy" / "sample.bin").stat().st_mode & 0o777 == 0o640

@@ -1,4 +1,4 @@
-"""Known answers of the oracle and of run_cell on small hand-written pairs (DESIGN.md verdicts)."""
+"""Known answers of the oracle and of run_cell on small hand-written pairs (their verdicts)."""
 
 from __future__ import annotations
 

@@ -88,7 +88,8 @@ def test_bad_description_is_exit_2(files: Path) -> None:
     (files / "bad-desc.json").write_text(json.dumps(obj))
     r = run("encode", "bad-desc.json", "state.json", "-o", "out.bin", cwd=files)
     assert r.returncode == 2
-    assert r.stderr.strip() == ("vmcompat: bad-desc.json: dev.b: unknown field type 'uint7'")
+    assert r.stderr.strip() == ("vmcompat: bad-desc.json: dev.b: unknown field type 'uint7' "
+                                "(did you mean 'uint8', 'uint64' or 'uint32'?)")
 
 
 def test_malformed_json_is_exit_2(files: Path) -> None:

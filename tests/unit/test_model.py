@@ -124,3 +124,14 @@ def test_dsl_has_one_constructor_per_scalar_type() -> None:
         assert ctor("x").type == name
     assert {"buffer", "unused_buffer", "bitmap", "struct", "qtailq", "qlist", "gtree"} == set(
         COMPOSITE_TYPES)
+
+
+def test_misspelt_type_name_suggests_the_nearest() -> None:
+    with pytest.raises(InputError, match=r"unknown field type 'uint33' \(did you mean "
+                                         r"'uint32', 'uint8' or 'int32'\?\)"):
+        Field("f", "uint33")
+    with pytest.raises(InputError, match=r"gtree key type 'uint3' is not a scalar type "
+                                         r"\(did you mean 'uint32', 'uint8'"):
+        Field("t", "gtree", struct=Description("e", 1), key="uint3")
+    with pytest.raises(InputError, match=r"^f: unknown field type 'zzz'$"):
+        Field("f", "zzz")

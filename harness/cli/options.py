@@ -1,0 +1,44 @@
+"""Option types with their real ranges: a value outside one is bad input (exit 2).
+
+>>> VERSION_ID.convert("4294967295", None, None)
+4294967295
+>>> SECONDS.convert("nan", None, None)
+Traceback (most recent call last):
+...
+click.exceptions.BadParameter: 'nan' is not a positive, finite number of seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import click
+
+#: a version id travels as a be32 in the section header (QEMU's ``qemu_get_be32``)
+VERSION_ID = click.IntRange(0, (1 << 32) - 1)
+
+#: Hypothesis examples per cell: at least one
+EXAMPLES = click.IntRange(min=1)
+
+#: worker processes; 0 is one per core
+JOBS = click.IntRange(min=0)
+
+#: a Hypothesis seed: any integer
+SEED = click.INT
+
+
+class Seconds(click.ParamType):
+    """A positive, finite float (``nan`` and ``inf`` would never time out)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        seconds = click.FLOAT.convert(value, param, ctx)
+        if not 0 < seconds < math.inf:
+            self.fail(f"{value!r} is not a positive, finite number of seconds.", param, ctx)
+        return seconds
+
+
+SECONDS = Seconds()
