@@ -29,16 +29,24 @@ SEED = click.INT
 
 
 class Seconds(click.ParamType):
-    """A positive, finite float (``nan`` and ``inf`` would never time out)."""
+    """A positive (or, with ``zero``, non-negative), finite float (``nan`` and ``inf``
+    would never time out)."""
 
     name = "seconds"
+
+    def __init__(self, *, zero: bool = False) -> None:
+        self.zero = zero
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> float:
         seconds = click.FLOAT.convert(value, param, ctx)
-        if not 0 < seconds < math.inf:
-            self.fail(f"{value!r} is not a positive, finite number of seconds.", param, ctx)
+        ok = (0 <= seconds if self.zero else 0 < seconds) and seconds < math.inf
+        if not ok:
+            what = "non-negative" if self.zero else "positive"
+            self.fail(f"{value!r} is not a {what}, finite number of seconds.", param, ctx)
         return seconds
 
 
 SECONDS = Seconds()
+#: how long a guest runs before a capture: 0 (the default) keeps it stopped
+RUN_SECONDS = Seconds(zero=True)

@@ -13,7 +13,7 @@ import click
 
 from harness.atomic import write_atomic
 from harness.cli import EXIT_FOUND, fail, guarded, main
-from harness.cli.options import SECONDS
+from harness.cli.options import RUN_SECONDS, SECONDS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,7 +99,7 @@ def dump_cmd(machine: str, out: str, qemu_spec: str | None, devices: tuple[str, 
 @qemu.command("capture")
 @click.option("--machine", required=True, help="Machine type, e.g. pc-i440fx-7.2.")
 @click.option("-o", "--output", "out", required=True, help="Where to write the stream.")
-@click.option("--run", "run", type=click.FloatRange(0, 3600), default=0.0, metavar="SECONDS",
+@click.option("--run", "run", type=RUN_SECONDS, default=0.0, metavar="SECONDS",
               help="Let the guest run this long before saving (the capture is then not "
                    "deterministic).")
 @click.option("--timeout", type=SECONDS, default=60.0, show_default=True,

@@ -141,7 +141,7 @@ class Session:
     async def execute(self, cmd: str, args: dict[str, Any] | None = None) -> Any:
         try:
             return await self.qmp.execute(cmd, args)
-        except QMPError as e:
+        except (QMPError, OSError, EOFError) as e:  # the connection dropped under us
             # a dropped connection usually means QEMU is exiting: give it a moment
             if self.proc is not None and await self.wait_exit(2.0) is not None:
                 raise await self.exit_error() from None
