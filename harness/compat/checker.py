@@ -16,9 +16,10 @@ destination would meet, and never stops at the first mismatch:
 * subsections: one the source may send but the destination lacks fails
   ("does not exist"); one the destination has but the source never sends is fine.
 
-Directions: ``backward`` (OLD's data into NEW, QEMU's src -> dest), ``forward``
-(NEW's data into OLD), ``full`` (both). Over inputs ``I0 … In``: consecutive
-pairs, or with ``transitive`` every ``Ii`` against ``In``.
+Directions (:mod:`harness.compat.directions`): ``upgrade`` (OLD's data loaded by
+NEW), ``downgrade`` (NEW's data loaded by OLD), ``both``; the old words
+``backward``, ``forward`` and ``full`` are accepted too. Over inputs ``I0 … In``:
+consecutive pairs, or with ``transitive`` every ``Ii`` against ``In``.
 
 >>> from harness.dsl import device, uint8, uint16
 >>> old = {"d": device("d", 1, uint8("a"))}
@@ -35,12 +36,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness.compat import directions as D
 from harness.compat import rules as R
 from harness.compat.ignores import Config, Ignore
 from harness.errors import InputError
 from harness.model import Description, Field
-
-DIRECTIONS = ("backward", "forward", "full")
 
 #: how deep nested descriptions go before the checker gives up (cycles are impossible
 #: in immutable values, but hostile input may be deep)
@@ -153,7 +153,7 @@ FINDING_SCHEMA: dict[str, Any] = {
         "rule": {"type": "string", "pattern": "^[A-Z_]+$"},
         "severity": {"enum": list(R.SEVERITIES)},
         "category": {"enum": list(R.CATEGORIES)},
-        "direction": {"enum": ["backward", "forward", ""]},
+        "direction": {"enum": [D.UPGRADE, D.DOWNGRADE, ""]},
         "device": {"type": "string"},
         "path": {"type": "string"},
         "message": {"type": "string"},
@@ -179,7 +179,7 @@ RESULT_SCHEMA: dict[str, Any] = {
             s: {"type": "integer", "minimum": 0} for s in R.SEVERITIES}},
         "comparisons": {"type": "array", "items": {
             "type": "object", "required": ["source", "destination", "direction", "devices"],
-            "properties": {"direction": {"enum": ["backward", "forward"]},
+            "properties": {"direction": {"enum": [D.UPGRADE, D.DOWNGRADE]},
                            "devices": {"type": "integer", "minimum": 0}}}},
     },
 }
@@ -187,8 +187,19 @@ RESULT_SCHEMA: dict[str, Any] = {
 
 # -- paths -------------------------------------------------------------------------------------
 def render_path(segments: Sequence[str]) -> str:
-    """JSON-pointer-like: segments joined by ``/``, with ``~`` -> ``~0`` and ``/`` -> ``~1``."""
+    """A finding's ``path`` (JSON, ignores): segments joined by ``/``, JSON-pointer
+    escaped (``~`` -> ``~0``, ``/`` -> ``~1``) so that a machine can split it."""
     return "/".join(str(s).replace("~", "~0").replace("/", "~1") for s in segments)
+
+
+def qemu_path(path: str) -> str:
+    """A finding's path as people read it, in QEMU's own names (subsections keep their
+    ``/``); ignores match this form too.
+
+    >>> qemu_path("PIIX3-xen/PIIX3/PIIX3~1rcr")
+    'PIIX3-xen/PIIX3/PIIX3/rcr'
+    """
+    return "/".join(s.replace("~1", "/").replace("~0", "~") for s in path.split("/"))
 
 
 # -- alignment ---------------------------------------------------------------------------------
@@ -428,7 +439,7 @@ class _Comparer:
                 depth: int) -> None:
         """A pair matched by place, not by name: a rename unless only the ``[k]`` differs."""
         if _qemu_name(a.field.name) != _qemu_name(b.field.name):
-            self.emit(R.Rename(a.field, b.field, render_path(a.names), render_path(b.names)),
+            self.emit(R.Rename(a.field, b.field, "/".join(a.names), "/".join(b.names)),
                       segs + a.display)
         self.pair(segs, a, b, vs, vd, level, depth, by_name=False)
 
@@ -489,7 +500,7 @@ class _Comparer:
         here = segs + a.display
         if a.names != b.names and a.field.name == b.field.name:
             # moved into (or out of) a struct: same bytes, another path
-            self.emit(R.Rename(a.field, b.field, render_path(a.names), render_path(b.names),
+            self.emit(R.Rename(a.field, b.field, "/".join(a.names), "/".join(b.names),
                                moved=True), here)
         self.emit(R.Pair(a.field, b.field, a.desc, b.desc, vd, vs, lvl, by_name), here)
         sa, sb = a.field.struct, b.field.struct
@@ -519,7 +530,7 @@ class _Comparer:
 
 
 def compare(device: str, src: Description, dst: Description | None, *,
-            direction: str = "backward", source: str = "", destination: str = "",
+            direction: str = D.UPGRADE, source: str = "", destination: str = "",
             versions: Claims = (None, None)) -> list[Finding]:
     """Every finding for one device loaded from ``src``'s stream into ``dst``.
 
@@ -615,7 +626,7 @@ def input_pairs(n: int, transitive: bool) -> list[tuple[int, int]]:
     return [(i, i + 1) for i in range(n - 1)]
 
 
-def _devices(old: Input, new: Input, device: str | None
+def _devices(old: Input, new: Input, only: Sequence[str]
              ) -> list[tuple[str, Description | None, Description | None]]:
     """(name, old description, new description) for every device of either input."""
     o, n = dict(old.devices), dict(new.devices)
@@ -624,28 +635,29 @@ def _devices(old: Input, new: Input, device: str | None
         (ko, do), (_, dn) = next(iter(o.items())), next(iter(n.items()))
         o, n = {ko: do}, {ko: dn}
     names = list(o) + [k for k in n if k not in o]
-    if device is not None:
-        names = [k for k in names if k == device]
+    if only:
+        names = [k for k in names if k in only]
     return [(k, o.get(k), n.get(k)) for k in names]
 
 
-def check(inputs: Sequence[Input], *, direction: str = "backward", transitive: bool = False,
-          device: str | None = None, config: Config | None = None) -> Result:
-    """Check the inputs (ordered old to new) and apply the ignores of ``config``."""
-    if direction not in DIRECTIONS:
-        raise InputError(f"unknown direction {direction!r} (known: {', '.join(DIRECTIONS)})")
-    if device is not None and not any(device in i.devices for i in inputs):
-        raise InputError(f"no device {device!r} in any input")
-    dirs = ("backward", "forward") if direction == "full" else (direction,)
+def check(inputs: Sequence[Input], *, direction: str = D.UPGRADE, transitive: bool = False,
+          devices: Sequence[str] = (), config: Config | None = None) -> Result:
+    """Check the inputs (ordered old to new) and apply the ignores of ``config``;
+    ``devices``: only these (default: every device)."""
+    dirs = D.runs(direction)
+    for device in devices:
+        if not any(device in i.devices for i in inputs):
+            raise InputError(f"no device {device!r} in any input")
     result = Result()
     for i, j in input_pairs(len(inputs), transitive):
         old, new = inputs[i], inputs[j]
-        devs = _devices(old, new, device)
+        devs = _devices(old, new, devices)
         for d in dirs:
-            src, dst = (old, new) if d == "backward" else (new, old)
+            up = d == D.UPGRADE
+            src, dst = (old, new) if up else (new, old)
             names = []
             for name, do, dn in devs:
-                s, t = (do, dn) if d == "backward" else (dn, do)
+                s, t = (do, dn) if up else (dn, do)
                 if s is None:
                     continue  # a device only the destination has: nothing is sent
                 names.append(name)
@@ -666,7 +678,8 @@ def apply_ignores(result: Result, config: Config) -> None:
     kept: list[Finding] = []
     for f in result.findings:
         hit: Ignore | None = next((ig for ig in config.ignores
-                                   if ig.matches(f.rule, f.device, f.path)), None)
+                                   if ig.matches(f.rule, f.device, f.path)
+                                   or ig.matches(f.rule, f.device, qemu_path(f.path))), None)
         if hit is None:
             kept.append(f)
         else:

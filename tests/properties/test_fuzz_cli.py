@@ -36,18 +36,25 @@ def test_compatible_exit_0_and_seed_printed() -> None:
                         "--seed", "42")
     assert code == 0, out
     assert out.splitlines()[0] == "seed: 42"
-    assert "ps2kbd 2 -> 3 [legacy, backward]: compatible (10 examples)" in out
+    assert "ps2kbd 2 -> 3 [legacy, upgrade]: compatible (10 examples)" in out
+
+
+def test_downgrade_is_named_so_and_old_words_are_aliases() -> None:
+    code, out, _ = fuzz("catalog:ps2kbd@2", "catalog:ps2kbd@3", "--direction", "forward",
+                        "--max-examples", "3", "--seed", "1")
+    assert code == 1
+    assert "ps2kbd 3 -> 2 [legacy, downgrade]: refused" in out
 
 
 def test_json_cells_and_refusal_exit_1() -> None:
-    code, out, err = fuzz("catalog:ps2kbd@2", "catalog:ps2kbd@3", "--direction", "full",
+    code, out, err = fuzz("catalog:ps2kbd@2", "catalog:ps2kbd@3", "--direction", "both",
                           "--max-examples", "5", "--format", "json", "--seed", "9")
-    assert code == 1, "forward (v3 into v2) is refused: not every cell is compatible"
+    assert code == 1, "the downgrade (v3 into v2) is refused: not every cell is compatible"
     assert err.strip() == "seed: 9"
     doc = json.loads(out)
     assert doc["seed"] == 9
     cells = doc["cells"]
-    assert [c["direction"] for c in cells] == ["backward", "forward"]
+    assert [c["direction"] for c in cells] == ["upgrade", "downgrade"]
     assert all(CELL_KEYS <= set(c) for c in cells)
     assert cells[0]["verdict"] == "compatible" and "reason" not in cells[0]
     assert cells[1]["verdict"] == "refused" and cells[1]["reason"] == "too_new"
