@@ -64,14 +64,18 @@ def render_text(result: C.Result, color: bool) -> str:
 
 
 def _evidence_text(ev: dict[str, Any]) -> str:
-    """``reproduced: refused (truncated), 50 examples, seed 0`` or the reason it was not run."""
+    """``reproduced: refused, truncated; 50 examples, seed 0``, or why the dynamic run did
+    not reach the finding (``static only, not reproduced: …``)."""
     status = ev.get("status", "?")
+    if ev.get("static_only"):
+        status = f"static only, {status}"
     if "verdict" not in ev:
         return f"{status}: {ev.get('why') or ev.get('error') or ''}"
-    out = f"{status}: {ev['verdict']}"
-    if ev.get("reason"):
-        out += f" ({ev['reason']})"
-    out += f", {ev.get('examples', 0)} examples, seed {ev.get('seed')}"
+    if ev.get("why"):
+        out = f"{status}: {ev['why']}; {ev['verdict']} in"
+    else:
+        out = f"{status}: {ev['verdict']}" + (f", {ev['reason']};" if ev.get("reason") else ";")
+    out += f" {plural(ev.get('examples', 0), 'example')}, seed {ev.get('seed')}"
     if ev.get("versions_relaxed"):
         out += ", past the version check"
     return out

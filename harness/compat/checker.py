@@ -116,6 +116,8 @@ class Result:
     #: the descriptions compared, for ``prove`` (not part of the JSON)
     pairs: dict[PairKey, tuple[Description, Description | None]] = field(
         default_factory=dict, repr=False)
+    #: section versions dumps claim apart from their descriptions', for ``prove``
+    claims: dict[PairKey, Claims] = field(default_factory=dict, repr=False)
 
     @property
     def compatible(self) -> bool:
@@ -163,7 +165,9 @@ FINDING_SCHEMA: dict[str, Any] = {
         "evidence": {"type": "object", "required": ["status"], "properties": {
             "status": {"enum": ["reproduced", "not reproduced", "not exercisable",
                                 "engine error"]},
-            "verdict": {"enum": ["compatible", "refused", "corrupt", "crash"]}}},
+            "verdict": {"enum": ["compatible", "refused", "corrupt", "crash"]},
+            "static_only": {"type": "boolean"},
+            "why": {"type": "string"}}},
     },
 }
 RESULT_SCHEMA: dict[str, Any] = {
@@ -199,7 +203,12 @@ def qemu_path(path: str) -> str:
     >>> qemu_path("PIIX3-xen/PIIX3/PIIX3~1rcr")
     'PIIX3-xen/PIIX3/PIIX3/rcr'
     """
-    return "/".join(s.replace("~1", "/").replace("~0", "~") for s in path.split("/"))
+    return "/".join(path_segments(path))
+
+
+def path_segments(path: str) -> list[str]:
+    """The names in a finding's path (the inverse of :func:`render_path`)."""
+    return [s.replace("~1", "/").replace("~0", "~") for s in path.split("/")]
 
 
 # -- alignment ---------------------------------------------------------------------------------
@@ -661,11 +670,13 @@ def check(inputs: Sequence[Input], *, direction: str = D.UPGRADE, transitive: bo
                 if s is None:
                     continue  # a device only the destination has: nothing is sent
                 names.append(name)
-                result.pairs[(src.label, dst.label, d, name)] = (s, t)
+                key = (src.label, dst.label, d, name)
+                result.pairs[key] = (s, t)
+                claims = (src.sections.get(name), dst.sections.get(name))
+                if claims != (None, None):
+                    result.claims[key] = claims
                 result.findings += compare(name, s, t, direction=d, source=src.label,
-                                           destination=dst.label,
-                                           versions=(src.sections.get(name),
-                                                     dst.sections.get(name)))
+                                           destination=dst.label, versions=claims)
             result.comparisons.append(Comparison(src.label, dst.label, d, tuple(names)))
     if config is not None:
         apply_ignores(result, config)
@@ -725,6 +736,10 @@ def prove(result: Result, *, max_examples: int = 50, seed: int = 0, wire: str = 
     cell's verdict is not compatible (refused, corrupt or crash), ``not
     reproduced`` when every example loaded as expected, ``not exercisable`` for
     rules about things outside a payload, ``engine error`` if the engine failed.
+    A finding the engine did not reproduce or cannot exercise is ``"static_only":
+    true``, and ``why`` says what the dynamic run could not reach (a subsection
+    whose needed function a dump does not show is never sent, a dump claims a
+    section version its description does not have, …).
     Evidence is per cell: the findings of a device in one comparison share it.
     When the cell is refused on the version alone, findings about fields are
     exercised again past the version check (the destination's version range
@@ -773,6 +788,10 @@ def prove(result: Result, *, max_examples: int = 50, seed: int = 0, wire: str = 
             ev = evidence(f, False)
             if ev.get("reason") in VERSION_REASONS and f.rule not in VERSION_RULES:
                 ev = evidence(f, True)
+            if ev["status"] == "not reproduced":
+                ev = dict(ev, why=not_reached(f, result))
+        if ev["status"] in ("not reproduced", "not exercisable"):
+            ev = dict(ev, static_only=True)
         out.append(replace(f, evidence=ev))
     result.findings = out
     return result
@@ -781,3 +800,53 @@ def prove(result: Result, *, max_examples: int = 50, seed: int = 0, wire: str = 
 #: refusals on the version alone, and the rules that predict them
 VERSION_REASONS = frozenset({"too_new", "too_old"})
 VERSION_RULES = frozenset({"VERSION_TOO_NEW", "MINIMUM_ABOVE_SOURCE", "LEGACY_LOADER"})
+
+
+def not_reached(f: Finding, result: Result) -> str:
+    """Why the dynamic run did not meet what finding ``f`` is about."""
+    key = (f.source, f.destination, f.direction, f.device)
+    src, dst = result.pairs[key]
+    if f.rule in VERSION_RULES:
+        claims = result.claims.get(key, (None, None))
+        for label, versions, d in zip((f.source, f.destination), claims, (src, dst)):
+            if versions and d is not None:
+                return (f"{label} gives this section versions "
+                        f"{' and '.join(map(str, versions))}, its description only "
+                        f"{d.version_id}: the dynamic run saves and loads with the "
+                        f"descriptions' versions")
+    unknown = _unknown_on_path(src, path_segments(f.path)[2:])
+    if unknown is not None:
+        return unknown
+    return ("every example loaded as QEMU would load it: the finding may need states the "
+            "run did not draw")
+
+
+def _unknown_on_path(desc: Description, segments: Sequence[str]) -> str | None:
+    """A needed or field_exists function from a QEMU dump on the way to ``segments``:
+    vmcompat cannot run it, so the dynamic run always or never sends what it guards."""
+    from harness.dumps import has_unknown_needed, has_unknown_test
+
+    i = 0
+    for _ in range(MAX_DEPTH):
+        if i >= len(segments):
+            return None
+        seg = segments[i]
+        sub = desc.subsection(seg)
+        if sub is not None:
+            if has_unknown_needed(sub):
+                return (f"the dynamic run never sends subsection '{seg}': its needed "
+                        f"function is {R.UNKNOWN_C}")
+            desc, i = sub.description, i + 1
+            continue
+        f = next((x for x in desc.fields if x.name == seg), None)
+        if f is None:
+            return None
+        if has_unknown_test(f):
+            assert f.exists is not None
+            how = "always" if f.exists({}) else "never"
+            return (f"the dynamic run {how} sends field '{seg}': its field_exists function "
+                    f"is {R.UNKNOWN_C}")
+        if f.struct is None or i + 1 >= len(segments) or segments[i + 1] != f.struct.name:
+            return None
+        desc, i = f.struct, i + 2
+    return None

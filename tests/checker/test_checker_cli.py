@@ -333,7 +333,59 @@ def test_prove_attaches_engine_evidence(tmp_path: Path) -> None:
     assert ev["FIELD_RENAMED"]["status"] == "not reproduced"  # a rename loads fine
     assert ev["SECTION_MISSING"]["status"] == "not exercisable"
     text = run(old, new, "--prove", "--max-examples", "10").stdout
-    assert "evidence: reproduced: " in text and "evidence: not exercisable: " in text
+    assert "evidence: reproduced: " in text and "evidence: static only, not exercisable: " in text
+
+
+def qemu_dump(tmp: Path, name: str, *, version: int = 1, section: int | None = None,
+              minimum: int = 1, field_version: int = 0, subsections: tuple[str, ...] = ()
+              ) -> str:
+    """A one-device ``-dump-vmstate`` file (``section``: a hand-edited section version)."""
+    desc = {"name": "dev", "version_id": version, "minimum_version_id": minimum,
+            "Fields": [{"field": "a", "version_id": field_version, "field_exists": False,
+                        "size": 1}],
+            "Subsections": [{"name": s, "version_id": 1, "minimum_version_id": 1,
+                             "Fields": [{"field": "b", "version_id": 0, "field_exists": False,
+                                         "size": 1}]} for s in subsections]}
+    p = tmp / name
+    p.write_text(json.dumps({"dev": {"Name": "dev", "version_id": section or version,
+                                     "minimum_version_id": minimum, "Description": desc}}))
+    return str(p)
+
+
+def test_prove_says_why_a_finding_is_static_only(tmp_path: Path) -> None:
+    """A dump does not show a subsection's needed function: the dynamic run never sends the
+    subsection, so its SUBSECTION_MISSING is marked static only, with that reason (before:
+    "not reproduced: compatible" and no reason)."""
+    old = qemu_dump(tmp_path, "old.json", subsections=("dev/sub",))
+    new = qemu_dump(tmp_path, "new.json")
+    res = run(old, new, "--prove", "--max-examples", "5", "--format", "json")
+    ev = next(f for f in as_json(res)["findings"] if f["rule"] == "SUBSECTION_MISSING")["evidence"]
+    assert ev["status"] == "not reproduced" and ev["static_only"] is True
+    assert ev["why"] == ("the dynamic run never sends subsection 'dev/sub': its needed "
+                         "function is C code a QEMU dump does not show")
+    text = run(old, new, "--prove", "--max-examples", "5").stdout
+    assert ("    evidence: static only, not reproduced: the dynamic run never sends subsection "
+            "'dev/sub': its needed function is C code a QEMU dump does not show; compatible in "
+            "5 examples, seed 0") in text.splitlines()
+
+
+def test_prove_explains_a_hand_edited_section_version(tmp_path: Path) -> None:
+    """QEMU's checker test data claims version 1 for a section whose fields are version 3."""
+    old = qemu_dump(tmp_path, "old.json", version=1, section=3, minimum=2, field_version=3)
+    new = qemu_dump(tmp_path, "new.json", version=3, minimum=2, field_version=3)
+    found = as_json(run(old, new, "--prove", "--max-examples", "5", "--format", "json"))
+    ev = next(f for f in found["findings"] if f["rule"] == "MINIMUM_ABOVE_SOURCE")["evidence"]
+    assert ev["static_only"] is True
+    assert ev["why"].startswith(f"{old} gives this section versions 1 and 3, its description "
+                                "only 3")
+
+
+def test_reproduced_findings_are_not_static_only(tmp_path: Path) -> None:
+    old = write(tmp_path, "old.json", device("a", 1, uint16("x")))
+    new = write(tmp_path, "new.json", device("a", 1, uint8("x")))
+    found = as_json(run(old, new, "--prove", "--max-examples", "5", "--format", "json"))
+    ev = found["findings"][0]["evidence"]
+    assert ev["status"] == "reproduced" and "static_only" not in ev and "why" not in ev
 
 
 def test_prove_looks_past_a_version_refusal() -> None:

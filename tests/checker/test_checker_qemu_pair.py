@@ -109,3 +109,14 @@ def test_cli_exit_code_and_json(pair: tuple[C.Input, C.Input]) -> None:
     out = json.loads(res.stdout)
     assert out["compatible"] is False
     assert {f["device"] for f in out["findings"] if f["severity"] == "error"} == QEMU_DEVICES
+
+
+def test_prove_says_why_piix3_xen_is_static_only(pair: tuple[C.Input, C.Input]) -> None:
+    """The findings the dynamic run cannot reach on QEMU's pair say why."""
+    result = C.prove(C.check(list(pair), devices=["PIIX3-xen"]), max_examples=5)
+    why = {f.rule: f.evidence["why"] for f in result.findings
+           if f.evidence and f.evidence.get("static_only")}
+    assert set(why) == {"MINIMUM_ABOVE_SOURCE", "SUBSECTION_MISSING"}
+    assert "gives this section versions 1 and 3" in why["MINIMUM_ABOVE_SOURCE"]
+    assert why["SUBSECTION_MISSING"].startswith(
+        "the dynamic run never sends subsection 'PIIX3/rcr': its needed function")
