@@ -145,7 +145,7 @@ def run_cmd(descs: tuple[str, ...], catalog: str | None, wires: tuple[str, ...],
     n = max_examples or DEFAULT_MAX_EXAMPLES
     jobs = jobs or (os.cpu_count() or 1)
     t0 = time.perf_counter()
-    with progress_for(len(cells)) as bar:
+    with progress_for(cells) as bar:
         results = run_cells(histories, cells, run, max_examples=n, seed=seed, settings=settings,
                             jobs=jobs, on_done=bar.advance)
     report = build_report(results, seed=seed, max_examples=n, features=features,

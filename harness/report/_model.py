@@ -6,6 +6,11 @@
 "compatible", "refused", "corrupt", "crash", "examples", "seed",
 "max_examples", "profile", "shard", "shards", "duration", "generated", "ok"}}``.
 
+A cell's ``"direction"`` is ``upgrade``, ``downgrade`` or ``same``
+(:mod:`harness.compat.directions`). Reports written before said ``backward``
+(for upgrades and same-version cells) and ``forward`` (for downgrades): the key is
+the same, only its values were re-labelled, and reading a report relabels them.
+
 >>> from harness.compat.verdict import Cell, CellResult, Verdict
 >>> r = build_report([(CellResult(Cell("d", "1", "2"), Verdict.REFUSED, 5, "too new"), 0.1)],
 ...                  seed=0, max_examples=5, features="none", wires=["legacy"], duration=0.1)
@@ -22,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.compat.directions import relabel
 from harness.compat.verdict import SEVERITY, CellResult, Verdict
 from harness.errors import InputError
 
@@ -78,7 +84,9 @@ class Report:
             if c["verdict"] not in VERDICTS:
                 raise InputError(f"unknown verdict {c['verdict']!r}", file=file,
                                  path=("cells", i, "verdict"))
-        return cls(list(obj["cells"]), dict(obj["summary"]))
+        cells = [dict(c, direction=relabel(c.get("direction"), c["source"], c["destination"]))
+                 for c in obj["cells"]]  # reports of older versions say backward/forward
+        return cls(cells, dict(obj["summary"]))
 
     @classmethod
     def load(cls, path: str) -> Report:
