@@ -25,10 +25,15 @@ from harness.walk import Visitor, Walk
 class StateReader(Visitor):
     """Validates a state (JSON or in-memory) against a description; returns it in memory form.
 
-    Writers never fail: every state handed to a writer passes here first.
+    Writers never fail: every state handed to a writer passes here first. A
+    ``partial`` state (a destination's prior) may leave fields and needed
+    subsections out; what it holds is checked all the same.
     """
 
     all_fields = True
+
+    def __init__(self, partial: bool = False) -> None:
+        self.partial = partial
 
     def _bad(self, path: Path, msg: str) -> InputError:
         return InputError(msg, path=path)
@@ -53,7 +58,7 @@ class StateReader(Visitor):
     def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
         held = state.get(SUBSECTIONS_KEY) or {}
         for s in desc.subsections:
-            if s.name not in held and s.is_needed(state):
+            if s.name not in held and not self.partial and s.is_needed(state):
                 raise self._bad(path + (s.name,), "subsection is needed by this state but missing")
         return state
 
@@ -61,7 +66,7 @@ class StateReader(Visitor):
         """An absent field: its ``default`` if it has one, else an error if it must be sent."""
         if f.default is not None:
             state[f.name] = f.default
-        elif f.on_wire and (f.exists is None or f.exists(state)):
+        elif f.on_wire and not self.partial and (f.exists is None or f.exists(state)):
             raise self._bad(path, "missing field")
         return state
 
@@ -126,10 +131,12 @@ class StateReader(Visitor):
         return len(value)
 
 
-def from_json(desc: Description, obj: Any, *, file: str | None = None) -> Any:
-    """Validate a state object against ``desc``; buffers become bytes."""
+def from_json(desc: Description, obj: Any, *, file: str | None = None,
+              partial: bool = False) -> Any:
+    """Validate a state object against ``desc``; buffers become bytes. A ``partial``
+    state (a prior to load into) may leave fields out."""
     try:
-        return Walk(StateReader()).device(desc, desc.version_id, obj)
+        return Walk(StateReader(partial)).device(desc, desc.version_id, obj)
     except InputError as e:
         raise e.located(file=file, device=desc.name) from None
 
