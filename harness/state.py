@@ -20,6 +20,7 @@ from harness.errors import InputError, Path
 from harness.model import SUBSECTIONS_KEY, Description, Field
 from harness.types import WireType
 from harness.walk import Visitor, Walk
+from harness.words import plural
 
 
 class StateReader(Visitor):
@@ -84,7 +85,7 @@ class StateReader(Visitor):
                 raise self._bad(path, "buffer must be a hex string") from None
         if not isinstance(value, (bytes, bytearray)) or len(value) != n:
             got = len(value) if isinstance(value, (bytes, bytearray)) else repr(value)
-            raise self._bad(path, f"buffer must be {n} bytes, got {got}")
+            raise self._bad(path, f"buffer must be {plural(n, 'byte')}, got {got}")
         return bytes(value)
 
     def count(self, path: Path, f: Field, state: Any) -> int:
@@ -97,7 +98,7 @@ class StateReader(Visitor):
             n = state.get(f.varray)
         if n != len(value):
             src = "array_len" if f.array_len is not None else f"count field {f.varray!r}"
-            raise self._bad(path, f"list has {len(value)} elements, {src} says {n}")
+            raise self._bad(path, f"list has {plural(len(value), 'element')}, {src} says {n}")
         return n
 
     def pointer(self, path: Path, f: Field, value: Any) -> bool:

@@ -32,6 +32,7 @@ from harness.errors import InputError
 from harness.formats import FORMATS
 from harness.model import Description
 from harness.sources import load_all
+from harness.words import plural
 
 _COLORS = {Verdict.COMPATIBLE: "green", Verdict.REFUSED: "yellow", Verdict.CORRUPT: "red",
            Verdict.CRASH: "magenta"}
@@ -59,8 +60,10 @@ def _line(r: CellResult, color: bool) -> str:
     if color:
         verdict = click.style(verdict, fg=_COLORS[r.verdict], bold=r.verdict.bad)
     out = (f"{c.device} {c.source} -> {c.destination} [{c.wire}, {c.direction}]: {verdict} "
-           f"({r.examples} examples)")
-    if r.reason and not r.verdict.bad:
+           f"({plural(r.examples, 'example')})")
+    if r.verdict is Verdict.REFUSED and r.notes:
+        out += f": {r.notes[0]}"  # the first refusal, in QEMU's words
+    elif r.reason and not r.verdict.bad:
         out += f": {r.reason}"
     for n in r.notes[1:] if r.verdict is Verdict.REFUSED else r.notes:
         out += f"\n  note: {n}"

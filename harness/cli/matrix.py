@@ -18,6 +18,7 @@ import click
 from harness.cli import EXIT_FOUND, guarded, main
 from harness.errors import InputError
 from harness.formats import FORMATS
+from harness.words import plural
 
 #: default wires when no --wire is given: comma-separated names (tox's wire factors set it)
 WIRE_ENV = "VMCOMPAT_WIRE"
@@ -132,10 +133,10 @@ def run_cmd(descs: tuple[str, ...], catalog: str | None, wires: tuple[str, ...],
     if shard:
         i, n = parse_shard(shard)
         cells = take_shard(cells, i, n)
-        where = f"; shard {i}/{n}: {len(cells)} cells"
-    click.echo(f"matrix: {planned} cells = {len(histories)} devices × versions² × "
-               f"{len(wire_list)} wires ({', '.join(wire_list)}) × feature sets ({features})"
-               f"{where}", err=True)
+        where = f"; shard {i}/{n}: {plural(len(cells), 'cell')}"
+    click.echo(f"matrix: {plural(planned, 'cell')} = {plural(len(histories), 'device')} × "
+               f"versions² × {plural(len(wire_list), 'wire')} {', '.join(wire_list)} × "
+               f"feature sets {features}{where}", err=True)
     if dry_run:
         return
     assert out_dir is not None

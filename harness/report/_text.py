@@ -35,9 +35,9 @@ def reason(cell: dict) -> str:
 def render_text(report: Report, previous: Report | None = None, limit: int = 20) -> str:
     s = report.summary
     counts = ", ".join(f"{s.get(v, 0)} {v}" for v in VERDICTS)
-    lines = [f"matrix: {s['cells']} cells ({s['devices']} devices, wires "
-             f"{'/'.join(s.get('wires') or [])}, features {s.get('features')}): {counts}; "
-             f"{s.get('examples', 0)} examples in {s.get('duration', 0)} s"]
+    lines = [f"matrix: {plural(s['cells'], 'cell')}, {plural(s['devices'], 'device')}, wires "
+             f"{'/'.join(s.get('wires') or [])}, features {s.get('features')}: {counts}; "
+             f"{plural(s.get('examples', 0), 'example')} in {s.get('duration', 0)} s"]
     bad = [c for c in report.cells if Verdict(c["verdict"]).bad]
     for c in bad[:limit]:
         lines.append(f"  {c['verdict'].upper():8} {label(c)}: {c.get('reason', '')}")

@@ -32,6 +32,7 @@ from harness.stream.layout import FULL, for_machine
 from harness.stream.model import Stream
 from harness.stream.reader import find_vmdesc, read_stream
 from harness.stream.source import Buffer
+from harness.words import plural
 
 
 def verify(data: Buffer, *, vmdesc_from: Any = None,
@@ -64,7 +65,7 @@ def _defects(stream: Stream, dump: Mapping[str, Description] | None) -> Any:
         yield v.error or "vmdesc does not parse"
     if stream.trailing:
         where = "the vmdesc" if v is not None else "EOF"
-        yield f"{len(stream.trailing)} bytes after {where}"
+        yield f"{plural(len(stream.trailing), 'byte')} after {where}"
     if v is not None and v.ok:
         yield from _section_defects(stream, v.obj)
     if dump:
