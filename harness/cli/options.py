@@ -21,7 +21,8 @@ class DirectionChoice(click.Choice):
         return super().convert(directions.ALIASES.get(value, value), param, ctx)
 
 
-def direction_option() -> Callable[[Any], Any]:
-    """``--direction`` (default ``upgrade``): see :mod:`harness.compat.directions`."""
-    return click.option("--direction", type=DirectionChoice(), default=directions.UPGRADE,
-                        show_default=True, help=directions.HELP)
+def direction_option(default: str = directions.UPGRADE, what: str = ""
+                     ) -> Callable[[Any], Any]:
+    """``--direction``: see :mod:`harness.compat.directions`."""
+    return click.option("--direction", type=DirectionChoice(), default=default,
+                        show_default=True, help=" ".join(x for x in (what, directions.HELP) if x))

@@ -46,8 +46,9 @@ ALIASES: Mapping[str, str] = MappingProxyType({
 #: every ``"direction"`` value vmcompat writes (``same`` for matrix cells only)
 VALUES = (UPGRADE, DOWNGRADE, SAME)
 
-HELP = ("upgrade: OLD saves, NEW loads; downgrade: NEW saves, OLD loads; both. "
-        "Also accepted: backward (= upgrade), forward (= downgrade), full (= both).")
+HELP = ("upgrade: the older version saves, the newer loads; downgrade: the newer saves, "
+        "the older loads; both. Also accepted: backward (= upgrade), forward (= downgrade), "
+        "full (= both).")
 
 
 def option(word: str) -> str:

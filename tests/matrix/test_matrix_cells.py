@@ -67,6 +67,8 @@ def test_directions_say_what_happens():
     assert {(c.source, c.destination): c.direction for c in cells} == {
         ("1", "1"): "same", ("1", "2"): "upgrade", ("2", "1"): "downgrade",
         ("2", "2"): "same"}
+    up = build_cells({"d": _hist("d", (1, 2))}, ["legacy"], "none", "upgrade")
+    assert [(c.source, c.destination) for c in up] == [("1", "1"), ("1", "2"), ("2", "2")]
 
 
 def _hist(name, versions, feats=()):

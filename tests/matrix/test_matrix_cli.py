@@ -63,6 +63,27 @@ def test_dry_run_shows_the_cell_count():
     assert "matrix: 4 cells" in r.output
 
 
+def test_direction_selects_cells_and_takes_the_old_words(tmp_path):
+    """--direction upgrade runs the upgrade and same-version cells only; the summary says
+    so, and merge refuses a shard of another direction."""
+    up, down = tmp_path / "up", tmp_path / "down"
+    code, out = run("matrix", "--runner", FAKE, "--wire", "legacy", "catalog:serial",
+                    "--direction", "upgrade", "--out", str(up))
+    assert code == 0, out
+    rep = Report.load(str(up / "report.json"))
+    assert {c["direction"] for c in rep.cells} == {"upgrade", "same"}
+    assert rep.summary["direction"] == "upgrade"
+    assert all(int(c["source"]) <= int(c["destination"]) for c in rep.cells)
+    code, out = run("matrix", "--runner", FAKE, "--wire", "legacy", "catalog:serial",
+                    "--direction", "forward", "--out", str(down))
+    assert code == 0, out
+    rep = Report.load(str(down / "report.json"))
+    assert {c["direction"] for c in rep.cells} == {"downgrade", "same"}
+    assert rep.summary["direction"] == "downgrade"
+    code, out = run("matrix", "merge", str(up), str(down), "--out", str(tmp_path / "m"))
+    assert code == 2 and "direction" in out
+
+
 def test_env_selects_the_wire(tmp_path):
     code, _ = run("matrix", "--runner", FAKE, "catalog:serial", "--out", str(tmp_path),
                   env={"VMCOMPAT_WIRE": "legacy"})
