@@ -64,8 +64,8 @@ def render_text(result: C.Result, color: bool) -> str:
 
 
 def _evidence_text(ev: dict[str, Any]) -> str:
-    """``reproduced: refused, truncated; 50 examples, seed 0``, or why the dynamic run did
-    not reach the finding (``static only, not reproduced: …``)."""
+    """``reproduced: refused, <QEMU's error>; 50 examples, seed 0``, or why the dynamic run
+    did not reach the finding (``static only, not reproduced: …``)."""
     status = ev.get("status", "?")
     if ev.get("static_only"):
         status = f"static only, {status}"
@@ -74,7 +74,9 @@ def _evidence_text(ev: dict[str, Any]) -> str:
     if ev.get("why"):
         out = f"{status}: {ev['why']}; {ev['verdict']} in"
     else:
-        out = f"{status}: {ev['verdict']}" + (f", {ev['reason']};" if ev.get("reason") else ";")
+        notes = ev.get("notes") or []
+        why = notes[0] if ev["verdict"] == "refused" and notes else ev.get("reason")
+        out = f"{status}: {ev['verdict']}" + (f", {why};" if why else ";")
     out += f" {plural(ev.get('examples', 0), 'example')}, seed {ev.get('seed')}"
     if ev.get("versions_relaxed"):
         out += ", past the version check"
