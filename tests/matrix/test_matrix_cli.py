@@ -67,19 +67,15 @@ def test_direction_selects_cells_and_takes_the_old_words(tmp_path):
     """--direction upgrade runs the upgrade and same-version cells only; the summary says
     so, and merge refuses a shard of another direction."""
     up, down = tmp_path / "up", tmp_path / "down"
-    code, out = run("matrix", "--runner", FAKE, "--wire", "legacy", "catalog:serial",
-                    "--direction", "upgrade", "--out", str(up))
-    assert code == 0, out
-    rep = Report.load(str(up / "report.json"))
-    assert {c["direction"] for c in rep.cells} == {"upgrade", "same"}
-    assert rep.summary["direction"] == "upgrade"
-    assert all(int(c["source"]) <= int(c["destination"]) for c in rep.cells)
-    code, out = run("matrix", "--runner", FAKE, "--wire", "legacy", "catalog:serial",
-                    "--direction", "forward", "--out", str(down))
-    assert code == 0, out
-    rep = Report.load(str(down / "report.json"))
-    assert {c["direction"] for c in rep.cells} == {"downgrade", "same"}
-    assert rep.summary["direction"] == "downgrade"
+    for folder, word, direction in ((up, "upgrade", "upgrade"), (down, "forward", "downgrade")):
+        code, out = run("matrix", "--runner", FAKE, "--wire", "legacy", "catalog:serial",
+                        "--direction", word, "--out", str(folder))
+        assert code == 0, out
+        rep = Report.load(str(folder / "report.json"))
+        assert {c["direction"] for c in rep.cells} == {direction, "same"}
+        assert rep.summary["direction"] == direction
+    assert all(int(c["source"]) <= int(c["destination"])
+               for c in Report.load(str(up / "report.json")).cells)
     code, out = run("matrix", "merge", str(up), str(down), "--out", str(tmp_path / "m"))
     assert code == 2 and "direction" in out
 
