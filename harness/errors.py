@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from harness.words import WORDS
+
 Path = tuple[str | int, ...]
 
 
@@ -73,7 +75,8 @@ class Reason(str, Enum):
     BAD_STREAM = "bad_stream"
 
 
-#: QEMU's words, one table (like QERR_*).
+#: QEMU's words, one table (like QERR_*); a noun as a field's format spec counts it
+#: (``{count:byte}`` -> ``1 byte``, see :mod:`harness.words`).
 MSG: dict[Reason, str] = {
     Reason.TOO_NEW: "incoming version_id {got} is too new for local version_id {local}",
     Reason.TOO_OLD: "incoming version_id {got} is too old for local minimum version_id {local}",
@@ -81,8 +84,8 @@ MSG: dict[Reason, str] = {
     Reason.EQUAL: "{got:x} != {local:x}",
     Reason.LE: "Invalid value {got} expecting positive value <= {local}",
     Reason.NULLPTR: "get_nullptr expected VMS_NULLPTR_MARKER",
-    Reason.TRUNCATED: "unexpected end of data: need {need} bytes, {have} left",
-    Reason.TRAILING: "{count} bytes left after the last field",
+    Reason.TRUNCATED: "unexpected end of data: need {need:byte}, {have} left",
+    Reason.TRAILING: "{count:byte} left after the last field",
     Reason.BAD_MARKER: "unexpected list marker 0x{got:02x}",
     Reason.BAD_VALUE: "{detail}",
     Reason.UNKNOWN_SECTION: "Unknown savevm section or instance '{idstr}' {instance_id}",
@@ -103,7 +106,7 @@ class LoadError(VmcompatError):
         if reason is not None:
             self.reason = reason
         self.device, self.path, self.offset, self.params = device, path, offset, params
-        self.message = MSG[self.reason].format(**params)
+        self.message = WORDS.format(MSG[self.reason], **params)
         super().__init__(self._render())
 
     def _render(self) -> str:

@@ -120,6 +120,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                             ) -> None:
     updated = config.stash.get(_UPDATED, [])
     if updated:
-        terminalreporter.write_sep("-", f"{len(updated)} golden file(s) written")
+        from harness.words import plural
+
+        terminalreporter.write_sep("-", f"{plural(len(updated), 'golden file')} written")
         for p in updated:
             terminalreporter.write_line(f"  {p}")

@@ -19,7 +19,7 @@ Fuzzing your own device histories::
 The marker ``vmcompat_histories(*histories, wire="legacy", features=())`` (what
 :func:`parametrize_cells` applies) or the option ``--vmcompat-catalog DEV,DEV``
 (``all`` for the whole catalog) makes one test per ordered version pair
-(same version, old→new = ``backward``, new→old = ``forward``).
+(directions ``same``, ``upgrade`` old→new, ``downgrade`` new→old).
 ``compat_cell.check("refused")`` asserts an exact verdict instead. The
 verdict of each example is a Hypothesis ``event``, so
 ``--hypothesis-show-statistics`` shows the verdict mix per cell.
@@ -98,7 +98,9 @@ class CellSpec:
 
     @property
     def direction(self) -> str:
-        return "forward" if self.src.version_id > self.dst.version_id else "backward"
+        from harness.compat.directions import of_versions
+
+        return of_versions(self.src.version_id, self.dst.version_id)
 
     @property
     def id(self) -> str:

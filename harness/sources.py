@@ -82,7 +82,10 @@ def load_all(arg: str) -> dict[str, Description]:
     obj = read_json(arg)
     for loader in LOADERS:
         if loader.detect(obj):
-            return loader.load(obj, arg)
+            try:
+                return loader.load(obj, arg)
+            except InputError as e:
+                raise e.located(file=arg) from None
     raise InputError("not a description, QEMU dump or vmdesc JSON", file=arg)
 
 

@@ -20,15 +20,21 @@ from harness.errors import InputError, Path
 from harness.model import SUBSECTIONS_KEY, Description, Field
 from harness.types import WireType
 from harness.walk import Visitor, Walk
+from harness.words import plural
 
 
 class StateReader(Visitor):
     """Validates a state (JSON or in-memory) against a description; returns it in memory form.
 
-    Writers never fail: every state handed to a writer passes here first.
+    Writers never fail: every state handed to a writer passes here first. A
+    ``partial`` state (a destination's prior) may leave fields and needed
+    subsections out; what it holds is checked all the same.
     """
 
     all_fields = True
+
+    def __init__(self, partial: bool = False) -> None:
+        self.partial = partial
 
     def _bad(self, path: Path, msg: str) -> InputError:
         return InputError(msg, path=path)
@@ -53,7 +59,7 @@ class StateReader(Visitor):
     def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
         held = state.get(SUBSECTIONS_KEY) or {}
         for s in desc.subsections:
-            if s.name not in held and s.is_needed(state):
+            if s.name not in held and not self.partial and s.is_needed(state):
                 raise self._bad(path + (s.name,), "subsection is needed by this state but missing")
         return state
 
@@ -61,7 +67,7 @@ class StateReader(Visitor):
         """An absent field: its ``default`` if it has one, else an error if it must be sent."""
         if f.default is not None:
             state[f.name] = f.default
-        elif f.on_wire and (f.exists is None or f.exists(state)):
+        elif f.on_wire and not self.partial and (f.exists is None or f.exists(state)):
             raise self._bad(path, "missing field")
         return state
 
@@ -79,7 +85,7 @@ class StateReader(Visitor):
                 raise self._bad(path, "buffer must be a hex string") from None
         if not isinstance(value, (bytes, bytearray)) or len(value) != n:
             got = len(value) if isinstance(value, (bytes, bytearray)) else repr(value)
-            raise self._bad(path, f"buffer must be {n} bytes, got {got}")
+            raise self._bad(path, f"buffer must be {plural(n, 'byte')}, got {got}")
         return bytes(value)
 
     def count(self, path: Path, f: Field, state: Any) -> int:
@@ -92,7 +98,7 @@ class StateReader(Visitor):
             n = state.get(f.varray)
         if n != len(value):
             src = "array_len" if f.array_len is not None else f"count field {f.varray!r}"
-            raise self._bad(path, f"list has {len(value)} elements, {src} says {n}")
+            raise self._bad(path, f"list has {plural(len(value), 'element')}, {src} says {n}")
         return n
 
     def pointer(self, path: Path, f: Field, value: Any) -> bool:
@@ -126,10 +132,12 @@ class StateReader(Visitor):
         return len(value)
 
 
-def from_json(desc: Description, obj: Any, *, file: str | None = None) -> Any:
-    """Validate a state object against ``desc``; buffers become bytes."""
+def from_json(desc: Description, obj: Any, *, file: str | None = None,
+              partial: bool = False) -> Any:
+    """Validate a state object against ``desc``; buffers become bytes. A ``partial``
+    state (a prior to load into) may leave fields out."""
     try:
-        return Walk(StateReader()).device(desc, desc.version_id, obj)
+        return Walk(StateReader(partial)).device(desc, desc.version_id, obj)
     except InputError as e:
         raise e.located(file=file, device=desc.name) from None
 

@@ -226,6 +226,48 @@ class OutputVisitor(Visitor):
         return state
 
 
+class _Kept(OutputVisitor):
+    """Collects the fields a load leaves as they were, wherever the state lacks them."""
+
+    def __init__(self) -> None:
+        self.absent: list[Path] = []
+
+    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+        for f in desc.fields:
+            off = not f.on_wire or (f.exists is None and f.version_id > version)
+            if off and f.in_state and f.name not in value:
+                self.absent.append(path + (f.name,))
+        return value
+
+    def exists(self, path: Path, f: Field, state: Any) -> bool:
+        sent = super().exists(path, f, state)
+        if not sent and f.in_state and f.name not in state:
+            self.absent.append(path + (f.name,))
+        return sent
+
+    def subsections(self, path: Path, desc: Description, state: Any
+                    ) -> Iterator[tuple[Subsection, int]]:
+        held = state.get(SUBSECTIONS_KEY) or {}
+        for s in desc.subsections:
+            if s.name in held:
+                yield s, s.description.version_id
+
+
+def kept_absent(desc: Description, version: int, loaded: Any) -> list[Path]:
+    """Fields a load of a ``version`` stream left as they were (off the wire, newer than
+    the stream, or skipped by their test) for which ``loaded`` holds no value: the prior
+    state must give them.
+
+    >>> from harness.dsl import device, uint8
+    >>> d = device("d", 2, uint8("a"), uint8("b", version=2), uint8("c", immutable=True))
+    >>> kept_absent(d, 1, {"a": 5})
+    [('b',), ('c',)]
+    """
+    v = _Kept()
+    Walk(v).device(desc, version, loaded)
+    return v.absent
+
+
 class Walk:
     """Drives a visitor over a description (and a state)."""
 

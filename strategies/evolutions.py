@@ -1,7 +1,7 @@
 """``evolutions(d)`` and ``mutations(d)``: one-step changes of a description, labelled.
 
 A change turns ``d`` (the old version) into a new description; the question
-is always *backward*: can the new version load what the old one saved?
+is always the upgrade: can the new version load what the old one saved?
 
 - :func:`evolutions` — changes QEMU's rules call compatible: a field added
   with a version bump, a subsection added (with ``needed``), a field replaced

@@ -1,7 +1,7 @@
 """``version_pairs(history)``: ordered (source, destination) pairs of a device history.
 
-Every ordered pair is possible: old→new (what QEMU guarantees), new→old
-(forward migration, usually refused as too new), the same version, and
+Every ordered pair is possible: old→new (an upgrade: what QEMU guarantees),
+new→old (a downgrade, usually refused as too new), the same version, and
 non-adjacent (transitive) pairs such as v1→v3.
 
 Example::

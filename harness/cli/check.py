@@ -1,7 +1,7 @@
 """``vmcompat check``: the static compatibility checker on the command line.
 
-    vmcompat check OLD NEW [MORE…] [--direction backward|forward|full] [--transitive]
-                   [--device NAME] [--format text|json|junit|github] [--config PYPROJECT]
+    vmcompat check OLD NEW [MORE…] [--direction upgrade|downgrade|both] [--transitive]
+                   [--device NAME]... [--format text|json|junit|github] [--config PYPROJECT]
                    [--prove [--max-examples N] [--seed S]] [-o FILE]
     vmcompat check --list-rules [--format json]
 
@@ -27,42 +27,57 @@ import click
 from harness.atomic import write_atomic
 from harness.cli import EXIT_FOUND, EXIT_OK, guarded, main
 from harness.cli.io import dumps
-from harness.cli.options import EXAMPLES, SEED
+from harness.cli.options import EXAMPLES, SEED, direction_option
 from harness.compat import checker as C
-from harness.compat import ignores
+from harness.compat import directions, ignores
 from harness.compat.rules import RULES
 from harness.errors import InputError
+from harness.words import plural
 
 _COLORS = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def where(f: C.Finding) -> str:
+    """Which comparison and where: ``upgrade OLD -> NEW: device/…/field`` (QEMU's names)."""
+    path = C.qemu_path(f.path)
+    if not f.direction:
+        return path
+    return f"{f.direction} {f.source} -> {f.destination}: {path}"
 
 
 def render_text(result: C.Result, color: bool) -> str:
     lines = []
     for f in result.findings:
         sev = click.style(f.severity, fg=_COLORS[f.severity]) if color else f.severity
-        where = f"{f.direction} " if f.direction else ""
-        lines.append(f"{sev} {f.rule} [{where}{f.category}] {f.path}: {f.message}")
+        lines.append(f"{sev} {f.rule} [{f.category}] {where(f)}: {f.message}")
         if f.evidence is not None:
             lines.append(f"    evidence: {_evidence_text(f.evidence)}")
     c = result.counts()
     verdict = "compatible" if result.compatible else "INCOMPATIBLE"
     if color:
         verdict = click.style(verdict, fg="green" if result.compatible else "red", bold=True)
-    lines.append(f"{verdict}: {len(result.devices)} device(s), {len(result.comparisons)} "
-                 f"comparison(s); {c['error']} error(s), {c['warning']} warning(s), "
+    lines.append(f"{verdict}: {plural(len(result.devices), 'device')}, "
+                 f"{plural(len(result.comparisons), 'comparison')}; "
+                 f"{plural(c['error'], 'error')}, {plural(c['warning'], 'warning')}, "
                  f"{c['info']} info, {len(result.ignored)} ignored")
     return "\n".join(lines) + "\n"
 
 
 def _evidence_text(ev: dict[str, Any]) -> str:
-    """``reproduced: refused (truncated), 50 examples, seed 0`` or the reason it was not run."""
+    """``reproduced: refused, <QEMU's error>; 50 examples, seed 0``, or why the dynamic run
+    did not reach the finding (``static only, not reproduced: …``)."""
     status = ev.get("status", "?")
+    if ev.get("static_only"):
+        status = f"static only, {status}"
     if "verdict" not in ev:
         return f"{status}: {ev.get('why') or ev.get('error') or ''}"
-    out = f"{status}: {ev['verdict']}"
-    if ev.get("reason"):
-        out += f" ({ev['reason']})"
-    out += f", {ev.get('examples', 0)} examples, seed {ev.get('seed')}"
+    if ev.get("why"):
+        out = f"{status}: {ev['why']}; {ev['verdict']} in"
+    else:
+        notes = ev.get("notes") or []
+        why = notes[0] if ev["verdict"] == "refused" and notes else ev.get("reason")
+        out = f"{status}: {ev['verdict']}" + (f", {why};" if why else ";")
+    out += f" {plural(ev.get('examples', 0), 'example')}, seed {ev.get('seed')}"
     if ev.get("versions_relaxed"):
         out += ", past the version check"
     return out
@@ -84,14 +99,13 @@ def render_junit(result: C.Result, color: bool) -> str:
         if errors:
             failures += 1
             fail = ET.SubElement(case, "failure", type=errors[0].rule,
-                                 message=f"{len(errors)} error finding(s); first: "
+                                 message=f"{plural(len(errors), 'error finding')}; first: "
                                          f"{errors[0].rule}: {errors[0].message}")
-            fail.text = "\n".join(f"{f.rule} [{f.direction}] {f.path}: {f.message}"
-                                  for f in errors)
+            fail.text = "\n".join(f"{f.rule} {where(f)}: {f.message}" for f in errors)
         others = [f for f in found if not f.error]
         if others:
             out = ET.SubElement(case, "system-out")
-            out.text = "\n".join(f"{f.severity} {f.rule} [{f.direction}] {f.path}: {f.message}"
+            out.text = "\n".join(f"{f.severity} {f.rule} {where(f)}: {f.message}"
                                  for f in others)
     suite.set("failures", str(failures))
     suite.set("errors", "0")
@@ -117,14 +131,12 @@ def render_github(result: C.Result, color: bool) -> str:
     lines = []
     for f in result.findings:
         # the newer input of the pair is where the change was made
-        file = f.destination if f.direction == "backward" else f.source
+        file = f.destination if f.direction == directions.UPGRADE else f.source
         if f.rule == "IGNORE_UNUSED":
             file = f.path.split("#", 1)[0]
         props = f"file={_gh_prop(file)},title={_gh_prop(f.rule)}" if file else \
             f"title={_gh_prop(f.rule)}"
-        lines.append(f"::{_GH_LEVEL[f.severity]} {props}::"
-                     + _gh_data(f"{f.path}: {f.message}"
-                                + (f" [{f.direction}]" if f.direction else "")))
+        lines.append(f"::{_GH_LEVEL[f.severity]} {props}::" + _gh_data(f"{where(f)}: {f.message}"))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -169,12 +181,11 @@ def load_inputs(args: tuple[str, ...] | list[str]) -> list[C.Input]:
 
 @main.command("check")
 @click.argument("inputs", nargs=-1, metavar="OLD NEW [MORE]...")
-@click.option("--direction", type=click.Choice(C.DIRECTIONS), default="backward",
-              show_default=True,
-              help="backward: OLD's data must load in NEW; forward: NEW's data in OLD; full: both.")
+@direction_option()
 @click.option("--transitive", is_flag=True,
               help="Check every earlier input against the newest (default: consecutive pairs).")
-@click.option("--device", help="Check only this device.")
+@click.option("--device", "devices", multiple=True, metavar="NAME",
+              help="Check only this device (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text",
               show_default=True)
 @click.option("--config", type=str, default=None,
@@ -187,7 +198,7 @@ def load_inputs(args: tuple[str, ...] | list[str]) -> list[C.Input]:
 @click.option("-o", "--output", "out", help="Write the report here (atomically) instead.")
 @click.option("--list-rules", is_flag=True, help="Print the rule table and exit.")
 @guarded
-def check_cmd(inputs: tuple[str, ...], direction: str, transitive: bool, device: str | None,
+def check_cmd(inputs: tuple[str, ...], direction: str, transitive: bool, devices: tuple[str, ...],
               fmt: str, config: str | None, prove: bool, max_examples: int, seed: int,
               out: str | None, list_rules: bool) -> None:
     """Statically check that OLD's device state loads in NEW (and more, see --direction)."""
@@ -199,7 +210,7 @@ def check_cmd(inputs: tuple[str, ...], direction: str, transitive: bool, device:
         raise InputError("check needs at least two inputs: OLD NEW (or catalog:DEV@*)")
     cfg = ignores.load(config, known_rules=frozenset(RULES))
     result = C.check(load_inputs(args), direction=direction, transitive=transitive,
-                     device=device, config=cfg)
+                     devices=devices, config=cfg)
     if prove:
         C.prove(result, max_examples=max_examples, seed=seed)
     color = fmt == "text" and out is None and sys.stdout.isatty()

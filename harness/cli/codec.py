@@ -10,8 +10,10 @@ from harness.cli import guarded, main
 from harness.cli.io import dumps, read_bytes
 from harness.cli.options import VERSION_ID
 from harness.descjson import read_json
+from harness.errors import InputError, dotted
 from harness.formats import FORMATS
 from harness.sources import load_one
+from harness.walk import kept_absent
 
 
 @main.command()
@@ -36,7 +38,9 @@ def encode(desc: str, state_file: str, device: str | None, wire: str, out: str) 
               help="Version the payload was saved at (its section header's be32).")
 @click.option("--device", help="Device to use when DESC holds several.")
 @click.option("--wire", type=click.Choice(sorted(FORMATS)), default="legacy", show_default=True)
-@click.option("--into", "prior", help="State JSON of the destination before the load.")
+@click.option("--into", "prior",
+              help="State JSON of the destination before the load; fields the payload "
+                   "carries may be left out.")
 @guarded
 def decode(desc: str, payload: str, version_id: int, device: str | None, wire: str,
            prior: str | None) -> None:
@@ -44,6 +48,13 @@ def decode(desc: str, payload: str, version_id: int, device: str | None, wire: s
     d = load_one(desc, device)
     into = None
     if prior is not None:
-        into = statejson.from_json(d, read_json(prior), file=prior)
+        into = statejson.from_json(d, read_json(prior), file=prior, partial=True)
     s = FORMATS[wire].decode(d, read_bytes(payload), version_id, into)
+    if prior is not None:
+        kept = kept_absent(d, version_id, s)
+        if kept:
+            more = "; also " + ", ".join(map(dotted, kept[1:])) if len(kept) > 1 else ""
+            raise InputError(f"missing field: a version {version_id} stream does not carry "
+                             f"it, so the load keeps the destination's value; give it here"
+                             f"{more}", file=prior, device=d.name, path=kept[0])
     click.echo(dumps(statejson.to_json(s)), nl=False)

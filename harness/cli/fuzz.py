@@ -2,9 +2,10 @@
 
 OLD and NEW are description files (vmcompat JSON, QEMU ``-dump-vmstate`` or
 vmdesc JSON, or ``DUMP.json+VMDESC.json`` to merge the two) or catalog
-references (``catalog:ps2kbd@2``). ``--direction backward`` (default) loads
-OLD's data with NEW (QEMU's source → destination); ``forward`` loads NEW's
-data with OLD; ``full`` does both.
+references (``catalog:ps2kbd@2``). ``--direction upgrade`` (default) loads
+OLD's data with NEW; ``downgrade`` loads NEW's data with OLD; ``both`` does
+both (``backward``, ``forward`` and ``full`` are accepted too, see
+:mod:`harness.compat.directions`).
 
 Output: one short line per cell (text), or ``{"seed", "cells": [...]}``
 (``--format json``; each cell is :meth:`CellResult.to_json`). The seed is
@@ -23,16 +24,16 @@ import click
 
 from harness.cli import EXIT_FOUND, EXIT_OK, guarded, main
 from harness.cli.io import dumps
-from harness.cli.options import EXAMPLES, SEED
+from harness.cli.options import EXAMPLES, SEED, direction_option
+from harness.compat import directions
 from harness.compat.engine import run_cell
 from harness.compat.verdict import Cell, CellResult, Verdict
 from harness.errors import InputError
 from harness.formats import FORMATS
 from harness.model import Description
 from harness.sources import load_all
+from harness.words import plural
 
-DIRECTIONS = {"backward": ("backward",), "forward": ("forward",),
-              "full": ("backward", "forward")}
 _COLORS = {Verdict.COMPATIBLE: "green", Verdict.REFUSED: "yellow", Verdict.CORRUPT: "red",
            Verdict.CRASH: "magenta"}
 
@@ -59,8 +60,10 @@ def _line(r: CellResult, color: bool) -> str:
     if color:
         verdict = click.style(verdict, fg=_COLORS[r.verdict], bold=r.verdict.bad)
     out = (f"{c.device} {c.source} -> {c.destination} [{c.wire}, {c.direction}]: {verdict} "
-           f"({r.examples} examples)")
-    if r.reason and not r.verdict.bad:
+           f"({plural(r.examples, 'example')})")
+    if r.verdict is Verdict.REFUSED and r.notes:
+        out += f": {r.notes[0]}"  # the first refusal, in QEMU's words
+    elif r.reason and not r.verdict.bad:
         out += f": {r.reason}"
     for n in r.notes[1:] if r.verdict is Verdict.REFUSED else r.notes:
         out += f"\n  note: {n}"
@@ -83,8 +86,7 @@ def _line(r: CellResult, color: bool) -> str:
 @click.argument("old")
 @click.argument("new")
 @click.option("--device", help="Only this device (default: every device on both sides).")
-@click.option("--direction", type=click.Choice(sorted(DIRECTIONS)), default="backward",
-              show_default=True, help="backward: OLD's data loaded by NEW; forward: the reverse.")
+@direction_option()
 @click.option("--wire", type=click.Choice(sorted(FORMATS)), default="legacy", show_default=True,
               help="Serialization format.")
 @click.option("--max-examples", type=EXAMPLES, default=100, show_default=True,
@@ -110,9 +112,9 @@ def fuzz(old: str, new: str, device: str | None, direction: str, wire: str, max_
     click.echo(f"seed: {seed}", err=fmt == "json")
     results: list[CellResult] = []
     for name in shared:
-        for d in DIRECTIONS[direction]:
+        for d in directions.runs(direction):
             (sarg, src), (darg, dst) = (old, olds[name]), (new, news[name])
-            if d == "forward":
+            if d == directions.DOWNGRADE:
                 (sarg, src), (darg, dst) = (darg, dst), (sarg, src)
             cell = Cell(name, _label(sarg, src), _label(darg, dst), wire, d)
             results.append(run_cell(src, dst, cell, max_examples=max_examples, seed=seed))

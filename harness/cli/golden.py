@@ -16,6 +16,7 @@ import click
 
 from harness.cli import EXIT_BAD_INPUT, EXIT_FOUND, fail, guarded, main
 from harness.errors import InputError
+from harness.words import plural
 
 if TYPE_CHECKING:
     from harness.golden import DirectoryGoldenStore
@@ -72,8 +73,8 @@ def verify_cmd(golden_dir: str | None, devices: tuple[str, ...], fmt: str) -> No
             click.echo(p.render())
         for n in result.notes:
             click.echo(f"note: {n}")
-        word = "verified" if result.ok else f"{len(result.problems)} problem(s)"
-        click.echo(f"golden verify: {result.checked} golden(s) checked, {word}")
+        word = "verified" if result.ok else plural(len(result.problems), "problem")
+        click.echo(f"golden verify: {plural(result.checked, 'golden')} checked, {word}")
     if not result.ok:
         raise SystemExit(EXIT_FOUND)
 
@@ -111,7 +112,8 @@ def update_cmd(golden_dir: str | None, devices: tuple[str, ...], force: bool,
     except FrozenGoldens as e:
         fail(f"golden update refused: {e}", EXIT_FOUND)
         return
-    extra = f"; {len(plan.frozen)} frozen golden(s) changed (recorded)" if plan.frozen else ""
+    extra = (f"; {plural(len(plan.frozen), 'frozen golden')} changed, recorded"
+             if plan.frozen else "")
     click.echo(f"golden update: {len(plan.writes)} written, {len(plan.deletes)} removed, "
                f"{plan.unchanged} unchanged{extra}")
 
@@ -144,4 +146,4 @@ def freeze_cmd(golden_dir: str | None, refs: tuple[str, ...], released: bool) ->
     if not refs and not released:
         raise InputError("name DEVICE@VERSION or use --released")
     save_frozen(store, frozen)
-    click.echo(f"frozen: {sum(len(v) for v in frozen.versions.values())} device version(s)")
+    click.echo(f"frozen: {plural(sum(len(v) for v in frozen.versions.values()), 'device version')}")

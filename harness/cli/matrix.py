@@ -16,9 +16,11 @@ from typing import Any
 import click
 
 from harness.cli import EXIT_FOUND, guarded, main
-from harness.cli.options import EXAMPLES, JOBS, SEED
+from harness.cli.options import EXAMPLES, JOBS, SEED, direction_option
+from harness.compat.directions import BOTH
 from harness.errors import InputError
 from harness.formats import FORMATS
+from harness.words import plural
 
 #: default wires when no --wire is given: comma-separated names (tox's wire factors set it)
 WIRE_ENV = "VMCOMPAT_WIRE"
@@ -93,6 +95,7 @@ def _previous(path: str | None) -> Any:
                    f"{', '.join(sorted(FORMATS))}).")
 @click.option("--features", type=click.Choice(["pairwise", "all", "none"]), default="pairwise",
               show_default=True, help="Optional-feature combinations per device.")
+@direction_option(default=BOTH, what="Cells to run; same-version cells always run.")
 @click.option("--shard", help="Run shard I of N (1-based), e.g. 2/4.")
 @click.option("--max-examples", type=EXAMPLES, default=None,
               help="Examples per cell (default: the matrix default, 10).")
@@ -107,7 +110,8 @@ def _previous(path: str | None) -> Any:
 @click.option("--out", "out_dir", metavar="DIR", help="Folder for the four report files.")
 @guarded
 def run_cmd(descs: tuple[str, ...], catalog: str | None, wires: tuple[str, ...],
-            features: str, shard: str | None, max_examples: int | None, seed: int, jobs: int,
+            features: str, direction: str, shard: str | None, max_examples: int | None,
+            seed: int, jobs: int,
             profile: str | None, previous: str | None, dry_run: bool, runner: str | None,
             out_dir: str | None) -> None:
     """Run the matrix on the built-in catalog or on DESC (catalog:DEV[@V], description files)."""
@@ -127,16 +131,16 @@ def run_cmd(descs: tuple[str, ...], catalog: str | None, wires: tuple[str, ...],
         raise InputError("--out DIR is required")
     histories = load_subjects(catalog, descs)
     wire_list = _wires(wires)
-    cells = build_cells(histories, wire_list, features)
+    cells = build_cells(histories, wire_list, features, direction)
     planned = len(cells)
     where = ""
     if shard:
         i, n = parse_shard(shard)
         cells = take_shard(cells, i, n)
-        where = f"; shard {i}/{n}: {len(cells)} cells"
-    click.echo(f"matrix: {planned} cells = {len(histories)} devices × versions² × "
-               f"{len(wire_list)} wires ({', '.join(wire_list)}) × feature sets ({features})"
-               f"{where}", err=True)
+        where = f"; shard {i}/{n}: {plural(len(cells), 'cell')}"
+    click.echo(f"matrix: {plural(planned, 'cell')} = {plural(len(histories), 'device')} × "
+               f"versions² × {plural(len(wire_list), 'wire')} {', '.join(wire_list)} × "
+               f"feature sets {features}; directions: {direction}{where}", err=True)
     if dry_run:
         return
     assert out_dir is not None
@@ -146,12 +150,12 @@ def run_cmd(descs: tuple[str, ...], catalog: str | None, wires: tuple[str, ...],
     n = max_examples or DEFAULT_MAX_EXAMPLES
     jobs = jobs or (os.cpu_count() or 1)
     t0 = time.perf_counter()
-    with progress_for(len(cells)) as bar:
+    with progress_for(cells) as bar:
         results = run_cells(histories, cells, run, max_examples=n, seed=seed, settings=settings,
                             jobs=jobs, on_done=bar.advance)
     report = build_report(results, seed=seed, max_examples=n, features=features,
                           wires=wire_list, duration=time.perf_counter() - t0, shard=shard,
-                          planned=planned, profile=profile)
+                          planned=planned, profile=profile, direction=direction)
     write_reports(report, out_dir, prev)
     click.echo(render_text(report, prev))
     click.echo(f"reports: {out_dir}/report.{{json,md,html}}, {out_dir}/junit.xml")

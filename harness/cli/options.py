@@ -1,4 +1,5 @@
-"""Option types with their real ranges: a value outside one is bad input (exit 2).
+"""Option types several commands share: numbers with their real ranges (a value outside
+one is bad input, exit 2) and ``--direction``.
 
 >>> VERSION_ID.convert("4294967295", None, None)
 4294967295
@@ -11,9 +12,12 @@ click.exceptions.BadParameter: 'nan' is not a positive, finite number of seconds
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import click
+
+from harness.compat import directions
 
 #: a version id travels as a be32 in the section header (QEMU's ``qemu_get_be32``)
 VERSION_ID = click.IntRange(0, (1 << 32) - 1)
@@ -50,3 +54,21 @@ class Seconds(click.ParamType):
 SECONDS = Seconds()
 #: how long a guest runs before a capture: 0 (the default) keeps it stopped
 RUN_SECONDS = Seconds(zero=True)
+
+
+class DirectionChoice(click.Choice):
+    """``upgrade|downgrade|both``; the schema-registry words are accepted as aliases."""
+
+    def __init__(self) -> None:
+        super().__init__(list(directions.RUNS))
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> Any:
+        return super().convert(directions.ALIASES.get(value, value), param, ctx)
+
+
+def direction_option(default: str = directions.UPGRADE, what: str = ""
+                     ) -> Callable[[Any], Any]:
+    """``--direction``: see :mod:`harness.compat.directions`."""
+    return click.option("--direction", type=DirectionChoice(), default=default,
+                        show_default=True, help=" ".join(x for x in (what, directions.HELP) if x))

@@ -28,8 +28,9 @@ from harness.stream.document import from_document, to_document
 from harness.stream.layout import MAGIC
 from harness.stream.reader import find_vmdesc, read_stream
 from harness.stream.source import open_source
-from harness.stream.verify import verify
+from harness.stream.verify import checked_against, verify
 from harness.stream.writer import write_stream
+from harness.words import plural
 
 VMDESC_FROM_HELP = ("A vmdesc JSON file, or another stream whose trailing vmdesc describes "
                     "this stream's devices (for 2.0-2.2 streams, which have none).")
@@ -130,11 +131,29 @@ def verify_cmd(stream_file: str, vmdesc_from: str | None, dump: str | None) -> N
     source = load_vmdesc_arg(vmdesc_from) if vmdesc_from else None
     descs = load_dump_arg(dump) if dump else None
     with open_source(stream_file) as data:
+        cover = None
+        if dump and descs is not None:
+            cover = checked_against(data, descs, vmdesc_from=source, dump_file=dump)
+            if cover is not None and not cover.checked:
+                raise InputError(f"describes none of the {plural(cover.sections, 'section')} "
+                                 f"of {stream_file}, by VMSD name: nothing would be checked "
+                                 f"against it", file=dump)
         defects = verify(data, vmdesc_from=source, dump=descs, file=stream_file)
     for d in defects:
         click.echo(f"{stream_file}: {d}")
+    if cover is not None:
+        click.echo(f"vmcompat: {len(cover.checked)} of {plural(cover.sections, 'section')} "
+                   f"checked against the descriptions in {dump}: "
+                   f"{_names(sorted({vmsd for _, vmsd in cover.checked}))}", err=True)
     if defects:
         raise SystemExit(EXIT_FOUND)
+
+
+def _names(names: list[str], most: int = 12) -> str:
+    """``a, b, c`` or ``a, b, … and 3 more``."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most} more"
 
 
 @stream.command("vmdesc")

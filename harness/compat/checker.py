@@ -16,9 +16,10 @@ destination would meet, and never stops at the first mismatch:
 * subsections: one the source may send but the destination lacks fails
   ("does not exist"); one the destination has but the source never sends is fine.
 
-Directions: ``backward`` (OLD's data into NEW, QEMU's src -> dest), ``forward``
-(NEW's data into OLD), ``full`` (both). Over inputs ``I0 … In``: consecutive
-pairs, or with ``transitive`` every ``Ii`` against ``In``.
+Directions (:mod:`harness.compat.directions`): ``upgrade`` (OLD's data loaded by
+NEW), ``downgrade`` (NEW's data loaded by OLD), ``both``; the old words
+``backward``, ``forward`` and ``full`` are accepted too. Over inputs ``I0 … In``:
+consecutive pairs, or with ``transitive`` every ``Ii`` against ``In``.
 
 >>> from harness.dsl import device, uint8, uint16
 >>> old = {"d": device("d", 1, uint8("a"))}
@@ -35,12 +36,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness.compat import directions as D
 from harness.compat import rules as R
 from harness.compat.ignores import Config, Ignore
 from harness.errors import InputError
 from harness.model import Description, Field
-
-DIRECTIONS = ("backward", "forward", "full")
 
 #: how deep nested descriptions go before the checker gives up (cycles are impossible
 #: in immutable values, but hostile input may be deep)
@@ -116,6 +116,8 @@ class Result:
     #: the descriptions compared, for ``prove`` (not part of the JSON)
     pairs: dict[PairKey, tuple[Description, Description | None]] = field(
         default_factory=dict, repr=False)
+    #: section versions dumps claim apart from their descriptions', for ``prove``
+    claims: dict[PairKey, Claims] = field(default_factory=dict, repr=False)
 
     @property
     def compatible(self) -> bool:
@@ -153,7 +155,7 @@ FINDING_SCHEMA: dict[str, Any] = {
         "rule": {"type": "string", "pattern": "^[A-Z_]+$"},
         "severity": {"enum": list(R.SEVERITIES)},
         "category": {"enum": list(R.CATEGORIES)},
-        "direction": {"enum": ["backward", "forward", ""]},
+        "direction": {"enum": [D.UPGRADE, D.DOWNGRADE, ""]},
         "device": {"type": "string"},
         "path": {"type": "string"},
         "message": {"type": "string"},
@@ -163,7 +165,9 @@ FINDING_SCHEMA: dict[str, Any] = {
         "evidence": {"type": "object", "required": ["status"], "properties": {
             "status": {"enum": ["reproduced", "not reproduced", "not exercisable",
                                 "engine error"]},
-            "verdict": {"enum": ["compatible", "refused", "corrupt", "crash"]}}},
+            "verdict": {"enum": ["compatible", "refused", "corrupt", "crash"]},
+            "static_only": {"type": "boolean"},
+            "why": {"type": "string"}}},
     },
 }
 RESULT_SCHEMA: dict[str, Any] = {
@@ -179,7 +183,7 @@ RESULT_SCHEMA: dict[str, Any] = {
             s: {"type": "integer", "minimum": 0} for s in R.SEVERITIES}},
         "comparisons": {"type": "array", "items": {
             "type": "object", "required": ["source", "destination", "direction", "devices"],
-            "properties": {"direction": {"enum": ["backward", "forward"]},
+            "properties": {"direction": {"enum": [D.UPGRADE, D.DOWNGRADE]},
                            "devices": {"type": "integer", "minimum": 0}}}},
     },
 }
@@ -187,8 +191,24 @@ RESULT_SCHEMA: dict[str, Any] = {
 
 # -- paths -------------------------------------------------------------------------------------
 def render_path(segments: Sequence[str]) -> str:
-    """JSON-pointer-like: segments joined by ``/``, with ``~`` -> ``~0`` and ``/`` -> ``~1``."""
+    """A finding's ``path`` (JSON, ignores): segments joined by ``/``, JSON-pointer
+    escaped (``~`` -> ``~0``, ``/`` -> ``~1``) so that a machine can split it."""
     return "/".join(str(s).replace("~", "~0").replace("/", "~1") for s in segments)
+
+
+def qemu_path(path: str) -> str:
+    """A finding's path as people read it, in QEMU's own names (subsections keep their
+    ``/``); ignores match this form too.
+
+    >>> qemu_path("PIIX3-xen/PIIX3/PIIX3~1rcr")
+    'PIIX3-xen/PIIX3/PIIX3/rcr'
+    """
+    return "/".join(path_segments(path))
+
+
+def path_segments(path: str) -> list[str]:
+    """The names in a finding's path (the inverse of :func:`render_path`)."""
+    return [s.replace("~1", "/").replace("~0", "~") for s in path.split("/")]
 
 
 # -- alignment ---------------------------------------------------------------------------------
@@ -428,7 +448,7 @@ class _Comparer:
                 depth: int) -> None:
         """A pair matched by place, not by name: a rename unless only the ``[k]`` differs."""
         if _qemu_name(a.field.name) != _qemu_name(b.field.name):
-            self.emit(R.Rename(a.field, b.field, render_path(a.names), render_path(b.names)),
+            self.emit(R.Rename(a.field, b.field, "/".join(a.names), "/".join(b.names)),
                       segs + a.display)
         self.pair(segs, a, b, vs, vd, level, depth, by_name=False)
 
@@ -489,7 +509,7 @@ class _Comparer:
         here = segs + a.display
         if a.names != b.names and a.field.name == b.field.name:
             # moved into (or out of) a struct: same bytes, another path
-            self.emit(R.Rename(a.field, b.field, render_path(a.names), render_path(b.names),
+            self.emit(R.Rename(a.field, b.field, "/".join(a.names), "/".join(b.names),
                                moved=True), here)
         self.emit(R.Pair(a.field, b.field, a.desc, b.desc, vd, vs, lvl, by_name), here)
         sa, sb = a.field.struct, b.field.struct
@@ -519,7 +539,7 @@ class _Comparer:
 
 
 def compare(device: str, src: Description, dst: Description | None, *,
-            direction: str = "backward", source: str = "", destination: str = "",
+            direction: str = D.UPGRADE, source: str = "", destination: str = "",
             versions: Claims = (None, None)) -> list[Finding]:
     """Every finding for one device loaded from ``src``'s stream into ``dst``.
 
@@ -615,7 +635,7 @@ def input_pairs(n: int, transitive: bool) -> list[tuple[int, int]]:
     return [(i, i + 1) for i in range(n - 1)]
 
 
-def _devices(old: Input, new: Input, device: str | None
+def _devices(old: Input, new: Input, only: Sequence[str]
              ) -> list[tuple[str, Description | None, Description | None]]:
     """(name, old description, new description) for every device of either input."""
     o, n = dict(old.devices), dict(new.devices)
@@ -624,36 +644,39 @@ def _devices(old: Input, new: Input, device: str | None
         (ko, do), (_, dn) = next(iter(o.items())), next(iter(n.items()))
         o, n = {ko: do}, {ko: dn}
     names = list(o) + [k for k in n if k not in o]
-    if device is not None:
-        names = [k for k in names if k == device]
+    if only:
+        names = [k for k in names if k in only]
     return [(k, o.get(k), n.get(k)) for k in names]
 
 
-def check(inputs: Sequence[Input], *, direction: str = "backward", transitive: bool = False,
-          device: str | None = None, config: Config | None = None) -> Result:
-    """Check the inputs (ordered old to new) and apply the ignores of ``config``."""
-    if direction not in DIRECTIONS:
-        raise InputError(f"unknown direction {direction!r} (known: {', '.join(DIRECTIONS)})")
-    if device is not None and not any(device in i.devices for i in inputs):
-        raise InputError(f"no device {device!r} in any input")
-    dirs = ("backward", "forward") if direction == "full" else (direction,)
+def check(inputs: Sequence[Input], *, direction: str = D.UPGRADE, transitive: bool = False,
+          devices: Sequence[str] = (), config: Config | None = None) -> Result:
+    """Check the inputs (ordered old to new) and apply the ignores of ``config``;
+    ``devices``: only these (default: every device)."""
+    dirs = D.runs(direction)
+    for device in devices:
+        if not any(device in i.devices for i in inputs):
+            raise InputError(f"no device {device!r} in any input")
     result = Result()
     for i, j in input_pairs(len(inputs), transitive):
         old, new = inputs[i], inputs[j]
-        devs = _devices(old, new, device)
+        devs = _devices(old, new, devices)
         for d in dirs:
-            src, dst = (old, new) if d == "backward" else (new, old)
+            up = d == D.UPGRADE
+            src, dst = (old, new) if up else (new, old)
             names = []
             for name, do, dn in devs:
-                s, t = (do, dn) if d == "backward" else (dn, do)
+                s, t = (do, dn) if up else (dn, do)
                 if s is None:
                     continue  # a device only the destination has: nothing is sent
                 names.append(name)
-                result.pairs[(src.label, dst.label, d, name)] = (s, t)
+                key = (src.label, dst.label, d, name)
+                result.pairs[key] = (s, t)
+                claims = (src.sections.get(name), dst.sections.get(name))
+                if claims != (None, None):
+                    result.claims[key] = claims
                 result.findings += compare(name, s, t, direction=d, source=src.label,
-                                           destination=dst.label,
-                                           versions=(src.sections.get(name),
-                                                     dst.sections.get(name)))
+                                           destination=dst.label, versions=claims)
             result.comparisons.append(Comparison(src.label, dst.label, d, tuple(names)))
     if config is not None:
         apply_ignores(result, config)
@@ -666,7 +689,8 @@ def apply_ignores(result: Result, config: Config) -> None:
     kept: list[Finding] = []
     for f in result.findings:
         hit: Ignore | None = next((ig for ig in config.ignores
-                                   if ig.matches(f.rule, f.device, f.path)), None)
+                                   if ig.matches(f.rule, f.device, f.path)
+                                   or ig.matches(f.rule, f.device, qemu_path(f.path))), None)
         if hit is None:
             kept.append(f)
         else:
@@ -712,6 +736,10 @@ def prove(result: Result, *, max_examples: int = 50, seed: int = 0, wire: str = 
     cell's verdict is not compatible (refused, corrupt or crash), ``not
     reproduced`` when every example loaded as expected, ``not exercisable`` for
     rules about things outside a payload, ``engine error`` if the engine failed.
+    A finding the engine did not reproduce or cannot exercise is ``"static_only":
+    true``, and ``why`` says what the dynamic run could not reach (a subsection
+    whose needed function a dump does not show is never sent, a dump claims a
+    section version its description does not have, …).
     Evidence is per cell: the findings of a device in one comparison share it.
     When the cell is refused on the version alone, findings about fields are
     exercised again past the version check (the destination's version range
@@ -760,6 +788,10 @@ def prove(result: Result, *, max_examples: int = 50, seed: int = 0, wire: str = 
             ev = evidence(f, False)
             if ev.get("reason") in VERSION_REASONS and f.rule not in VERSION_RULES:
                 ev = evidence(f, True)
+            if ev["status"] == "not reproduced":
+                ev = dict(ev, why=not_reached(f, result))
+        if ev["status"] in ("not reproduced", "not exercisable"):
+            ev = dict(ev, static_only=True)
         out.append(replace(f, evidence=ev))
     result.findings = out
     return result
@@ -768,3 +800,53 @@ def prove(result: Result, *, max_examples: int = 50, seed: int = 0, wire: str = 
 #: refusals on the version alone, and the rules that predict them
 VERSION_REASONS = frozenset({"too_new", "too_old"})
 VERSION_RULES = frozenset({"VERSION_TOO_NEW", "MINIMUM_ABOVE_SOURCE", "LEGACY_LOADER"})
+
+
+def not_reached(f: Finding, result: Result) -> str:
+    """Why the dynamic run did not meet what finding ``f`` is about."""
+    key = (f.source, f.destination, f.direction, f.device)
+    src, dst = result.pairs[key]
+    if f.rule in VERSION_RULES:
+        claims = result.claims.get(key, (None, None))
+        for label, versions, d in zip((f.source, f.destination), claims, (src, dst)):
+            if versions and d is not None:
+                return (f"{label} gives this section versions "
+                        f"{' and '.join(map(str, versions))}, its description only "
+                        f"{d.version_id}: the dynamic run saves and loads with the "
+                        f"descriptions' versions")
+    unknown = _unknown_on_path(src, path_segments(f.path)[2:])
+    if unknown is not None:
+        return unknown
+    return ("every example loaded as QEMU would load it: the finding may need states the "
+            "run did not draw")
+
+
+def _unknown_on_path(desc: Description, segments: Sequence[str]) -> str | None:
+    """A needed or field_exists function from a QEMU dump on the way to ``segments``:
+    vmcompat cannot run it, so the dynamic run always or never sends what it guards."""
+    from harness.dumps import has_unknown_needed, has_unknown_test
+
+    i = 0
+    for _ in range(MAX_DEPTH):
+        if i >= len(segments):
+            return None
+        seg = segments[i]
+        sub = desc.subsection(seg)
+        if sub is not None:
+            if has_unknown_needed(sub):
+                return (f"the dynamic run never sends subsection '{seg}': its needed "
+                        f"function is {R.UNKNOWN_C}")
+            desc, i = sub.description, i + 1
+            continue
+        f = next((x for x in desc.fields if x.name == seg), None)
+        if f is None:
+            return None
+        if has_unknown_test(f):
+            assert f.exists is not None
+            how = "always" if f.exists({}) else "never"
+            return (f"the dynamic run {how} sends field '{seg}': its field_exists function "
+                    f"is {R.UNKNOWN_C}")
+        if f.struct is None or i + 1 >= len(segments) or segments[i + 1] != f.struct.name:
+            return None
+        desc, i = f.struct, i + 2
+    return None

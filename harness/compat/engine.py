@@ -47,7 +47,15 @@ from hypothesis import HealthCheck, Phase, Verbosity, event, given
 from hypothesis.errors import Flaky
 
 from harness import state as statejson
-from harness.compat.oracle import EITHER, EXACT, REFUSE, Expectation, expect, normalize
+from harness.compat.oracle import (
+    EITHER,
+    EXACT,
+    OUTCOMES,
+    REFUSE,
+    Expectation,
+    expect,
+    normalize,
+)
 from harness.compat.verdict import SEVERITY, Cell, CellResult, Verdict
 from harness.database import is_shared
 from harness.errors import LoadError, Path, dotted
@@ -239,21 +247,21 @@ def judge(exp: Expectation, loaded: Any, error: BaseException | None) -> Outcome
     if isinstance(error, LoadError):
         if exp.kind == REFUSE:
             extra = () if error.reason == exp.reason else (
-                f"refused as {error.reason.value}, the oracle expected {exp.reason.value}",)
+                f"refused as {error.reason.value}, where QEMU refuses with {exp.reason.value}",)
             return Outcome(Verdict.REFUSED, error.reason.value, str(error), notes + extra)
-        extra = ("the oracle expected the load to succeed",) if exp.kind == EXACT else ()
+        extra = ("QEMU would load it",) if exp.kind == EXACT else ()
         return Outcome(Verdict.REFUSED, error.reason.value, str(error), notes + extra)
     got = normalize(loaded)
     if exp.kind == REFUSE:
         return Outcome(Verdict.CORRUPT, None,
-                       f"loaded, but a refusal was due ({exp.reason.value}: {exp.detail})", notes)
+                       f"the load succeeded, but QEMU refuses it: {exp.detail}", notes)
     diff = first_difference(got, exp.state)
     if diff is None:
         return Outcome(Verdict.COMPATIBLE, None, "", notes)
-    why = f" ({exp.detail})" if exp.kind == EITHER and exp.detail else ""
+    why = f": {exp.detail}" if exp.kind == EITHER and exp.detail else ""
     return Outcome(Verdict.CORRUPT, None,
-                   f"loaded state differs from the projection at {dotted(diff) or '<top>'}{why}",
-                   notes)
+                   f"the loaded state differs at {dotted(diff) or '<top>'} from what the source "
+                   f"saved{why}", notes)
 
 
 def check_state(src: Description, dst: Description, state: State, fmt: Format,
@@ -288,7 +296,8 @@ def check_state(src: Description, dst: Description, state: State, fmt: Format,
             "loaded": None if error is not None else _json(loaded),
             "expected": None if exp is None else _json(exp.state),
             "expected_outcome": None if exp is None else (
-                exp.kind if exp.kind != REFUSE else f"refuse ({exp.reason.value})"),
+                OUTCOMES[exp.kind] if exp.kind != REFUSE
+                else f"{OUTCOMES[REFUSE]}: {exp.reason.value}"),
             "first_difference": None,
             "detail": out.detail,
         }

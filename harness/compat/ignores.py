@@ -26,6 +26,11 @@ KEYS = ("rule", "device", "path", "reason")
 SECTION = "[tool.vmcompat.check]"
 
 
+def _keys(names: set[str]) -> str:
+    """``key x`` or ``keys x, y``."""
+    return f"{'key' if len(names) == 1 else 'keys'} {', '.join(sorted(names))}"
+
+
 @dataclass(frozen=True)
 class Ignore:
     """One ignore entry (``index`` is its position in the list, for messages)."""
@@ -73,7 +78,7 @@ def load(config: str | None = None, *, known_rules: frozenset[str] | None = None
         raise InputError(f"{SECTION} must be a table", file=path)
     unknown = set(section) - {"ignore"}
     if unknown:
-        raise InputError(f"{SECTION}: unknown key(s) {', '.join(sorted(unknown))} "
+        raise InputError(f"{SECTION}: unknown {_keys(unknown)} "
                          f"(known: ignore)", file=path)
     raw = section.get("ignore", [])
     if not isinstance(raw, list):
@@ -88,7 +93,7 @@ def _entry(i: int, e: Any, path: str, known_rules: frozenset[str] | None) -> Ign
                          file=path)
     unknown = set(e) - set(KEYS)
     if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
+        raise InputError(f"{where}: unknown {_keys(unknown)} "
                          f"(known: {', '.join(KEYS)})", file=path)
     for k in KEYS:
         if k in e and not isinstance(e[k], str):

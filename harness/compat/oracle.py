@@ -60,9 +60,16 @@ from harness.model import NULLPTR_MARKER, SUBSECTIONS_KEY, Description, Field, S
 from harness.plan import Run
 from harness.types import TYPES, WireType
 from harness.walk import NOPRIOR, InputVisitor, OutputVisitor, Walk, load_base
+from harness.words import plural
 
 #: expectation kinds
 EXACT, REFUSE, EITHER = "exact", "refuse", "either"
+#: what each kind means, for people
+OUTCOMES = {EXACT: "QEMU loads the expected state",
+            EITHER: "QEMU refuses the load, or loads exactly the expected state",
+            REFUSE: "QEMU refuses the load"}
+
+NOTHING_LEFT = "the stream holds nothing more to read here"
 
 SUBSECTION_BYTE = 0x05
 _MISSING: Any = object()
@@ -241,12 +248,12 @@ class TokenReader(InputVisitor):
         if not self.aligned:
             return None
         if self.i >= len(self.tokens):
-            self.lose(path, "the source wrote nothing more here")
+            self.lose(path, NOTHING_LEFT)
             return None
         tok = self.tokens[self.i]
         if tok.size != size or tok.kind not in kinds:
-            self.lose(path, f"reads {size} bytes where the source wrote {tok.kind} "
-                            f"{dotted(tok.path)} ({tok.size} bytes)")
+            self.lose(path, f"QEMU reads {plural(size, 'byte')} here, where the source wrote "
+                            f"the {plural(tok.size, 'byte')} of {dotted(tok.path)}")
             return None
         self.i += 1
         return tok
@@ -262,7 +269,8 @@ class TokenReader(InputVisitor):
         old, new = tok.path[k], path[k]
         if new in tok.names or old in self.names[-1]:
             return False
-        note = f"{dotted(path[:k + 1])} reads {dotted(tok.path[:k + 1])} (a rename?)"
+        note = (f"{dotted(path[:k + 1])} is loaded from the bytes of {dotted(tok.path[:k + 1])}"
+                f", at the same place: taken as a rename")
         if note not in self.notes:
             self.notes.append(note)
         return True
@@ -280,12 +288,13 @@ class TokenReader(InputVisitor):
         else:
             expected = self.byname(path, _MISSING)
             if expected is _MISSING:
-                self.lose(path, f"the source has no such field (read from {dotted(tok.path)})")
+                self.lose(path, f"the source has no such field: QEMU reads it from the bytes "
+                                f"of {dotted(tok.path)}")
                 return keep
         if positional is _MISSING or positional != expected or \
                 type(positional) is not type(expected):
-            self.lose(path, f"reads {positional!r} from {dotted(tok.path)} where the "
-                            f"by-name value is {expected!r}")
+            self.lose(path, f"QEMU reads {positional!r} from the bytes of {dotted(tok.path)}, "
+                            f"where the source saved {expected!r}")
         return expected
 
     # structs -----------------------------------------------------------------
@@ -350,11 +359,11 @@ class TokenReader(InputVisitor):
         got = 0
         while got < n:
             if self.i >= len(self.tokens):
-                self.lose(path, "the source wrote nothing more here")
+                self.lose(path, NOTHING_LEFT)
                 return
             tok = self.tokens[self.i]
             if got + tok.size > n or tok.kind == "sub":
-                self.lose(path, f"unused_buffer({n}) ends inside {dotted(tok.path)}")
+                self.lose(path, f"{plural(n, 'unused byte')} end inside {dotted(tok.path)}")
                 return
             got += tok.size
             self.i += 1
@@ -378,7 +387,8 @@ class TokenReader(InputVisitor):
                 if tok.kind == "null":
                     self.i += 1
                 else:
-                    self.lose(path, f"NULL here, the source wrote {tok.kind} {dotted(tok.path)}")
+                    self.lose(path, f"a NULL slot here, where the source wrote "
+                                    f"{dotted(tok.path)}")
             return False
         if tok is not None and tok.kind == "null":
             self.lose(path, "the source wrote NULL where this slot is present")
@@ -398,7 +408,7 @@ class TokenReader(InputVisitor):
             t = TYPES[f.struct.field(m.sentinel).type]
             tok = self.peek()
             if tok is None or tok.size != t.size or tok.kind not in ("scalar", "unused"):
-                self.lose(path + (i,), "list sentinel does not line up")
+                self.lose(path + (i,), "the list's end marker is not where the source wrote it")
                 return self.list_item(path, f, value, i)
             if _reinterpret(tok, t) == 0:
                 self.i += 1
@@ -442,8 +452,8 @@ class TokenReader(InputVisitor):
                 return
             if tok.kind != "sub":
                 if tok.packed()[:1] == bytes((SUBSECTION_BYTE,)):
-                    self.lose(path, f"{dotted(tok.path)} starts with byte 0x05, "
-                                    "where subsections may follow")
+                    self.lose(path, f"{dotted(tok.path)} starts with byte 0x05 where QEMU "
+                                    "looks for a subsection")
                     break
                 return
             name, version = tok.value
@@ -533,7 +543,7 @@ def expect(src: Description, dst: Description, state: Any, prior: Any = None, *,
                                       f"{target.name!r}", notes=tuple(reader.notes))
         left = sum(t.size for t in reader.tokens[reader.i:])
         return Expectation(REFUSE, reason=Reason.TRAILING,
-                           detail=f"{left} bytes left after the last field",
+                           detail=f"{plural(left, 'byte')} left after the last field",
                            notes=tuple(reader.notes))
     if self_describing:
         kind = EITHER if reader.why else EXACT

@@ -30,6 +30,7 @@ from harness.dumps import NEEDED_PREFIX, TEST_PREFIX, is_guess
 from harness.errors import MSG, Reason
 from harness.model import Description, Field, Subsection
 from harness.predicates import Const
+from harness.words import plural
 
 SEVERITIES = ("error", "warning", "info")
 CATEGORIES = ("wire", "version", "semantics", "config")
@@ -223,8 +224,12 @@ def never(pred: object) -> bool:
     return isinstance(pred, Const) and not pred.value
 
 
+#: what a QEMU dump cannot tell about a field_exists or needed function
+UNKNOWN_C = "C code a QEMU dump does not show"
+
+
 def pred_text(pred: object) -> str:
-    """A short rendering of a predicate.
+    """A short rendering of a predicate, without enclosing parentheses.
 
     Tests and needed functions imported from a QEMU dump are unknown C
     functions (see :mod:`harness.dumps`) and read as such.
@@ -232,17 +237,26 @@ def pred_text(pred: object) -> str:
     >>> from harness.predicates import parse
     >>> pred_text(parse({"all": [{"field": "mode", "op": "eq", "value": 2},
     ...                          {"field": "busy", "op": "zero"}]}))
-    '(mode == 2 and busy == 0)'
+    'mode == 2 and busy == 0'
     """
     if pred is None:
         return "always"
     reads = getattr(pred, "reads", lambda: frozenset())()
     if any(n.startswith(TEST_PREFIX) for n in reads):
-        return "its field_exists function says so (unknown: from a QEMU dump)"
+        return f"its field_exists function says so, {UNKNOWN_C}"
     if any(n.startswith(NEEDED_PREFIX) for n in reads):
-        return "its needed function says so (unknown: from a QEMU dump)"
+        return f"its needed function says so, {UNKNOWN_C}"
     to_json = getattr(pred, "to_json", None)
-    return _pj(to_json()) if to_json else repr(pred)
+    if not to_json:
+        return repr(pred)
+    text = _pj(to_json())
+    return text[1:-1] if text.startswith("(") and text.endswith(")") else text
+
+
+def when(pred: object) -> str:
+    """``always``, ``never`` or ``when …``: how often a field or subsection is sent."""
+    text = pred_text(pred)
+    return text if text in ("always", "never") else f"when {text}"
 
 
 def _pj(o: Any) -> str:
@@ -367,8 +381,8 @@ def field_size_changed(s: Pair) -> Iterator[str]:
             is_guess(s.dst) and b == s.src.wire_size())):
         return  # a dump's C size may be an element's or a whole custom field's
     if a is not None and b is not None and a != b:
-        yield (f"field '{s.src.name}' size mismatch: {a} bytes ({type_text(s.src)}) -> "
-               f"{b} bytes ({type_text(s.dst)})")
+        yield (f"field '{s.src.name}' size mismatch: {plural(a, 'byte')} ({type_text(s.src)}) "
+               f"-> {plural(b, 'byte')} ({type_text(s.dst)})")
 
 
 @rule("FIELD_TYPE_CHANGED", "error", "semantics", "pair")
@@ -478,13 +492,14 @@ def field_test_changed(s: Pair) -> Iterator[str]:
     if a != b and not (unknown_test(a) and unknown_test(b)) and (
             s.by_name or not (unknown_test(a) or unknown_test(b))):
         if a is None:
-            yield (f"field '{s.src.name}' is always sent by the source but read only when "
-                   f"its test holds ({pred_text(b)})")
+            yield (f"field '{s.src.name}' is always sent by the source, but the destination "
+                   f"reads it only {when(b)}")
         elif b is None:
-            yield (f"field '{s.src.name}' is sent only when its test holds ({pred_text(a)}) "
-                   f"but always read by the destination")
+            yield (f"field '{s.src.name}' is sent only {when(a)}, but the destination always "
+                   f"reads it")
         else:
-            yield (f"field '{s.src.name}' test changed: {pred_text(a)} -> {pred_text(b)}")
+            yield (f"field '{s.src.name}' is sent {when(a)}, but the destination reads it "
+                   f"{when(b)}")
 
 
 @rule("FIELD_TEST_UNKNOWN", "warning", "wire", "pair")
@@ -494,11 +509,12 @@ def field_test_unknown(s: Pair) -> Iterator[str]:
     a, b = s.src.exists, s.dst.exists
     if (not s.by_name and (unknown_test(a) or unknown_test(b))
             and not (unknown_test(a) and unknown_test(b))):
-        side = "destination" if unknown_test(b) else "source"
-        other = pred_text(a if side == "destination" else b)
-        yield (f"field '{s.src.name}' has a field_exists function in the {side} (unknown: from "
-               f"a QEMU dump), the other side sends/reads it {other}: compatible only if that "
-               f"function agrees")
+        if unknown_test(b):
+            side, other = "destination", f"the source sends it {when(a)}"
+        else:
+            side, other = "source", f"the destination reads it {when(b)}"
+        yield (f"field '{s.src.name}' has a field_exists function in the {side}, {UNKNOWN_C}; "
+               f"{other}: compatible only if that function agrees")
 
 
 @rule("FIELD_VERSION_MOVED", "warning", "version", "pair")
@@ -593,8 +609,8 @@ def on_wire_changed(s: Presence) -> Iterator[str]:
 def field_removed(s: Orphan) -> Iterator[str]:
     """The source sends a field the destination does not have."""
     if s.side == "source" and not never(s.field.exists):
-        when = "" if s.field.exists is None else f" when {pred_text(s.field.exists)}"
-        yield (f"field '{s.field.name}' ({type_text(s.field)}) is sent{when} but the "
+        sent = "" if s.field.exists is None else f" {when(s.field.exists)},"
+        yield (f"field '{s.field.name}' ({type_text(s.field)}) is sent{sent} but the "
                f"destination has no such field")
 
 
@@ -616,9 +632,8 @@ def field_added_unversioned(s: Orphan) -> Iterator[str]:
 def field_added_tested(s: Orphan) -> Iterator[str]:
     """The destination reads a new field when its test holds; the source never sends it."""
     if s.side == "destination" and s.field.exists is not None and not never(s.field.exists):
-        yield (f"field '{s.field.name}' is read when {pred_text(s.field.exists)}, but the "
-               f"source never sends it: safe only if the test is false for every state the "
-               f"source sends")
+        yield (f"field '{s.field.name}' is read {when(s.field.exists)}, but the source never "
+               f"sends it: safe only if the test is false for every state the source sends")
 
 
 @rule("FIELD_RENAMED", "warning", "semantics", "rename")
@@ -661,10 +676,10 @@ def unused_size_changed(s: Gap) -> Iterator[str]:
             return ", ".join(f.name for f in fs) or "nothing"
 
         def n(b: int | None) -> str:
-            return "a variable number of" if b is None else str(b)
+            return "a variable number of bytes" if b is None else plural(b, "byte")
 
-        yield (f"unused size mismatch: source sends {n(s.src_bytes)} bytes ({names(s.src)}), "
-               f"destination reads {n(s.dst_bytes)} ({names(s.dst)})")
+        yield (f"unused size mismatch: the source sends {n(s.src_bytes)} for {names(s.src)}, "
+               f"the destination reads {n(s.dst_bytes)} for {names(s.dst)}")
 
 
 # -- subsections -------------------------------------------------------------------------------
@@ -672,8 +687,8 @@ def unused_size_changed(s: Gap) -> Iterator[str]:
 def subsection_missing(s: Sub) -> Iterator[str]:
     """The source may send a subsection the destination does not have."""
     if s.dst is None and s.renamed is None:
-        when = "" if s.sub.needed is None else f" (sent when {pred_text(s.sub.needed)})"
-        yield MSG[Reason.UNKNOWN_SUBSECTION].format(sub=s.sub.name, name=s.dst_parent.name) + when
+        sent = f"; the source sends it {when(s.sub.needed)}"
+        yield MSG[Reason.UNKNOWN_SUBSECTION].format(sub=s.sub.name, name=s.dst_parent.name) + sent
 
 
 @rule("SUBSECTION_RENAMED", "error", "wire", "subsection")
@@ -699,7 +714,7 @@ def ignore_unused(s: StaleIgnore) -> Iterator[str]:
     """An ignore in the configuration matched no finding: remove it."""
     what = ", ".join(f"{k}={v!r}" for k, v in (("rule", s.rule), ("device", s.device),
                                                ("path", s.path)) if v is not None)
-    yield f"ignore #{s.index} ({what}) in {s.file} matched no finding (reason: {s.reason})"
+    yield f"ignore #{s.index} in {s.file} matched no finding: {what}; its reason: {s.reason}"
 
 
 #: rules by the kind of site they read, in registration order

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from harness.compat.directions import UPGRADE, relabel
+
 
 class Verdict(str, Enum):
     COMPATIBLE = "compatible"
@@ -35,7 +37,7 @@ class Cell:
     source: str        # source version label ("3", "pc-i440fx-2.4", a file name)
     destination: str
     wire: str = "legacy"
-    direction: str = "backward"
+    direction: str = UPGRADE  # upgrade, downgrade or same (harness.compat.directions)
     features: tuple[str, ...] = ()
 
     def key(self) -> tuple[str, str, str, str, str, tuple[str, ...]]:
@@ -72,7 +74,8 @@ class CellResult:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> CellResult:
         cell = Cell(obj["device"], str(obj["source"]), str(obj["destination"]),
-                    obj.get("wire", "legacy"), obj.get("direction", "backward"),
+                    obj.get("wire", "legacy"),
+                    relabel(obj.get("direction"), obj["source"], obj["destination"]),
                     tuple(obj.get("features", ())))
         return cls(cell, Verdict(obj["verdict"]), int(obj.get("examples", 0)),
                    obj.get("reason"), obj.get("counterexample"), tuple(obj.get("notes", ())))

@@ -67,6 +67,7 @@ from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection
 from harness.types import WireType
 from harness.versions import check_version
 from harness.walk import NOPRIOR, InputVisitor, Visitor, Walk, load_base
+from harness.words import plural
 
 #: value kinds, as named in the ASN.1 module's ``Value`` CHOICE
 KINDS = ("integer", "boolean", "octets", "null", "struct", "list", "tree", "subsection")
@@ -346,7 +347,8 @@ class TreeReader(InputVisitor):
             return value
         got = self._expect(path, node, "octets", f"a {n}-byte buffer")
         if len(got) != n:
-            raise _mismatch(path, f"a {n}-byte buffer expected, the stream has {len(got)} bytes")
+            raise _mismatch(path, f"a {n}-byte buffer expected, the stream has "
+                                  f"{plural(len(got), 'byte')}")
         return got
 
     # arrays --------------------------------------------------------------------
@@ -375,7 +377,8 @@ class TreeReader(InputVisitor):
             count = n if n is not None else len(items)
             if f.varray is not None and isinstance(prior, list) and len(prior) != count:
                 raise MissingField(path=path, detail=f"absent from the stream, and the prior "
-                                                     f"has {len(prior)} elements, not {count}")
+                                                     f"has {plural(len(prior), 'element')}, "
+                                                     f"not {count}")
             return prior
         node = self.locate(path)
         if node is None:

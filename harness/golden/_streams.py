@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import VmcompatError
 from harness.golden._diff import format_bytes_diff
+from harness.words import plural
 
 if TYPE_CHECKING:
     from harness.golden._store import GoldenStore
@@ -36,8 +37,8 @@ def verify_streams(store: GoldenStore, top: str, result: VerifyResult) -> None:
     keys = sorted(k for k in store.keys(top + "/") if k.endswith(".bin"))
     codec = _codec()
     if codec is None:
-        result.notes.append(f"{top}/: {len(keys)} stream(s) not verified "
-                            "(no stream codec: harness.stream)")
+        result.notes.append(f"{top}/: {plural(len(keys), 'stream')} not verified: "
+                            "no stream codec, harness.stream")
         return
     read, find_vmdesc, to_bytes = codec
     data = {k: store.fetch(k) or b"" for k in keys}

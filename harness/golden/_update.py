@@ -18,6 +18,7 @@ from harness.golden._keys import GoldenKey, device_prefix
 from harness.golden._store import DirectoryGoldenStore, GoldenStore
 from harness.golden._verify import _external
 from harness.model import DeviceHistory
+from harness.words import plural
 
 
 class PartialRun(VmcompatError):
@@ -30,9 +31,9 @@ class FrozenGoldens(VmcompatError):
     def __init__(self, paths: list[str]) -> None:
         self.paths = paths
         shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
-        super().__init__(f"refusing to change {len(paths)} golden(s) of frozen (released) "
-                         f"versions: {shown}; use --force --reason TEXT if the change is "
-                         "intended")
+        super().__init__(f"refusing to change {plural(len(paths), 'golden')} of frozen, "
+                         f"released versions: {shown}; use --force --reason TEXT if the "
+                         "change is intended")
 
 
 @dataclass
@@ -57,8 +58,8 @@ def plan_update(store: GoldenStore, histories: Mapping[str, DeviceHistory],
     want, errors = expected({d: histories[d] for d in selected}, wires)
     if errors:
         first = next(iter(errors.items()))
-        raise PartialRun(f"{len(errors)} device(s) failed to generate goldens, nothing written "
-                         f"(first: {first[0]}: {first[1]})")
+        raise PartialRun(f"{plural(len(errors), 'device')} failed to generate goldens, "
+                         f"nothing written; first: {first[0]}: {first[1]}")
     frozen = load_frozen(store) if frozen is None else frozen
     plan = UpdatePlan()
     for key, value in sorted(want.items()):

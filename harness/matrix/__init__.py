@@ -6,11 +6,11 @@ runs each through the fuzz engine (``harness.compat.engine.run_cell``), and
 :func:`harness.report.merge` joins sharded runs.
 """
 
+from harness.compat.directions import of_versions as direction
 from harness.matrix._cells import (
     FEATURE_MODES,
     build_cells,
     cell_order,
-    direction,
     feature_sets,
     parse_shard,
     shard,

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import combinations, product
 from typing import Any, TypeVar
 
+from harness.compat.directions import BOTH, SAME, of_versions, runs
 from harness.compat.verdict import Cell
 from harness.errors import InputError
 from harness.model import DeviceHistory
@@ -68,16 +69,12 @@ def feature_sets(names: Sequence[str], mode: str = "pairwise") -> list[tuple[str
     return FEATURE_MODES[mode](tuple(names))
 
 
-def direction(src: int, dst: int) -> str:
-    """The project's words (pytest plugin, checker): ``backward`` = old (or the same)
-    version's data loaded by a newer one; ``forward`` = newer data into an older one."""
-    return "forward" if src > dst else "backward"
-
-
 def build_cells(histories: Mapping[str, DeviceHistory], wires: Iterable[str],
-                features: str = "pairwise") -> list[Cell]:
-    """Every cell, in the canonical order of :func:`cell_order`."""
+                features: str = "pairwise", direction: str = BOTH) -> list[Cell]:
+    """Every cell, in the canonical order of :func:`cell_order`; ``direction`` keeps the
+    upgrade or the downgrade cells (``both``: all), and the same-version ones always."""
     wires = list(wires)
+    keep = (*runs(direction), SAME)
     out: list[Cell] = []
     for name in sorted(histories):
         h = histories[name]
@@ -87,7 +84,8 @@ def build_cells(histories: Mapping[str, DeviceHistory], wires: Iterable[str],
         for feats in feature_sets([f.name for f in h.features], features):
             for w in own:
                 for s, d in product(range(len(labels)), repeat=2):
-                    out.append(Cell(name, labels[s], labels[d], w, direction(s, d), feats))
+                    if of_versions(s, d) in keep:
+                        out.append(Cell(name, labels[s], labels[d], w, of_versions(s, d), feats))
     out.sort(key=lambda c: cell_order(c.to_json()))
     return out
 

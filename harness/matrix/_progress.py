@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from harness.compat.verdict import CellResult
+from harness.compat.verdict import Cell, CellResult
 
 
 def interactive(stream: TextIO | None = None) -> bool:
@@ -17,11 +17,18 @@ def interactive(stream: TextIO | None = None) -> bool:
     return not os.environ.get("CI") and hasattr(stream, "isatty") and stream.isatty()
 
 
-class PlainProgress:
-    """One line per finished chunk of cells (one device each): ``[ 12/324] rtc: …``."""
+def _group(cell: Cell) -> tuple[str, str]:
+    return cell.device, cell.wire
 
-    def __init__(self, total: int, stream: TextIO | None = None) -> None:
-        self.total, self.done = total, 0
+
+class PlainProgress:
+    """One line per device and wire, when its last cell is done:
+    ``[ 12/324] rtc [legacy]: 7 compatible, 2 refused`` (never a line mixing wires)."""
+
+    def __init__(self, cells: Sequence[Cell], stream: TextIO | None = None) -> None:
+        self.total, self.done = len(cells), 0
+        self.left: Counter[tuple[str, str]] = Counter(_group(c) for c in cells)
+        self.counts: dict[tuple[str, str], Counter[str]] = {}
         self.stream = stream or sys.stderr
 
     def __enter__(self) -> PlainProgress:
@@ -32,18 +39,24 @@ class PlainProgress:
 
     def advance(self, batch: Sequence[tuple[CellResult, float]]) -> None:
         self.done += len(batch)
-        counts = Counter(r.verdict.value for r, _ in batch)
-        device = batch[0][0].cell.device if batch else "?"
+        finished = []
+        for r, _ in batch:
+            g = _group(r.cell)
+            self.counts.setdefault(g, Counter())[r.verdict.value] += 1
+            self.left[g] -= 1
+            if self.left[g] == 0:
+                finished.append(g)
         width = len(str(self.total))
-        text = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
-        print(f"[{self.done:>{width}}/{self.total}] {device}: {text}", file=self.stream,
-              flush=True)
+        for g in finished:
+            text = ", ".join(f"{n} {v}" for v, n in sorted(self.counts.pop(g).items()))
+            print(f"[{self.done:>{width}}/{self.total}] {g[0]} [{g[1]}]: {text}",
+                  file=self.stream, flush=True)
 
 
 class RichProgress:
     """A rich progress bar with the running verdict counts."""
 
-    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+    def __init__(self, cells: Sequence[Cell], stream: TextIO | None = None) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -57,7 +70,7 @@ class RichProgress:
         self.progress = Progress(TextColumn("matrix"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), TextColumn("{task.description}"),
                                  console=Console(file=stream or sys.stderr), transient=True)
-        self.task = self.progress.add_task("", total=total)
+        self.task = self.progress.add_task("", total=len(cells))
 
     def __enter__(self) -> RichProgress:
         self.progress.__enter__()
@@ -72,5 +85,7 @@ class RichProgress:
         self.progress.update(self.task, advance=len(batch), description=desc)
 
 
-def progress_for(total: int, stream: TextIO | None = None) -> PlainProgress | RichProgress:
-    return RichProgress(total, stream) if interactive(stream) else PlainProgress(total, stream)
+def progress_for(cells: Sequence[Cell], stream: TextIO | None = None
+                 ) -> PlainProgress | RichProgress:
+    """The progress display of a run of ``cells``."""
+    return RichProgress(cells, stream) if interactive(stream) else PlainProgress(cells, stream)

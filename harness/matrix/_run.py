@@ -19,6 +19,7 @@ from harness.compat.verdict import Cell, CellResult, Verdict
 from harness.errors import InputError, VmcompatError
 from harness.filters import chain
 from harness.model import DeviceHistory
+from harness.words import plural
 
 #: examples per cell by default: the built-in catalog (3 wires) runs in about a minute on 2 cores
 DEFAULT_MAX_EXAMPLES = 10
@@ -132,5 +133,5 @@ def run_cells(histories: Mapping[str, DeviceHistory], cells: Sequence[Cell], run
         _JOB.clear()
     missing = [cells[i] for i, r in enumerate(results) if r is None]
     if missing:  # pragma: no cover - a worker died
-        raise VmcompatError(f"{len(missing)} cell(s) produced no result")
+        raise VmcompatError(f"{plural(len(missing), 'cell')} produced no result")
     return [r for r in results if r is not None]

@@ -32,8 +32,9 @@ def builtin() -> Mapping[str, DeviceHistory]:
 
 def _releases(args: Sequence[str]) -> dict[str, DeviceHistory]:
     """Histories of the ``qemu:RELEASE[/MACHINE]`` arguments, grouped by machine type."""
-    from harness.qemu.bundle import builtin as bundle, history_name
     from harness.matrix._cells import version_order
+    from harness.qemu.bundle import builtin as bundle
+    from harness.qemu.bundle import history_name
 
     by: dict[str, dict[str, Description]] = defaultdict(dict)  # name -> release -> desc
     for arg in args:

@@ -7,6 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from harness.report._model import Report
+from harness.report._text import direction
 
 #: verdicts that fail a test case (type= says which)
 _FAILS = {"corrupt": "failure", "crash": "failure"}
@@ -25,7 +26,7 @@ def render_junit(report: Report) -> str:
         feats = ("+" + ",".join(c["features"])) if c.get("features") else ""
         case = ET.SubElement(suite, "testcase", {
             "classname": f"vmcompat.{c['device']}{feats}.{c['wire']}",
-            "name": f"v{c['source']}->v{c['destination']}",
+            "name": f"v{c['source']}->v{c['destination']} {direction(c)}",
             "time": f"{float(c.get('duration', 0)):.3f}"})
         kind = _FAILS.get(c["verdict"])
         extra = {k: c[k] for k in ("counterexample", "notes") if k in c}

@@ -3,8 +3,13 @@
 ``{"cells": [{"device", "source", "destination", "wire", "direction",
 "features", "verdict", "reason"?, "examples", "counterexample"?, "notes"?,
 "duration"}], "summary": {"cells", "planned", "devices", "wires", "features",
-"compatible", "refused", "corrupt", "crash", "examples", "seed",
+"direction", "compatible", "refused", "corrupt", "crash", "examples", "seed",
 "max_examples", "profile", "shard", "shards", "duration", "generated", "ok"}}``.
+
+A cell's ``"direction"`` is ``upgrade``, ``downgrade`` or ``same``
+(:mod:`harness.compat.directions`). Reports written before said ``backward``
+(for upgrades and same-version cells) and ``forward`` (for downgrades): the key is
+the same, only its values were re-labelled, and reading a report relabels them.
 
 >>> from harness.compat.verdict import Cell, CellResult, Verdict
 >>> r = build_report([(CellResult(Cell("d", "1", "2"), Verdict.REFUSED, 5, "too new"), 0.1)],
@@ -22,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.compat.directions import BOTH, relabel
 from harness.compat.verdict import SEVERITY, CellResult, Verdict
 from harness.errors import InputError
 
@@ -78,7 +84,9 @@ class Report:
             if c["verdict"] not in VERDICTS:
                 raise InputError(f"unknown verdict {c['verdict']!r}", file=file,
                                  path=("cells", i, "verdict"))
-        return cls(list(obj["cells"]), dict(obj["summary"]))
+        cells = [dict(c, direction=relabel(c.get("direction"), c["source"], c["destination"]))
+                 for c in obj["cells"]]  # reports of older versions say backward/forward
+        return cls(cells, dict(obj["summary"]))
 
     @classmethod
     def load(cls, path: str) -> Report:
@@ -118,10 +126,10 @@ def summarize(cells: Sequence[Mapping[str, Any]], **meta: Any) -> dict[str, Any]
 def build_report(results: Iterable[tuple[CellResult, float]], *, seed: int, max_examples: int,
                  features: str, wires: Sequence[str], duration: float,
                  shard: str | None = None, planned: int | None = None,
-                 profile: str | None = None) -> Report:
+                 profile: str | None = None, direction: str = BOTH) -> Report:
     cells = sorted((cell_json(r, d) for r, d in results), key=_order)
     summary = summarize(cells, planned=len(cells) if planned is None else planned,
-                        wires=list(wires), features=features, seed=seed,
+                        wires=list(wires), features=features, direction=direction, seed=seed,
                         max_examples=max_examples, profile=profile, shard=shard,
                         duration=round(duration, 3))
     return Report(cells, summary)
@@ -134,10 +142,11 @@ def merge(reports: Sequence[Report], *, files: Sequence[str] | None = None) -> R
     files = list(files or [f"#{i}" for i in range(len(reports))])
     first = reports[0].summary
     for rep, f in zip(reports[1:], files[1:]):
-        for k in ("seed", "max_examples", "features", "wires", "planned"):
-            if rep.summary.get(k) != first.get(k):
-                raise InputError(f"cannot merge: {k} is {rep.summary.get(k)!r} here but "
-                                 f"{first.get(k)!r} in {files[0]}", file=f)
+        for k in ("seed", "max_examples", "features", "wires", "planned", "direction"):
+            default = BOTH if k == "direction" else None  # reports before --direction
+            if rep.summary.get(k, default) != first.get(k, default):
+                raise InputError(f"cannot merge: {k} is {rep.summary.get(k, default)!r} here "
+                                 f"but {first.get(k, default)!r} in {files[0]}", file=f)
     seen: dict[tuple[Any, ...], str] = {}
     cells: list[dict[str, Any]] = []
     for rep, f in zip(reports, files):
@@ -151,7 +160,8 @@ def merge(reports: Sequence[Report], *, files: Sequence[str] | None = None) -> R
     shards = sorted(str(r.summary.get("shard")) for r in reports if r.summary.get("shard"))
     summary = summarize(cells, planned=first.get("planned", len(cells)),
                         wires=first.get("wires"), features=first.get("features"),
-                        seed=first.get("seed"), max_examples=first.get("max_examples"),
+                        direction=first.get("direction", BOTH), seed=first.get("seed"),
+                        max_examples=first.get("max_examples"),
                         profile=first.get("profile"), shard=None, shards=shards,
                         duration=round(sum(float(r.summary.get("duration", 0))
                                            for r in reports), 3))

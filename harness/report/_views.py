@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.matrix._cells import cell_order, version_order
 from harness.report._model import VERDICTS, Report, changes
-from harness.report._text import label
+from harness.report._text import device_label, direction, label, reason
 
 #: what a matrix cell shows (its class gives the color)
 SHORT = {"compatible": "ok", "refused": "ref", "corrupt": "CORR", "crash": "CRASH"}
@@ -79,5 +79,7 @@ def context(report: Report, previous: Report | None = None) -> dict[str, Any]:
             "changes": [{"before": ch.before, "after": ch.after, "label": label(ch.cell),
                          "anchor": anchor(ch.cell)} for ch in changes(previous, report)],
             "previous": previous is not None, "anchor": anchor,
-            "bad": [c for c in bad_first if c["verdict"] in ("corrupt", "crash")],
-            "label": label, "short": SHORT}
+            "not_ok": sorted((c for c in report.cells if c["verdict"] != "compatible"),
+                             key=lambda c: (-VERDICTS.index(c["verdict"]), cell_order(c))),
+            "label": label, "device_label": device_label, "direction": direction,
+            "reason": reason, "short": SHORT}

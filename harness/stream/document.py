@@ -64,6 +64,7 @@ from harness.stream.model import (
 )
 from harness.stream.reader import parse_vmdesc
 from harness.stream.source import Buffer
+from harness.words import plural
 
 FORMAT = "vmcompat-stream/1"
 Write = Callable[[bytes | bytearray | memoryview], object]
@@ -365,7 +366,7 @@ def _record(d: _Doc, o: Any, where: str, pages: Buffer | None, page_size: int) -
     if "hex" in o:
         data = d.hex(o, "hex", where)
         if len(data) != n:
-            raise d.bad(f"{where}.hex", f"expected {n} bytes, got {len(data)}")
+            raise d.bad(f"{where}.hex", f"expected {plural(n, 'byte')}, got {len(data)}")
         return PageRun(offset, count, block, Pages(data, 0, page_size, page_size, count))
     at = d.get(o, "at", int, where, lo=0, hi=U64[1])
     if pages is None or at + n > len(pages):

@@ -11,7 +11,7 @@ A :class:`Source` reads big-endian integers and byte spans from a buffer
 >>> s.take(1, "more")
 Traceback (most recent call last):
 ...
-harness.errors.Truncated: stream.more @6: unexpected end of data: need 1 bytes, 0 left
+harness.errors.Truncated: stream.more @6: unexpected end of data: need 1 byte, 0 left
 """
 
 from __future__ import annotations

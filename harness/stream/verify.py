@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from harness.errors import MSG, LoadError, Reason
 from harness.model import SUBSECTIONS_KEY, Description
@@ -32,6 +32,7 @@ from harness.stream.layout import FULL, for_machine
 from harness.stream.model import Stream
 from harness.stream.reader import find_vmdesc, read_stream
 from harness.stream.source import Buffer
+from harness.words import plural
 
 
 def verify(data: Buffer, *, vmdesc_from: Any = None,
@@ -59,7 +60,7 @@ def _defects(stream: Stream, dump: Mapping[str, Description] | None) -> Any:
         yield v.error or "vmdesc does not parse"
     if stream.trailing:
         where = "the vmdesc" if v is not None else "EOF"
-        yield f"{len(stream.trailing)} bytes after {where}"
+        yield f"{plural(len(stream.trailing), 'byte')} after {where}"
     if v is not None and v.ok:
         yield from _section_defects(stream, v.obj)
     if dump:
@@ -153,3 +154,46 @@ def _dump_defects(stream: Stream, dump: Mapping[str, Description]) -> Any:
             if d.subsection(name) is None:
                 yield f"{s.idstr}: " + MSG[Reason.UNKNOWN_SUBSECTION].format(sub=name,
                                                                            name=d.name)
+
+
+class Coverage(NamedTuple):
+    """Which sections ``verify(dump=…)`` checks against the dump's descriptions."""
+
+    checked: list[tuple[str, str]]  # (section idstr, VMSD name), in stream order
+    sections: int                   # sections the vmdesc lists
+
+
+def checked_against(data: Buffer, dump: Mapping[str, Description], *,
+                    vmdesc_from: Any = None, dump_file: str | None = None) -> Coverage | None:
+    """The sections ``verify(dump=…)`` checks against ``dump``: those whose VMSD name
+    the dump describes. None when the stream has no usable vmdesc to tell (``verify``
+    reports that).
+
+    A dump description that cannot be merged with the stream's (another version, a
+    field that does not fit) is bad input naming ``dump_file``.
+    """
+    from harness.dumps import merge, vmdesc_entries
+    from harness.errors import InputError
+
+    if vmdesc_from is None:
+        own = find_vmdesc(data)
+        if own is None:
+            return None
+        vmdesc_from = own.obj
+    try:
+        entries = vmdesc_entries(vmdesc_from)
+    except InputError:
+        return None
+    by_vmsd = {d.name: d for d in reversed(list(dump.values()))}
+    out = []
+    for e in entries:
+        d = e.description
+        if d is None or d.name not in by_vmsd:
+            continue
+        try:
+            merge(by_vmsd[d.name], d)
+        except InputError as err:
+            raise InputError(f"does not fit the stream's vmdesc: {err.bare}", file=dump_file,
+                             device=err.device or e.name, path=err.path) from None
+        out.append((e.name, d.name))
+    return Coverage(out, len(entries))

@@ -36,14 +36,14 @@ def golden_input(golden: Dump) -> C.Input:
     return C.load_input(str(GOLDEN))
 
 
-def check(tmp_path: Path, old: C.Input, new: Dump, direction: str = "backward") -> C.Result:
+def check(tmp_path: Path, old: C.Input, new: Dump, direction: str = "upgrade") -> C.Result:
     p = tmp_path / "mutated.json"
     p.write_text(json.dumps(new))
     return C.check([old, C.load_input(str(p))], direction=direction)
 
 
 def test_golden_against_itself_is_clean(golden_input: C.Input) -> None:
-    result = C.check([golden_input, golden_input], direction="full")
+    result = C.check([golden_input, golden_input], direction="both")
     assert result.compatible and result.findings == []
     assert len(result.devices) == len(golden_input.devices) > 200
 
@@ -211,15 +211,15 @@ def test_compatible_mutation_gives_no_error(tmp_path: Path, golden: Dump, golden
     assert {f.rule for f in result.findings} == expected
 
 
-def test_compatible_bump_is_an_error_forward(tmp_path: Path, golden: Dump,
+def test_compatible_bump_is_an_error_downgrading(tmp_path: Path, golden: Dump,
                                              golden_input: C.Input) -> None:
     """Migrating back: the new field and version break the old QEMU."""
     new = copy.deepcopy(golden)
     _bumped_field(new)
-    result = check(tmp_path, golden_input, new, direction="forward")
+    result = check(tmp_path, golden_input, new, direction="downgrade")
     assert {(f.rule, f.device) for f in result.findings if f.error} == {
         ("VERSION_TOO_NEW", RTC), ("FIELD_REMOVED", RTC)}
-    assert {f.direction for f in result.findings} == {"forward"}
+    assert {f.direction for f in result.findings} == {"downgrade"}
 
 
 def test_dump_against_a_catalog_description_of_the_same_device() -> None:
@@ -232,12 +232,12 @@ def test_dump_against_a_catalog_description_of_the_same_device() -> None:
 
     dump = C.load_input(str(GOLDEN))
     cat = C.load_input("catalog:mc146818rtc@3")
-    both = C.check([dump, cat], direction="full", device=RTC, config=Config(None))
+    both = C.check([dump, cat], direction="both", devices=[RTC], config=Config(None))
     assert both.findings == [] and len(both.comparisons) == 2
     # a real change still shows through the guess: cmos_index (1 byte) read as 2 bytes
     wider = cat.devices[RTC].evolve(fields=tuple(
         f if f.name != "cmos_index" else Field("cmos_index", "uint16")
         for f in cat.devices[RTC].fields))
-    r = C.check([dump, C.Input("wider", {RTC: wider})], device=RTC)
+    r = C.check([dump, C.Input("wider", {RTC: wider})], devices=[RTC])
     assert [f.rule for f in r.findings if f.error] == ["FIELD_SIZE_CHANGED"]
     assert RULES["FIELD_TYPE_CHANGED"].code not in {f.rule for f in r.findings}

@@ -68,31 +68,31 @@ def test_every_qemu_error_is_covered(pair: tuple[C.Input, C.Input]) -> None:
             missing.append((device, rule))
     extra = sorted({(f.device, f.rule) for f in result.findings}
                    - {(d, r) for d, _, r in QEMU_ERRORS})
-    print("\nQEMU's 13 errors vs vmcompat (backward):\n" + "\n".join(rows))
-    print(f"vmcompat backward: {result.counts()}; beyond QEMU's rows: {extra}")
+    print("\nQEMU's 13 errors vs vmcompat (upgrade):\n" + "\n".join(rows))
+    print(f"vmcompat upgrade: {result.counts()}; beyond QEMU's rows: {extra}")
     assert not missing, missing
     assert {f.device for f in result.findings if f.error} == QEMU_DEVICES
     assert not result.compatible
 
 
 def test_what_qemu_misses(pair: tuple[C.Input, C.Input]) -> None:
-    """QEMU's checker goes one way; vmcompat's full direction also finds the way back."""
-    backward = C.check(list(pair))
-    full = C.check(list(pair), direction="full")
-    forward = [f for f in full.findings if f.direction == "forward"]
-    print(f"\nforward (dump2 -> dump1), which QEMU's checker does not check: "
-          f"{sorted({(f.device, f.rule) for f in forward if f.error})}")
+    """QEMU's checker goes one way; vmcompat's both directions also find the way back."""
+    upgrade = C.check(list(pair))
+    both = C.check(list(pair), direction="both")
+    downgrade = [f for f in both.findings if f.direction == "downgrade"]
+    print(f"\ndowngrade (dump2 -> dump1), which QEMU's checker does not check: "
+          f"{sorted({(f.device, f.rule) for f in downgrade if f.error})}")
     # the new fw_cfg2 section is unknown to dump1's QEMU, and usb-kbd's hid struct shrank
-    assert ("fw_cfg2", "SECTION_MISSING") in {(f.device, f.rule) for f in forward}
-    assert ("usb-kbd", "FIELD_SIZE_CHANGED") in {(f.device, f.rule) for f in forward}
-    assert len(full.findings) > len(backward.findings)
+    assert ("fw_cfg2", "SECTION_MISSING") in {(f.device, f.rule) for f in downgrade}
+    assert ("usb-kbd", "FIELD_SIZE_CHANGED") in {(f.device, f.rule) for f in downgrade}
+    assert len(both.findings) > len(upgrade.findings)
     # fields QEMU leaves out after "skipping rest" or a missing Fields list are listed one by one
-    removed = {f.path for f in backward.findings if f.rule == "FIELD_REMOVED"
+    removed = {f.path for f in upgrade.findings if f.rule == "FIELD_REMOVED"
                and f.device == "pci-serial-4x"}
     assert removed == {"pci-serial-4x/pci-serial-multi/dev", "pci-serial-4x/pci-serial-multi/state",
                        "pci-serial-4x/pci-serial-multi/level"}
     # fields moved into the new "hid" struct are noted, not errors
-    moved = {f.path for f in backward.findings if f.rule == "FIELD_RENAMED"}
+    moved = {f.path for f in upgrade.findings if f.rule == "FIELD_RENAMED"}
     assert "usb-kbd/usb-kbd/head" in moved
 
 
@@ -109,3 +109,14 @@ def test_cli_exit_code_and_json(pair: tuple[C.Input, C.Input]) -> None:
     out = json.loads(res.stdout)
     assert out["compatible"] is False
     assert {f["device"] for f in out["findings"] if f["severity"] == "error"} == QEMU_DEVICES
+
+
+def test_prove_says_why_piix3_xen_is_static_only(pair: tuple[C.Input, C.Input]) -> None:
+    """The findings the dynamic run cannot reach on QEMU's pair say why."""
+    result = C.prove(C.check(list(pair), devices=["PIIX3-xen"]), max_examples=5)
+    why = {f.rule: f.evidence["why"] for f in result.findings
+           if f.evidence and f.evidence.get("static_only")}
+    assert set(why) == {"MINIMUM_ABOVE_SOURCE", "SUBSECTION_MISSING"}
+    assert "gives this section versions 1 and 3" in why["MINIMUM_ABOVE_SOURCE"]
+    assert why["SUBSECTION_MISSING"].startswith(
+        "the dynamic run never sends subsection 'PIIX3/rcr': its needed function")

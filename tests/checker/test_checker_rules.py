@@ -38,7 +38,7 @@ def dev(*fields, v: int = 1, minimum: int | None = None, name: str = "dev", **kw
     return {"dev": device(name, v, *fields, minimum=minimum, **kw)}
 
 
-def run(old: Devices, new: Devices, direction: str = "backward") -> C.Result:
+def run(old: Devices, new: Devices, direction: str = "upgrade") -> C.Result:
     return C.check([C.Input("old", old), C.Input("new", new)], direction=direction)
 
 
@@ -149,7 +149,7 @@ def test_rule_fires(case: Case) -> None:
     assert hits, f"{case.rule} did not fire: {rules_of(result)}"
     rule = RULES[case.rule]
     for f in hits:
-        assert (f.severity, f.category, f.direction) == (rule.severity, rule.category, "backward")
+        assert (f.severity, f.category, f.direction) == (rule.severity, rule.category, "upgrade")
         assert f.device in case.old and f.path.startswith(f.device + "/") and f.message
     assert result.compatible == (not any(f.error for f in result.findings))
     if rule.severity == "error":
@@ -167,7 +167,7 @@ def test_rule_silent_on_twin(case: Case) -> None:
 def test_identity_is_silent(case: Case) -> None:
     """A description against itself: nothing, except what is wrong in every migration."""
     for d in (case.old, case.changed):
-        rules = rules_of(run(d, d, "full"))
+        rules = rules_of(run(d, d, "both"))
         assert rules <= {"BROKEN_FIELD", "SUBSECTION_PREFIX"}, rules
 
 

@@ -19,7 +19,7 @@ def test_missing_then_update_then_pass_then_mismatch(pytester, monkeypatch):
     r.stdout.fnmatch_lines(["*no golden file*--update-goldens*"])
     r = pytester.runpytest("-p", "no:randomly", "--update-goldens")
     r.assert_outcomes(passed=1)
-    r.stdout.fnmatch_lines(["*2 golden file(s) written*"])
+    r.stdout.fnmatch_lines(["*2 golden files written*"])
     stored = pytester.path / "goldens" / "test_it" / "test_payload"
     assert (stored / "raw.bin").read_bytes() == b"\x01\x02"
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)

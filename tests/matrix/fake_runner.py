@@ -1,8 +1,8 @@
 """A deterministic stand-in for the fuzz engine: verdicts from the version pair alone.
 
-Compatible when source <= destination (forward), refused when newer (backward),
-with ``examples`` = max_examples; ``VMCOMPAT_FAKE_CORRUPT=DEVICE`` makes every
-backward cell of DEVICE corrupt (with a counterexample).
+Compatible when source <= destination (upgrade or same), refused when newer
+(downgrade), with ``examples`` = max_examples; ``VMCOMPAT_FAKE_CORRUPT=DEVICE``
+makes every downgrade cell of DEVICE corrupt (with a counterexample).
 """
 
 from __future__ import annotations

@@ -58,9 +58,17 @@ def test_bad_shards(text):
         parse_shard(text)
 
 
-def test_directions():
+def test_directions_say_what_happens():
+    """An older version's data loaded by a newer one is an upgrade (QEMU's forward
+    migration), the reverse a downgrade; a cell of one version is neither."""
     assert (direction(1, 2), direction(2, 1), direction(2, 2)) == (
-        "backward", "forward", "backward")
+        "upgrade", "downgrade", "same")
+    cells = build_cells({"d": _hist("d", (1, 2))}, ["legacy"], "none")
+    assert {(c.source, c.destination): c.direction for c in cells} == {
+        ("1", "1"): "same", ("1", "2"): "upgrade", ("2", "1"): "downgrade",
+        ("2", "2"): "same"}
+    up = build_cells({"d": _hist("d", (1, 2))}, ["legacy"], "none", "upgrade")
+    assert [(c.source, c.destination) for c in up] == [("1", "1"), ("1", "2"), ("2", "2")]
 
 
 def _hist(name, versions, feats=()):

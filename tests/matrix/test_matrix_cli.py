@@ -63,6 +63,23 @@ def test_dry_run_shows_the_cell_count():
     assert "matrix: 4 cells" in r.output
 
 
+def test_direction_selects_cells_and_takes_the_old_words(tmp_path):
+    """--direction upgrade runs the upgrade and same-version cells only; the summary says
+    so, and merge refuses a shard of another direction."""
+    up, down = tmp_path / "up", tmp_path / "down"
+    for folder, word, direction in ((up, "upgrade", "upgrade"), (down, "forward", "downgrade")):
+        code, out = run("matrix", "--runner", FAKE, "--wire", "legacy", "catalog:serial",
+                        "--direction", word, "--out", str(folder))
+        assert code == 0, out
+        rep = Report.load(str(folder / "report.json"))
+        assert {c["direction"] for c in rep.cells} == {direction, "same"}
+        assert rep.summary["direction"] == direction
+    assert all(int(c["source"]) <= int(c["destination"])
+               for c in Report.load(str(up / "report.json")).cells)
+    code, out = run("matrix", "merge", str(up), str(down), "--out", str(tmp_path / "m"))
+    assert code == 2 and "direction" in out
+
+
 def test_env_selects_the_wire(tmp_path):
     code, _ = run("matrix", "--runner", FAKE, "catalog:serial", "--out", str(tmp_path),
                   env={"VMCOMPAT_WIRE": "legacy"})

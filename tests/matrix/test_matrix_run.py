@@ -66,17 +66,35 @@ def test_progress_plain_in_ci_rich_on_a_terminal(monkeypatch):
         def isatty(self):
             return True
 
-    monkeypatch.setenv("CI", "true")
-    assert isinstance(progress_for(3, Tty()), PlainProgress)
-    monkeypatch.delenv("CI")
-    assert isinstance(progress_for(3, io.StringIO()), PlainProgress)
-    assert isinstance(progress_for(3, Tty()), RichProgress)
-    out = io.StringIO()
     cells = build_cells({"a": HS["a"]}, ["legacy"], "none")
-    with PlainProgress(len(cells), out) as bar:
+    monkeypatch.setenv("CI", "true")
+    assert isinstance(progress_for(cells, Tty()), PlainProgress)
+    monkeypatch.delenv("CI")
+    assert isinstance(progress_for(cells, io.StringIO()), PlainProgress)
+    assert isinstance(progress_for(cells, Tty()), RichProgress)
+    out = io.StringIO()
+    with PlainProgress(cells, out) as bar:
         run_cells({"a": HS["a"]}, cells, fake.run_cell, max_examples=1, on_done=bar.advance)
-    assert out.getvalue().splitlines() == ["[6/9] a: 5 compatible, 1 refused",
-                                           "[9/9] a: 1 compatible, 2 refused"]
-    with RichProgress(len(cells), Tty()) as bar:
+    assert out.getvalue().splitlines() == ["[9/9] a [legacy]: 6 compatible, 3 refused"]
+    with RichProgress(cells, Tty()) as bar:
         run_cells({"a": HS["a"]}, cells, fake.run_cell, max_examples=1, on_done=bar.advance)
     assert bar.counts == {"compatible": 6, "refused": 3}
+
+
+def test_plain_progress_is_one_line_per_device_and_wire():
+    """Before, a chunk of six cells could straddle two wires: the same device printed
+    several lines whose counts seemed to change."""
+    import io
+
+    from harness.matrix import PlainProgress
+
+    hs = {"a": HS["a"], "b": HS["b"]}
+    cells = build_cells(hs, ["legacy", "json"], "none")
+    for jobs in (1, 2):
+        out = io.StringIO()
+        with PlainProgress(cells, out) as bar:
+            run_cells(hs, cells, fake.run_cell, max_examples=1, jobs=jobs, on_done=bar.advance)
+        lines = out.getvalue().splitlines()
+        assert sorted(x.split("] ", 1)[1] for x in lines) == [
+            f"{d} [{w}]: 6 compatible, 3 refused" for d in "ab" for w in ("json", "legacy")]
+        assert lines[-1].startswith("[36/36] ")

@@ -71,8 +71,31 @@ def test_markdown_is_a_compact_table():
     assert md.startswith("### vmcompat matrix ❌ 5 cells")
     assert "| rtc | legacy | – | 2 | 1 | 1 | · |" in md
     assert "| net | json | msix | · | · | · | 1 |" in md
-    assert "**Corrupt / crash cells** (2)" in md
-    assert md.index("crash") < md.index("| rtc 2→2 [legacy] | **corrupt**")
+    assert "**Cells that are not compatible** (3)" in md
+
+
+def test_markdown_lists_every_cell_that_is_not_compatible():
+    """Under the summary table, one row per non-compatible cell (refused ones too, with
+    QEMU's message), worst first: what a reviewer pastes."""
+    cells = [res("rtc", s, d, "compatible") for s, d in ((1, 1), (1, 2), (2, 2))]
+    cells += [(CellResult(Cell("rtc", str(s), "1", "legacy", "downgrade"), Verdict.REFUSED, 4,
+                          "too_new", notes=(f"rtc @0: incoming version_id {s} is too new for "
+                                            "local version_id 1",)), 0.1) for s in (2, 3)]
+    cells.append(res("net", 1, 2, "corrupt", wire="json", reason="a|b\nc"))
+    md = render_markdown(report(cells), None)
+    summary = md.index("| device | wire | features |")
+    listed = md.index("**Cells that are not compatible** (3):")
+    assert summary < listed
+    rows = md[listed:].split("\n\n")[1].splitlines()
+    assert rows[:2] == ["| device | versions | wire | direction | verdict | reason |",
+                        "|---|---|---|---|---|---|"]
+    assert rows[2:] == [
+        "| net | 1 → 2 | json | same | **corrupt** | a\\|b c |",
+        "| rtc | 2 → 1 | legacy | downgrade | **refused** | rtc @0: incoming version_id 2 is "
+        "too new for local version_id 1 |",
+        "| rtc | 3 → 1 | legacy | downgrade | **refused** | rtc @0: incoming version_id 3 is "
+        "too new for local version_id 1 |"]
+    assert "not compatible" not in render_markdown(report(cells[:3]), None)
 
 
 def test_junit_one_case_per_cell():
@@ -84,6 +107,26 @@ def test_junit_one_case_per_cell():
     assert suite.get("failures") == "2" and suite.get("errors") == "0"
     refused = [c for c in cases if c.find("system-out") is not None]
     assert "too new" in refused[0].find("system-out").text
+
+
+def test_reports_name_directions_and_read_the_old_words():
+    """A report.json written with the schema-registry words reads in today's: its 2 -> 2
+    "backward" cell is a same-version cell, its 3 -> 2 "forward" cell a downgrade."""
+    old = {"cells": [{"device": "rtc", "source": s, "destination": d, "wire": "legacy",
+                      "direction": w, "features": [], "verdict": v, "examples": 1}
+                     for s, d, w, v in (("2", "2", "backward", "compatible"),
+                                        ("2", "3", "backward", "compatible"),
+                                        ("3", "2", "forward", "refused"))],
+           "summary": {"seed": 0}}
+    rep = Report.from_json(old)
+    assert [r.cell.direction for r in rep.results()] == ["same", "upgrade", "downgrade"]
+    assert [c["direction"] for c in merge([rep]).cells] == ["same", "upgrade", "downgrade"]
+    text = render_text(report([]), rep)
+    assert "rtc 3→2 [legacy, downgrade]" in text and "rtc 2→2 [legacy, same]" in text
+    names = {c.get("name") for c in ET.fromstring(render_junit(rep).split("\n", 1)[1])
+             .findall("testcase")}
+    assert names == {"v2->v2 same", "v2->v3 upgrade", "v3->v2 downgrade"}
+    assert "upgrades above the diagonal, downgrades below" in render_html(rep, None)
 
 
 def test_html_has_a_matrix_per_device_and_wire_with_links():

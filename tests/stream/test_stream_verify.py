@@ -213,7 +213,7 @@ def test_cli_verify_exit_codes(tmp_path: Path, golden_dir: Path,
     good = golden_dir / "streams" / "pc-i440fx-7.2.bin"
     r = runner.invoke(main, ["stream", "verify", str(good), "--desc",
                              str(golden_dir / "dumps" / "pc-i440fx-7.2.json")])
-    assert r.exit_code == 0 and r.output == ""
+    assert r.exit_code == 0 and r.stdout == ""
     bad = tmp_path / "bad.bin"
     a = analyses["pc-i440fx-7.2"]
     swapped = analyse(corrupt.swap_sections(a, 4).data)
@@ -245,3 +245,50 @@ def test_deeply_nested_vmdesc_is_a_typed_error(golden_bytes: dict[str, bytes]) -
     with pytest.raises(LoadError):
         read_stream(bad)
     assert verify(bad)
+
+
+def test_cli_verify_says_what_was_checked_against_desc(golden_dir: Path) -> None:
+    """Before, nothing said which sections a --desc file was used for."""
+    good = golden_dir / "streams" / "pc-i440fx-7.2.bin"
+    dump = golden_dir / "dumps" / "pc-i440fx-7.2.json"
+    r = CliRunner().invoke(main, ["stream", "verify", str(good), "--desc", str(dump)])
+    assert r.exit_code == 0 and r.stdout == ""
+    assert r.stderr.startswith(f"vmcompat: 21 of 30 sections checked against the descriptions "
+                               f"in {dump}: I440FX, PCIHost, PIIX3, ")
+    r = CliRunner().invoke(main, ["stream", "verify", str(good), "--desc", "catalog:ps2kbd@3"])
+    assert r.exit_code == 0
+    assert r.stderr == ("vmcompat: 1 of 30 sections checked against the descriptions in "
+                        "catalog:ps2kbd@3: ps2kbd\n")
+
+
+def test_cli_verify_with_an_unrelated_desc_exits_2(tmp_path: Path, golden_dir: Path) -> None:
+    """Before: exit 0, silently checking nothing."""
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"name": "nosuchdevice", "version_id": 1,
+                                 "minimum_version_id": 1,
+                                 "fields": [{"name": "a", "type": "uint8"}]}))
+    good = golden_dir / "streams" / "pc-i440fx-7.2.bin"
+    r = CliRunner().invoke(main, ["stream", "verify", str(good), "--desc", str(other)])
+    assert r.exit_code == 2
+    assert r.stderr == (f"vmcompat: {other}: describes none of the 30 sections of {good}, by "
+                        f"VMSD name: nothing would be checked against it\n")
+
+
+@pytest.mark.parametrize("edit,needle", [
+    (lambda e: e["Description"]["Fields"][1].update(version_id=7),
+     "mc146818rtc.cmos_index: field version_id 7 > description version_id 3"),
+    (lambda e: (e.update(version_id=4), e["Description"].update(version_id=4)),
+     "mc146818rtc: does not fit the stream's vmdesc: vmdesc version 3 != dump version 4"),
+])
+def test_cli_verify_names_the_desc_file_on_a_dump_problem(tmp_path: Path, golden_dir: Path,
+                                                         edit, needle: str) -> None:
+    """A field or version problem of the dump names the dump file (before: no file, or a
+    stream defect blaming the stream)."""
+    obj = json.loads((golden_dir / "dumps" / "pc-i440fx-7.2.json").read_text())
+    edit(obj["mc146818rtc"])
+    bad = tmp_path / "dump.json"
+    bad.write_text(json.dumps(obj))
+    good = golden_dir / "streams" / "pc-i440fx-7.2.bin"
+    r = CliRunner().invoke(main, ["stream", "verify", str(good), "--desc", str(bad)])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == f"vmcompat: {bad}: {needle}\n"

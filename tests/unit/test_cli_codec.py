@@ -58,6 +58,68 @@ def test_decode_with_prior(files: Path) -> None:
     assert json.loads(r.stdout) == {"a": 0, "b": "abcd", "c": 7}
 
 
+PARTIAL = device("dev", 2, uint8("a"), uint8("b", version=2), uint8("c", immutable=True),
+                 uint8("t", exists={"field": "a", "op": "nonzero"}), minimum=1)
+
+
+@pytest.mark.parametrize("payload,prior,loaded", [
+    ("0507", {"b": 1, "c": 3}, {"a": 5, "b": 1, "c": 3, "t": 7}),
+    ("00", {"b": 1, "c": 3, "t": 4}, {"a": 0, "b": 1, "c": 3, "t": 4}),
+])
+def test_decode_into_a_partial_prior(tmp_path: Path, payload: str, prior: dict,
+                                     loaded: dict) -> None:
+    """Fields read from the wire need no prior value (before: "missing field" for a)."""
+    (tmp_path / "desc.json").write_text(json.dumps(descjson.to_json(PARTIAL)))
+    (tmp_path / "p.bin").write_bytes(bytes.fromhex(payload))
+    (tmp_path / "prior.json").write_text(json.dumps(prior))
+    r = run("decode", "desc.json", "p.bin", "--version-id", "1", "--into", "prior.json",
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == loaded
+
+
+@pytest.mark.parametrize("payload,prior,named", [
+    ("0507", {"c": 3}, "dev.b: missing field: a version 1 stream does not carry it, so the "
+                       "load keeps the destination's value; give it here"),
+    ("0507", {"b": 1}, "dev.c: missing field: a version 1 stream does not carry it"),
+    ("00", {"b": 1, "c": 3}, "dev.t: missing field: a version 1 stream does not carry it"),
+    ("00", {}, "dev.b: missing field: a version 1 stream does not carry it, so the load keeps "
+               "the destination's value; give it here; also c, t"),
+])
+def test_partial_prior_must_give_what_the_load_leaves(tmp_path: Path, payload: str,
+                                                      prior: dict, named: str) -> None:
+    """A field newer than the stream, off the wire, or skipped by its test keeps the prior's
+    value: a prior without it is bad input naming it."""
+    (tmp_path / "desc.json").write_text(json.dumps(descjson.to_json(PARTIAL)))
+    (tmp_path / "p.bin").write_bytes(bytes.fromhex(payload))
+    (tmp_path / "prior.json").write_text(json.dumps(prior))
+    r = run("decode", "desc.json", "p.bin", "--version-id", "1", "--into", "prior.json",
+            cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"vmcompat: prior.json: {named}"), r.stderr
+    assert len(r.stderr.splitlines()) == 1
+
+
+def test_partial_prior_gives_the_null_slots(tmp_path: Path) -> None:
+    ptr = device("dev", 1, uint8("a"), uint8("p", array=2, pointer=True))
+    (tmp_path / "desc.json").write_text(json.dumps(descjson.to_json(ptr)))
+    (tmp_path / "p.bin").write_bytes(bytes.fromhex("013007"))
+    (tmp_path / "prior.json").write_text(json.dumps({"p": [None, 0]}))
+    r = run("decode", "desc.json", "p.bin", "--version-id", "1", "--into", "prior.json",
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"a": 1, "p": [None, 7]}
+
+
+def test_partial_prior_is_still_checked(tmp_path: Path) -> None:
+    (tmp_path / "desc.json").write_text(json.dumps(descjson.to_json(PARTIAL)))
+    (tmp_path / "p.bin").write_bytes(b"\x05\x07")
+    (tmp_path / "prior.json").write_text(json.dumps({"b": 300, "c": 3}))
+    r = run("decode", "desc.json", "p.bin", "--version-id", "1", "--into", "prior.json",
+            cwd=tmp_path)
+    assert r.returncode == 2 and "prior.json: dev.b: uint8 must be an integer" in r.stderr
+
+
 def test_catalog_reference_unknown_is_bad_input(files: Path) -> None:
     r = run("decode", "catalog:no-such-device@1", "state.json", "--version-id", "1", cwd=files)
     assert r.returncode == 2

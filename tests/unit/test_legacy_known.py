@@ -192,7 +192,7 @@ def test_truncated_input_fails_typed(name: str, desc: Description, state: dict[s
 
 def test_trailing_data() -> None:
     d = device("d", 1, uint8("a"))
-    with pytest.raises(errors.TrailingData, match="1 bytes left after the last field"):
+    with pytest.raises(errors.TrailingData, match=r"^d @1: 1 byte left after the last field$"):
         decode(d, b"\x01\x02", 1)
 
 
@@ -393,3 +393,11 @@ def test_writer_never_changes_the_state() -> None:
     encode(d, s)
     encode_unfused(d, s)
     assert repr(s) == before
+
+
+def test_byte_counts_have_the_right_plural() -> None:
+    with pytest.raises(errors.Truncated, match=r"^d\.a @0: unexpected end of data: need 1 "
+                                               r"byte, 0 left$"):
+        decode(device("d", 1, uint8("a")), b"", 1)
+    with pytest.raises(errors.TrailingData, match=r"^d @1: 2 bytes left after the last field$"):
+        decode(device("d", 1, uint8("a")), b"\x01\x02\x03", 1)
