@@ -5,9 +5,9 @@ A real QEMU checks much of what it loads (PCI config bits against their masks,
 from the whole range of each type is refused for the first checked field it
 meets, so nothing behind that check is ever exercised. These states start
 from a captured one instead: every leaf (scalar, buffer, array) is either its
-captured value or a value drawn from its type's range (:func:`strategies.states.
-integers_for`); long arrays and buffers get a few random elements or patches
-(whole only when short), so states stay within Hypothesis's size budget.
+captured value or a value drawn from its type's range; long arrays and buffers
+get a few random elements or patches (a short buffer may be wholly random), so
+states stay within Hypothesis's size budget.
 
 The layout stays the capture's: the same fields (a ``field_exists`` test keeps
 its captured outcome), the same list and variable-array lengths, the same
@@ -41,14 +41,16 @@ from harness.plan import Run
 from harness.types import WireType
 from harness.walk import Visitor, Walk
 from strategies._registry import defines_strategy
-from strategies.states import integers_for
 
 #: random edits of one long array or buffer
 MAX_EDITS = 4
-#: arrays shorter than this draw each element; longer ones are edited
-SMALL_ARRAY = 8
-#: buffers (and packed arrays) up to this many bytes may also be drawn wholly at random
-MAX_RANDOM_BYTES = 256
+#: scalar arrays up to this long draw each element near its capture; longer ones are edited
+SMALL_ARRAY = 64
+#: arrays of structs up to this long draw each element; longer ones are edited
+SMALL_STRUCTS = 8
+#: buffers up to this many bytes are drawn whole; longer ones get patches (a whole random
+#: buffer could not shrink back toward the capture)
+SMALL_BUFFER = 16
 #: longest byte run one patch of a buffer writes
 MAX_PATCH = 16
 
@@ -133,7 +135,9 @@ def _random(f: Field, t: WireType, captured: Any) -> SearchStrategy[Any]:
         return st.booleans()
     if t.check == "le" and isinstance(captured, int) and captured >= 0:
         return st.integers(0, min(captured, t.hi))
-    return integers_for(t, 0 if t.check == "le" else t.lo, t.hi)
+    # plain integers (their generation favours the bounds): a one_of of ranges and edges
+    # would not shrink from the edges back toward the capture
+    return st.integers(0 if t.check == "le" else t.lo, t.hi)
 
 
 def _near(captured: Any, other: SearchStrategy[Any]) -> SearchStrategy[Any]:
@@ -196,31 +200,23 @@ class CapturedStrategy(Visitor):
     def scalars(self, f: Field, t: WireType, values: list[Any]) -> SearchStrategy[list[Any]]:
         """A fixed array of scalars: each element near its capture, or (long) a few edits."""
         n = len(values)
-        if n < SMALL_ARRAY or any(v is None for v in values):
+        if n <= SMALL_ARRAY or any(v is None for v in values):
             return st.tuples(*(self.scalar((), f, t, v) for v in values)).map(_listed)
         if t.check == "equal":
             return st.just(values)
-        elem = _random(f, t, None)
-        edits = st.lists(st.tuples(st.integers(0, n - 1), elem), min_size=1,
+        edits = st.lists(st.tuples(st.integers(0, n - 1), _random(f, t, None)), min_size=1,
                          max_size=MAX_EDITS).map(_Edits(values))
-        options = [st.just(values), edits]
-        if n * t.size <= MAX_RANDOM_BYTES:
-            options.append(st.lists(elem, min_size=n, max_size=n))
-        return st.one_of(*options)
+        return st.one_of(st.just(values), edits)
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
         if not isinstance(value, (bytes, bytearray)) or len(value) != n:
-            return st.binary(min_size=n, max_size=n) if n <= MAX_RANDOM_BYTES else \
-                st.just(bytes(n))
-        if n == 0:
-            return st.just(b"")
+            value = bytes(n)
+        if n <= SMALL_BUFFER:
+            return _near(bytes(value), st.binary(min_size=n, max_size=n))
         patches = st.lists(st.tuples(st.integers(0, n - 1),
-                                     st.binary(min_size=1, max_size=min(n, MAX_PATCH))),
+                                     st.binary(min_size=1, max_size=MAX_PATCH)),
                            min_size=1, max_size=MAX_EDITS).map(_Patches(value))
-        options = [st.just(bytes(value)), patches]
-        if n <= MAX_RANDOM_BYTES:
-            options.append(st.binary(min_size=n, max_size=n))
-        return st.one_of(*options)
+        return st.one_of(st.just(bytes(value)), patches)
 
     # arrays ------------------------------------------------------------------
     def count(self, path: Path, f: Field, state: Any) -> int:
@@ -233,7 +229,8 @@ class CapturedStrategy(Visitor):
     def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         values = self.arrays.pop(path, None)
         items = [_wrap(x) for x in items]
-        if len(items) < SMALL_ARRAY or not isinstance(values, list) or len(values) != len(items):
+        if len(items) <= SMALL_STRUCTS or not isinstance(values, list) or \
+                len(values) != len(items):
             return st.tuples(*items).map(_listed)
         # a long array of structs: the capture, with a few elements drawn near theirs
         one = st.one_of(*(x.map(_At(i)) for i, x in enumerate(items)))

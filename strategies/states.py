@@ -171,18 +171,6 @@ def _edges(t: WireType, lo: int, hi: int) -> list[int]:
     return sorted(v for v in cand if lo <= v <= hi and v != 0)
 
 
-def integers_for(t: WireType, lo: int, hi: int) -> SearchStrategy[int]:
-    """Values of an integer type in ``[lo, hi]``: any, the edges (extremes, the sign bit)
-    and the half past the sign bit, where reinterpretations show. Shrinks toward 0."""
-    ints = st.integers(lo, hi)
-    edges = _edges(t, lo, hi)
-    if not edges:
-        return ints
-    bits = 8 * t.size
-    half = st.integers(lo, -1) if lo < 0 else st.integers(min(hi, 1 << (bits - 1)), hi)
-    return st.one_of(ints, st.sampled_from(edges), half)
-
-
 def _required(f: Field) -> int:
     """The value an ``equal`` field must hold: its default, else 0."""
     return f.default if isinstance(f.default, int) and not isinstance(f.default, bool) else 0
@@ -234,7 +222,14 @@ class StateStrategy(Visitor):
         if t.check == "le" and isinstance(f.default, int):
             hi = max(0, min(hi, f.default))
         lo = 0 if t.check == "le" else t.lo
-        ints = integers_for(t, lo, hi)
+        ints = st.integers(lo, hi)
+        edges = _edges(t, lo, hi)
+        if edges:
+            # extremes and the half past the sign bit, where reinterpretations show
+            bits = 8 * t.size
+            half = st.integers(lo, -1) if lo < 0 else st.integers(
+                min(hi, 1 << (bits - 1)), hi)
+            ints = st.one_of(ints, st.sampled_from(edges), half)
         if frame is not None and f.name in frame.consts and f.type == t.name:
             hits = sorted(v for v in frame.consts[f.name]
                           if isinstance(v, int) and lo <= v <= hi)

@@ -182,7 +182,14 @@ def fuzz_cmd(qemu_specs: tuple[str, ...], machine: str, devices: tuple[str, ...]
     from harness.database import shared_database
     from harness.qemu import resolve
     from harness.qemu.devices import DEVICE_SETS
-    from harness.qemu.fuzz import FuzzOptions, render_text, replay_finding, run_fuzz, write_report
+    from harness.qemu.fuzz import (
+        FuzzOptions,
+        TargetResult,
+        render_text,
+        replay_finding,
+        run_fuzz,
+        write_report,
+    )
 
     if len(qemu_specs) > 2:
         fail(f"give one or two --qemu releases, not {len(qemu_specs)}")
@@ -192,10 +199,15 @@ def fuzz_cmd(qemu_specs: tuple[str, ...], machine: str, devices: tuple[str, ...]
     click.echo(f"seed: {seed}", err=True)
     options = FuzzOptions(machine, DEVICE_SETS[device_set] + devices, sections, max_examples,
                           seed, jobs or (os.cpu_count() or 1), max_shrinks, timeout)
+    def progress(r: TargetResult, n: int, total: int) -> None:
+        counts = ", ".join(f"{k} {o.value}" for o, k in r.outcomes.items() if k)
+        click.echo(f"[{n:>{len(str(total))}}/{total}] {r.section} {r.source} -> "
+                   f"{r.destination}: {counts}", err=True)
+
     if replay is not None:
         run = replay_finding(qemus, options, replay)
     else:
-        run = run_fuzz(qemus, options, db=shared_database)
+        run = run_fuzz(qemus, options, db=shared_database, done=progress)
     report = write_report(run, out)
     if fmt == "json":
         from harness.cli.io import dumps

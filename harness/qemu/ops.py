@@ -23,7 +23,7 @@ import asyncio
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,15 +77,26 @@ def _refusal(machine: str, message: str) -> InputError:
     return InputError(message or "QEMU refused to start", device=machine)
 
 
+async def _within(call: Awaitable[Any], deadline: float, timeout: float,
+                  what: str = "migration") -> Any:
+    """``call``, or :class:`QemuError` at ``deadline``: a QEMU busy loading does not answer
+    QMP, so every command is bounded (the session then kills its process group)."""
+    left = deadline - asyncio.get_running_loop().time()
+    try:
+        return await asyncio.wait_for(call, max(left, 0.1))
+    except TimeoutError:
+        raise QemuError(f"{what} did not complete within {timeout:g} s") from None
+
+
 async def _save(s: Session, deadline: float, timeout: float) -> bytes:
     """Migrate the guest of ``s`` to a file, quit, return the stream."""
     loop = asyncio.get_running_loop()
     target = os.path.join(s.tmp, "stream.bin")
     if loop.time() > deadline:  # starting QEMU took the whole budget
         raise QemuError(f"migration did not complete within {timeout:g} s")
-    await s.execute("migrate", {"uri": f"exec:cat > {target}"})
+    await _within(s.execute("migrate", {"uri": f"exec:cat > {target}"}), deadline, timeout)
     while True:
-        info = await s.execute("query-migrate")
+        info = await _within(s.execute("query-migrate"), deadline, timeout)
         status = info.get("status") if isinstance(info, dict) else None
         if status == "completed":
             break
@@ -130,7 +141,7 @@ async def _incoming(s: Session, deadline: float, timeout: float) -> str | None:
     while True:
         if s.exited():
             return str(await s.exit_error())
-        info = await s.execute("query-migrate")
+        info = await _within(s.execute("query-migrate"), deadline, timeout, "incoming migration")
         status = info.get("status") if isinstance(info, dict) else None
         if status == "completed":
             return None

@@ -18,7 +18,13 @@ from hypothesis.database import ExampleDatabase
 
 from harness import state as statejson
 from harness.errors import InputError
-from harness.qemu.fuzz._run import TargetResult, fuzz_target, run_targets, target_seed
+from harness.qemu.fuzz._run import (
+    Progress,
+    TargetResult,
+    fuzz_target,
+    run_targets,
+    target_seed,
+)
 from harness.qemu.fuzz._target import Direction, Key, ReleaseCapture, wire_name
 from harness.qemu.releases import Qemu
 from harness.stream.compare import idstr_matches
@@ -93,7 +99,7 @@ def tasks_of(directions: Sequence[Direction], patterns: Sequence[str]) -> list[t
 
 def run_fuzz(qemus: Sequence[Qemu], options: FuzzOptions, *,
              db: Callable[[], ExampleDatabase | None] = lambda: None,
-             done: Callable[[TargetResult], None] | None = None) -> FuzzRun:
+             done: Progress | None = None) -> FuzzRun:
     """Fuzz every selected section in every direction."""
     t0 = time.perf_counter()
     directions = directions_of(qemus, options)

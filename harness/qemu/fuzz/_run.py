@@ -267,6 +267,8 @@ def _shrink(strategy: Any, examples: _Examples, sig: tuple[str, str], seed: int,
 
 
 # ----------------------------------------------------------------------------- many targets
+#: told of each target's result: (result, results so far, tasks)
+Progress = Callable[[TargetResult, int, int], None]
 #: the run's directions, inherited by forked workers (descriptions hold compiled plans)
 _JOB: dict[str, Any] = {}
 
@@ -283,8 +285,9 @@ def _work(i: int, key: Key) -> TargetResult:
 def run_targets(directions: Sequence[Direction], tasks: Sequence[tuple[int, Key]], *,
                 max_examples: int, seed: int, max_shrinks: int, jobs: int,
                 db: Callable[[], ExampleDatabase | None],
-                done: Callable[[TargetResult], None] | None = None) -> list[TargetResult]:
-    """Fuzz every ``(direction index, section)`` task, in ``jobs`` forked workers."""
+                done: Progress | None = None) -> list[TargetResult]:
+    """Fuzz every ``(direction index, section)`` task, in ``jobs`` forked workers (no more
+    than there are tasks); ``done`` hears of each result as it comes."""
     _JOB.update(directions=list(directions), max_examples=max_examples, seed=seed,
                 max_shrinks=max_shrinks, db=db)
     results: list[TargetResult] = []
@@ -293,15 +296,15 @@ def run_targets(directions: Sequence[Direction], tasks: Sequence[tuple[int, Key]
             for i, key in tasks:
                 results.append(_work(i, key))
                 if done is not None:
-                    done(results[-1])
+                    done(results[-1], len(results), len(tasks))
         else:
             ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
                 futures = [pool.submit(_work, i, key) for i, key in tasks]
                 for fut in as_completed(futures):
                     results.append(fut.result())
                     if done is not None:
-                        done(results[-1])
+                        done(results[-1], len(results), len(tasks))
     finally:
         _JOB.clear()
     order = {(directions[i].source.qemu.name, directions[i].destination.qemu.name,
