@@ -11,14 +11,16 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis.database import InMemoryExampleDatabase
 
-from harness.compat.oracle import EITHER, EXACT, REFUSE, Expectation
+from harness.compat.oracle import EITHER, EXACT, REFUSE, Expectation, expect
 from harness.dsl import device, uint8, uint16_equal, uint32
 from harness.dumps import unknown_needed, unknown_test
+from harness.errors import LoadError
+from harness.formats import FORMATS
 from harness.model import Description, Field, Subsection
-from harness.predicates import Const, field_nonzero
+from harness.predicates import field_nonzero
 from harness.qemu.fuzz import Judgement, Observed, Outcome, fuzz_target, judge
 from harness.qemu.fuzz._outcomes import error_kind, signature
-from harness.qemu.fuzz._pin import pin
+from harness.qemu.fuzz._pin import Holds, pin
 from harness.qemu.fuzz._target import state_key
 from harness.stream.compare import leaves
 from strategies.captured import MAX_EDITS, SMALL_ARRAY, SMALL_BUFFER, captured_states
@@ -103,20 +105,21 @@ def test_one_finding_per_check_not_per_value() -> None:
 
 
 # ----------------------------------------------------------------------------- pin
-def test_pin_gives_unknown_tests_their_captured_outcome() -> None:
-    inner = Description("s", 1, 1, (Field("x", "uint8", exists=unknown_test("x", default=True)),))
-    sub = Description("d/sub", 1, 1, (Field("y", "uint8"),))
-    d = Description("d", 1, 1, (
+def test_pin_decides_unknown_tests_by_what_each_state_holds() -> None:
+    inner = Description("s", 1, 1, (Field("x", "uint8", exists=unknown_test("x", default=True)),),
+                        (Subsection(Description("s/sub", 1, 1, (Field("y", "uint8"),)),
+                                    unknown_needed("s/sub")),))
+    d = pin(Description("d", 1, 1, (
         Field("a", "uint8", exists=unknown_test("a")),
         Field("b", "uint8", exists=field_nonzero("a")),  # a known predicate stays
-        Field("s", "struct", struct=inner, array_len=2)),
-        (Subsection(sub, unknown_needed("d/sub")),))
-    p = pin(d, {"a": 1, "s": [{}, {}]})
-    assert p.fields[0].exists == Const(True) and p.fields[1].exists == field_nonzero("a")
-    assert p.fields[2].struct.fields[0].exists == Const(False)
-    assert p.subsections[0].needed == Const(False)
-    assert pin(d, {"s": [{"x": 0}] * 2, "__subsections__": {"d/sub": {"y": 1}}}) \
-        .subsections[0].needed == Const(True)
+        Field("s", "struct", struct=inner, array_len=2))))
+    assert d.fields[0].exists == Holds("a") and d.fields[1].exists == field_nonzero("a")
+    # elements of one array differ: each is saved as it holds (as the capture sent it)
+    state = {"a": 1, "b": 2, "s": [{"x": 1, "__subsections__": {"s/sub": {"y": 5}}}, {}]}
+    payload = bytes([1, 2, 1, 0x05, 5]) + b"s/sub" + bytes([0, 0, 0, 1, 5])
+    assert FORMATS["legacy"].encode(d, state) == payload  # the writer asks ``needed``
+    e = expect(d, d, state, state)  # and so does the oracle
+    assert e.kind == EXACT and e.state == state
 
 
 # ----------------------------------------------------------------------------- states
@@ -134,7 +137,7 @@ def shape(state: Any) -> set[str]:
     return {p for p, _ in leaves(state)}
 
 
-@given(captured_states(pin(CAPTURED_DESC, CAPTURED), CAPTURED))
+@given(captured_states(pin(CAPTURED_DESC), CAPTURED))
 @SOME
 def test_states_keep_the_captured_layout(state: Any) -> None:
     assert shape(state) == shape(CAPTURED)
@@ -246,3 +249,39 @@ def test_a_seed_makes_a_run_repeatable(seed: int) -> None:
     assert a.judged == b.judged and ra.outcomes == rb.outcomes
 
 
+
+
+# ----------------------------------------------------------------------------- found by fuzzing
+def test_a_0x05_after_a_struct_is_a_subsection_only_if_it_names_one() -> None:
+    """intel-hda 7.2 -> 7.2: ``st[3].ctl`` drawn as 5 right after the struct ``st[2]`` made
+    the oracle expect "refuse or exact", where QEMU's subsection loop only peeks: a name
+    that does not start with the struct's ends it quietly (found as agree-refused)."""
+    inner = device("inner", 1, uint8("a"))
+    d = device("d", 1, Field("s", "struct", struct=inner), uint8("x"), uint8("y"),
+               Field("name", "buffer", size=7))
+    legacy = FORMATS["legacy"]
+    quiet = {"s": {"a": 0}, "x": 5, "y": 1, "name": b"inner/z"}  # length 1: not a name
+    e = expect(d, d, quiet, quiet)
+    assert e.kind == EXACT and e.state == quiet
+    assert legacy.decode(d, legacy.encode(d, quiet), 1, quiet) == quiet
+    named = {**quiet, "y": 7}  # 0x05, 7, "inner/z": QEMU reads a subsection header
+    e = expect(d, d, named, named)
+    assert e.kind == EITHER
+    with pytest.raises(LoadError, match="VM subsection 'inner/z' in 'inner' does not exist"):
+        legacy.decode(d, legacy.encode(d, named), 1, named)
+
+
+def test_a_ram_block_of_length_zero_decodes() -> None:
+    """fw_cfg 7.2 -> 7.2 with ``table_mr_size`` 0: QEMU saves the ACPI tables' RAM block
+    with length 0 (and loads that stream again); vmcompat refused it as a bad stream."""
+    from harness.stream.ram import read_ram, write_ram
+    from harness.stream.source import Source
+
+    raw = ((4096 | 0x04).to_bytes(8, "big")  # MEM_SIZE, 4096 bytes in all
+           + b"\x04rom0" + bytes(8) + b"\x06pc.ram" + (4096).to_bytes(8, "big")
+           + (0x10).to_bytes(8, "big"))  # EOS
+    records = read_ram(Source(raw), 4096)
+    assert records[0].blocks == (("rom0", 0), ("pc.ram", 4096))
+    out = bytearray()
+    write_ram(records, out.extend)
+    assert bytes(out) == raw

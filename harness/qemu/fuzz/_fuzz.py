@@ -78,6 +78,39 @@ def directions_of(qemus: Sequence[Qemu], options: FuzzOptions) -> list[Direction
     return out
 
 
+_CAPTURES: dict[tuple[Any, ...], ReleaseCapture] = {}
+_DIRECTIONS: dict[tuple[Any, ...], Direction] = {}
+
+
+def direction(source: Qemu, destination: Qemu, machine: str, devices: tuple[str, ...] = (),
+              *, timeout: float = 30.0) -> Direction:
+    """One direction, its captures and blocking sections made once per process (the pytest
+    face runs many tests over the same captures)."""
+    def take(q: Qemu) -> ReleaseCapture:
+        k = (q, machine, devices)
+        if k not in _CAPTURES:
+            _CAPTURES[k] = ReleaseCapture.take(q, machine, devices, timeout=timeout)
+        return _CAPTURES[k]
+
+    key = (source, destination, machine, devices)
+    if key not in _DIRECTIONS:
+        d = Direction(take(source), take(destination))
+        d.find_blockers()
+        _DIRECTIONS[key] = d
+    return _DIRECTIONS[key]
+
+
+def section_key(d: Direction, pattern: str) -> Key:
+    """The section of the source's capture that ``pattern`` names (an idstr, its last
+    component, or ``idstr#N``)."""
+    for key in d.source.sections():
+        if idstr_matches(key[0], pattern) or wire_name(key) == pattern:
+            return key
+    known = ", ".join(wire_name(k) for k in d.source.sections())
+    raise InputError(f"no section {pattern!r} in QEMU {d.source.qemu.name}'s "
+                     f"{d.source.machine} capture (sections: {known})")
+
+
 def tasks_of(directions: Sequence[Direction], patterns: Sequence[str]) -> list[tuple[int, Key]]:
     """Every selected section of every direction (a pattern that matches nothing: bad input)."""
     tasks = []

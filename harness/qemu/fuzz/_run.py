@@ -101,6 +101,19 @@ class TargetResult:
         return any(o.fails for o, n in self.outcomes.items() if n)
 
 
+class _Boxed:
+    """A drawn state with a short repr (Hypothesis writes the failing example's repr:
+    hundreds of kilobytes for a big section)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    def __repr__(self) -> str:
+        return "<state>"
+
+
 class _Enough(BaseException):
     """Stop a shrink run now (not an ``Exception``: Hypothesis lets it through)."""
 
@@ -195,10 +208,11 @@ def fuzz_target(target: Target, *, max_examples: int, seed: int, max_shrinks: in
     if given_states is not None:
         return _finish(result, target, findings, t0)
 
-    strategy = captured_states(target.source, target.captured)
+    strategy = captured_states(target.source, target.captured).map(_Boxed)
     first: dict[tuple[str, str], Any] = {}
 
-    def explore(state: Any) -> None:
+    def explore(box: _Boxed) -> None:
+        state = box.state
         j, _ = examples.run(state)
         result.add(j)
         if j.outcome is not Outcome.AGREE_COMPATIBLE:
@@ -241,7 +255,8 @@ def _shrink(strategy: Any, examples: _Examples, sig: tuple[str, str], seed: int,
     left = [budget, ATTEMPTS_PER_RUN * budget + ATTEMPTS]
     best: list[Any] = []
 
-    def failing(state: Any) -> None:
+    def failing(box: _Boxed) -> None:
+        state = box.state
         left[1] -= 1
         if left[1] < 0 and best:
             raise _Enough  # the shrinker's candidates are all old or over budget: stop

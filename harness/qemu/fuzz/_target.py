@@ -106,12 +106,11 @@ class ReleaseCapture:
         return {(s.idstr, s.instance_id): s for s in self.stream.sections if s.state is not None}
 
     def description(self, key: Key) -> Description | None:
-        """The section's description, its unknown tests pinned to the capture."""
-        sec = self.sections().get(key)
+        """The section's description, its unknown tests decided by what a state holds."""
         entry = self.table.lookup(*key)
-        if sec is None or entry is None or entry.description is None:
+        if key not in self.sections() or entry is None or entry.description is None:
             return None
-        return pin(entry.description, sec.state)
+        return pin(entry.description)
 
     def decode(self, data: bytes) -> Stream:
         """A stream this release saved, decoded with its own vmdesc and this release's dump.
