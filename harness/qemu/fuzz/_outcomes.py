@@ -148,8 +148,9 @@ def judge(exp: Expectation, seen: Observed, control: Callable[[], Observed] | No
     return Judgement(Outcome.DISAGREE, wrong, why, c.error)
 
 
-#: numbers in QEMU's messages: decimal, 0x-hex, bare hex bytes (``read: c4``), negative
-_NUMBER = re.compile(r"-?\b(?:0x)?(?=[0-9a-fA-F]*\d)[0-9a-fA-F]+\b")
+#: numbers in QEMU's messages: decimal, 0x-hex, negative, bare hex with a digit, and a
+#: hex byte after ": " or "=" (``cmask: ff``)
+_NUMBER = re.compile(r"-?\b(?:0x)?(?=[0-9a-fA-F]*\d)[0-9a-fA-F]+\b|(?<=[:=] )[0-9a-fA-F]{1,2}\b")
 _PROGRAM = re.compile(r"^[^\s:]*qemu[^\s:]*: ", re.IGNORECASE)
 
 

@@ -58,6 +58,11 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "_", text).strip("_")
 
 
+def counts(outcomes: dict[str, int]) -> str:
+    """``3 agree-compatible, 2 qemu-rejects`` (the outcomes seen, in report order)."""
+    return ", ".join(f"{n} {o}" for o, n in outcomes.items() if n) or "no example"
+
+
 def worst(entry: dict[str, Any]) -> str:
     """The worst outcome an entry saw (what its grid cell shows)."""
     seen = [Outcome(o) for o, n in entry["outcomes"].items() if n]
@@ -145,6 +150,7 @@ def _context(report: dict[str, Any]) -> dict[str, Any]:
     findings = [(e, f) for e in entries for f in e["findings"]]
     findings.sort(key=lambda ef: SEVERITY.index(Outcome(ef[1]["outcome"])))
     return {"summary": report["summary"], "entries": entries, "outcomes": OUTCOMES,
+            "counts": counts,
             "grids": grids, "findings": findings, "worst": worst, "short": SHORT,
             "anchor": anchor, "not_clean": [e for e in entries if worst(e) !=
                                             Outcome.AGREE_COMPATIBLE.value]}
@@ -155,7 +161,7 @@ def anchor(entry: dict[str, Any]) -> str:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
-    return render("qemu-fuzz.md.j2", **_context(report))
+    return render("qemu-fuzz.markdown.j2", **_context(report))
 
 
 def render_html(report: dict[str, Any]) -> str:
@@ -166,14 +172,14 @@ def render_junit(report: dict[str, Any]) -> str:
     cases = []
     for e in report["sections"]:
         failing = [o for o, n in e["outcomes"].items() if n and Outcome(o).fails]
-        counts = ", ".join(f"{n} {o}" for o, n in e["outcomes"].items() if n)
+        seen = counts(e["outcomes"])
         body = json.dumps({k: e[k] for k in ("normalised_fields", "findings") if e[k]},
                           indent=2) if e["findings"] or e["normalised_fields"] else ""
         cases.append(Case(
             f"vmcompat.qemu.{e['section']}", f"{e['source']}->{e['destination']} "
             f"{e['direction']}", e.get("duration", 0),
-            (failing[0], f"{counts} ({plural(e['examples'], 'example')})") if failing else None,
-            counts, body))
+            (failing[0], f"{seen} ({plural(e['examples'], 'example')})") if failing else None,
+            seen, body))
     s = report["summary"]
     return render_cases("vmcompat-qemu-fuzz", cases, time=s.get("duration", 0),
                         properties={k: s.get(k) for k in ("machine", "seed", "max_examples",
@@ -183,10 +189,9 @@ def render_junit(report: dict[str, Any]) -> str:
 def render_text(report: dict[str, Any], limit: int = 30) -> str:
     """What the command prints: a summary line, then every entry that is not clean."""
     s = report["summary"]
-    counts = ", ".join(f"{n} {o}" for o, n in s["outcomes"].items() if n) or "no example"
     lines = [f"qemu fuzz {s['machine']}: {plural(s['entries'], 'section')} × direction, "
-             f"{plural(s['examples'], 'example')} ({counts}) in {s['duration']} s, "
-             f"seed {s['seed']}"]
+             f"{plural(s['examples'], 'example')} ({counts(s['outcomes'])}) in "
+             f"{s['duration']} s, seed {s['seed']}"]
     shown = 0
     for e in report["sections"]:
         if worst(e) == Outcome.AGREE_COMPATIBLE.value:
@@ -195,9 +200,8 @@ def render_text(report: dict[str, Any], limit: int = 30) -> str:
         if shown > limit:
             lines.append("  … more in report.md / report.html")
             break
-        counts = ", ".join(f"{n} {o}" for o, n in e["outcomes"].items() if n)
         lines.append(f"  {e['section']} {e['source']}→{e['destination']} [{e['direction']}]: "
-                     f"{counts}")
+                     f"{counts(e['outcomes'])}")
         if e["normalised_fields"]:
             lines.append(f"    normalised by QEMU: {', '.join(e['normalised_fields'][:8])}"
                          + (" …" if len(e["normalised_fields"]) > 8 else ""))
