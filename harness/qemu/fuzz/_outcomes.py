@@ -31,13 +31,14 @@ example is its own control.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 from harness.compat.oracle import EITHER, EXACT, REFUSE, Expectation, normalize
-from harness.stream.compare import diff_states
+from harness.model import SUBSECTIONS_KEY
+from harness.stream.compare import leaves
 
 
 class Outcome(str, Enum):
@@ -94,10 +95,36 @@ class Judgement:
     normalised: tuple[str, ...] = field(default=())
 
 
-def differing(a: Any, b: Any) -> tuple[str, ...]:
-    """Leaves (by name) where two states differ, or that only one of them holds."""
-    d = diff_states(a, b)
-    return d.changed + d.only_a + d.only_b
+_NONE: Any = object()
+
+
+def differing(a: Any, b: Any, prefix: str = "") -> tuple[str, ...]:
+    """Leaves where two states differ, or that only one of them holds, named as
+    :func:`harness.stream.compare.leaves` names them. Equal subtrees are skipped whole
+    (a big section's states differ in a few leaves).
+
+    >>> differing({"a": [1, 2], "__subsections__": {"d/s": {"x": 1}}}, {"a": [1, 3]})
+    ('a[1]', 'd/s.x')
+    """
+    if a is _NONE or b is _NONE:
+        return tuple(p for p, _ in leaves(b if a is _NONE else a, prefix))
+    if type(a) is type(b) and a == b:
+        return ()
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        out: list[str] = []
+        for k in [*a, *(k for k in b if k not in a)]:
+            x, y = a.get(k, _NONE), b.get(k, _NONE)
+            if k != SUBSECTIONS_KEY:
+                out += differing(x, y, f"{prefix}.{k}" if prefix else str(k))
+                continue
+            x, y = x if x is not _NONE else {}, y if y is not _NONE else {}
+            for name in [*x, *(n for n in y if n not in x)]:
+                out += differing(x.get(name, _NONE), y.get(name, _NONE), name)
+        return tuple(out)
+    if isinstance(a, list) and isinstance(b, list):
+        return tuple(p for i in range(max(len(a), len(b))) for p in differing(
+            a[i] if i < len(a) else _NONE, b[i] if i < len(b) else _NONE, f"{prefix}[{i}]"))
+    return (prefix,)
 
 
 def judge(exp: Expectation, seen: Observed, control: Callable[[], Observed] | None = None,
