@@ -93,6 +93,9 @@ def render_text(results: list[ChainResult], color: bool) -> str:
                 if "write" in step:
                     lines.append(f"    guest writes {step['write']} = "
                                  f"{json.dumps(step['value'])} on {step['at']}")
+                elif step["verdict"] == "refused":
+                    lines.append(f"    {step['from']} → {step['to']} [{step['wire']}] refused "
+                                 f"(the guest stays on {step['from']}): {step['reason']}")
         if r.direct_verdict and r.wires:
             lines.append(f"    direct hop {r.path[0]} → {r.path[-1]}: {r.direct_verdict}")
     c = counts(results)

@@ -12,9 +12,10 @@ in :mod:`harness.compat.chain_machine` draws them.
 
 Invariants after every hop:
 
-- the hop itself is judged by the oracle (a corrupt or crashing hop makes
-  the chain ``corrupt``; a refused hop ends the chain, ``refused``: the
-  guest keeps running on the source and nothing was lost);
+- the hop itself is judged by the oracle: a corrupt or crashing hop makes
+  the chain ``corrupt`` (and ends it); a refused hop makes it ``refused``,
+  unless it later loses or corrupts data — the migration failed, the guest
+  keeps running on the source, and the chain goes on from there;
 - **no chain loss**: every field the current version holds equals its value
   after the *direct* hop to the current version, or the difference is a
   :class:`Loss` (field, the hop where it was lost, why).
@@ -265,9 +266,10 @@ class ChainRun:
     path: list[int] = field(default_factory=list)
     wires: list[str] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
-    verdict: ChainVerdict = ChainVerdict.LOSSLESS
     lost: list[Loss] = field(default_factory=list)
     failed: dict[str, Any] | None = None
+    #: the chain up to its first refused hop: (path, wires, steps)
+    refused: tuple[list[int], list[str], list[dict[str, Any]]] | None = None
 
     def __post_init__(self) -> None:
         cfg = configuration(self.spec.versions[self.start])
@@ -282,8 +284,17 @@ class ChainRun:
 
     # -- steps ---------------------------------------------------------------------------------
     @property
+    def verdict(self) -> ChainVerdict:
+        if self.failed is not None:
+            return ChainVerdict.CORRUPT
+        if self.lost:
+            return ChainVerdict.LOSS
+        return ChainVerdict.LOSSLESS if self.refused is None else ChainVerdict.REFUSED
+
+    @property
     def over(self) -> bool:
-        return self.verdict is not ChainVerdict.LOSSLESS
+        """Lost or corrupted: later steps change nothing."""
+        return self.verdict.bad
 
     def _send(self, state: State) -> State:
         return {**state, **self.config}
@@ -294,24 +305,21 @@ class ChainRun:
             return self.verdict
         v = self.spec.versions
         out = self.spec.loader(v[self.at], v[to], self._send(self.state), wire)
-        self.path.append(to)
-        self.wires.append(wire)
-        self.steps.append({"hop": len(self.wires), "from": self.spec.labels[self.path[-2]],
-                           "to": self.spec.labels[to], "wire": wire,
-                           "verdict": out.verdict.value})
+        self.steps.append({"from": self.spec.labels[self.at], "to": self.spec.labels[to],
+                           "wire": wire, "verdict": out.verdict.value})
         if out.verdict is Verdict.REFUSED:
             self.steps[-1]["reason"] = out.detail
-            self.verdict = ChainVerdict.REFUSED
+            if self.refused is None:
+                self.refused = ([*self.path, to], [*self.wires, wire], list(self.steps))
             return self.verdict
+        self.path.append(to)
+        self.wires.append(wire)
         if out.verdict is not Verdict.COMPATIBLE:
             self.failed = {"detail": out.detail, **(out.counterexample or {})}
-            self.verdict = ChainVerdict.CORRUPT
             return self.verdict
         self.at, self.state = to, reset_filled(v[to], out.loaded)
         self.states.append(self.state)
         self.lost = self.losses()
-        if self.lost:
-            self.verdict = ChainVerdict.LOSS
         return self.verdict
 
     def write(self, name: str, value: Any) -> None:
@@ -395,21 +403,24 @@ class ChainRun:
 
     # -- the result ---------------------------------------------------------------------------
     def result(self) -> ChainResult:
+        """The chain as reported: a refused chain up to its first refused hop."""
         labels = self.spec.labels
-        direct = None
-        if self.wires:
-            # the first state's direct hop to the chain's last version
-            direct = self.direct(0, self.path[-1], self.wires[-1])[0].verdict.value
+        verdict = self.verdict
+        path, wires, steps = self.path, self.wires, self.steps
+        if verdict is ChainVerdict.REFUSED and self.refused is not None:
+            path, wires, steps = self.refused
+        # the first state's direct hop to the chain's last version
+        direct = self.direct(0, path[-1], wires[-1])[0].verdict.value if wires else None
         ce = None
-        if self.over:
+        if verdict is not ChainVerdict.LOSSLESS:
             ce = {"start": labels[self.start], "state": statejson.to_json(self.first),
-                  "steps": list(self.steps)}
-            if self.verdict is ChainVerdict.LOSS:
+                  "steps": list(steps)}
+            if verdict is ChainVerdict.LOSS:
                 ce["loaded"] = statejson.to_json(self.state)
             if self.failed is not None:
                 ce["hop"] = self.failed
-        return ChainResult(self.spec.device, tuple(labels[i] for i in self.path),
-                           tuple(self.wires), self.verdict, tuple(self.lost), direct, ce)
+        return ChainResult(self.spec.device, tuple(labels[i] for i in path), tuple(wires),
+                           verdict, tuple(self.lost), direct, ce)
 
 
 def worst(results: Sequence[ChainResult]) -> ChainVerdict:

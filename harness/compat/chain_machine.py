@@ -15,7 +15,7 @@ The invariant (after every step) fails the example when the chain is
 hop); Hypothesis then shrinks to the shortest program with the smallest
 state, and :func:`run_chain` returns that chain. When no example fails, the
 result is the worst chain seen: a refused one (the shortest), else the
-longest lossless one. A refused hop ends its chain; later steps do nothing.
+longest lossless one. After a loss or corruption, later steps do nothing.
 """
 
 from __future__ import annotations
@@ -88,10 +88,9 @@ def _one_field(desc: Description, name: str) -> st.SearchStrategy[Any]:
 def chain_machine(spec: ChainSpec, seen: _Seen) -> type[RuleBasedStateMachine]:
     """A state machine class over ``spec`` (one class per spec: rules draw from it)."""
     n = len(spec.versions)
-    starts = st.integers(0, n - 1).flatmap(
-        lambda i: st.tuples(st.just(i), states(spec.versions[i])))
-    writes = {i: [(name, _one_field(d, name)) for name in writable(d)]
-              for i, d in enumerate(spec.versions)}
+    starts = st.one_of(*(st.tuples(st.just(i), states(d)) for i, d in enumerate(spec.versions)))
+    writes = {i: st.sampled_from([(name, _one_field(d, name)) for name in writable(d)])
+              for i, d in enumerate(spec.versions) if writable(d)}
 
     class ChainMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -107,17 +106,19 @@ def chain_machine(spec: ChainSpec, seen: _Seen) -> type[RuleBasedStateMachine]:
             assert self.chain is not None
             self.chain.hop(to, wire)
 
-        @precondition(lambda self: self.chain is not None and self.chain.at < n - 1)
+        @precondition(lambda self: self.chain is not None and not self.chain.over
+                      and self.chain.at < n - 1)
         @rule(wire=st.sampled_from(spec.wires))
         def upgrade(self, wire: str) -> None:
             assert self.chain is not None
             self.chain.hop(self.chain.at + 1, wire)
 
-        @precondition(lambda self: self.chain is not None and bool(writes[self.chain.at]))
+        @precondition(lambda self: self.chain is not None and not self.chain.over
+                      and self.chain.at in writes)
         @rule(data=st.data())
         def guest_write(self, data: st.DataObject) -> None:
             assert self.chain is not None
-            name, values = data.draw(st.sampled_from(writes[self.chain.at]), label="field")
+            name, values = data.draw(writes[self.chain.at], label="field")
             self.chain.write(name, data.draw(values, label=name))
 
         @invariant()
