@@ -66,12 +66,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 from harness import state as statejson
 from harness.compat.engine import Outcome, check_state, first_difference
-from harness.compat.verdict import Verdict
+from harness.compat.verdict import CHAIN_SEVERITY, ChainVerdict, Verdict
 from harness.errors import Path, dotted
 from harness.filters import chain as filter_for
 from harness.formats import FORMATS
@@ -91,23 +90,6 @@ _MISSING: Any = object()
 def engine_hop(src: Description, dst: Description, state: State, wire: str) -> Outcome:
     """The fuzz engine's hop: ``check_state`` on ``wire`` with the registered filters."""
     return check_state(src, dst, state, FORMATS[wire], filter_for(src, dst))
-
-
-class ChainVerdict(str, Enum):
-    LOSSLESS = "lossless"
-    REFUSED = "refused"
-    LOSS = "loss"
-    CORRUPT = "corrupt"
-
-    @property
-    def bad(self) -> bool:
-        """Loss and corrupt are defects; a refused hop is a clean, expected outcome."""
-        return self in (ChainVerdict.LOSS, ChainVerdict.CORRUPT)
-
-
-#: how chain verdicts combine: the worst wins
-CHAIN_SEVERITY = {ChainVerdict.LOSSLESS: 0, ChainVerdict.REFUSED: 1, ChainVerdict.LOSS: 2,
-                  ChainVerdict.CORRUPT: 3}
 
 
 @dataclass(frozen=True)

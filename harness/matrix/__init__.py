@@ -15,6 +15,7 @@ from harness.matrix._cells import (
     parse_shard,
     shard,
 )
+from harness.matrix._chains import run_chains
 from harness.matrix._progress import PlainProgress, RichProgress, progress_for
 from harness.matrix._run import (
     DEFAULT_MAX_EXAMPLES,
@@ -40,6 +41,7 @@ __all__ = [
     "feature_sets",
     "parse_shard",
     "progress_for",
+    "run_chains",
     "run_cells",
     "run_one",
     "shard",

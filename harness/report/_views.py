@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.matrix._cells import cell_order
+from harness.report._chains import rows as chain_rows
 from harness.report._model import VERDICTS, Report, changes
 from harness.report._text import label
 
@@ -84,4 +85,5 @@ def context(report: Report, previous: Report | None = None) -> dict[str, Any]:
                          "anchor": anchor(ch.cell)} for ch in changes(previous, report)],
             "previous": previous is not None, "anchor": anchor,
             "bad": [c for c in bad_first if c["verdict"] in ("corrupt", "crash")],
-            "label": label, "short": SHORT}
+            "label": label, "short": SHORT,
+            "chains": None if report.chains is None else chain_rows(report)}
