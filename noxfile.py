@@ -50,10 +50,10 @@ def matrix(session: nox.Session, wire: str) -> None:
 @nox.session(python=PYTHONS, tags=["nightly"])
 @nox.parametrize("wire", WIRES)
 def nightly(session: nox.Session, wire: str) -> None:
-    """Nightly matrix: all feature sets, many examples, shared example database."""
+    """Nightly matrix: all feature sets, many examples, shared example database, chains."""
     _install(session)
     session.run("vmcompat", "matrix", "--wire", wire, "--profile", "nightly", "--features",
-                "all", "--max-examples", os.environ.get("VMCOMPAT_NIGHTLY_EXAMPLES", "200"),
+                "all", "--chains", "--max-examples", os.environ.get("VMCOMPAT_NIGHTLY_EXAMPLES", "200"),
                 "--jobs", JOBS, "--out", _reports(session), *session.posargs,
                 env={"VMCOMPAT_WIRE": wire, "VMCOMPAT_PROFILE": "nightly"})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from harness.report._chains import junit_cases
 from harness.report._model import Report
 from harness.report._text import direction
 
@@ -38,6 +39,7 @@ def render_junit(report: Report) -> str:
         elif c.get("reason") or c.get("notes"):
             out = ET.SubElement(case, "system-out")
             out.text = f"{c['verdict']}: {c.get('reason', '')}" + (f"\n{body}" if body else "")
+    junit_cases(suite, report)
     ET.indent(suite)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") \
         + "\n"
