@@ -57,8 +57,10 @@ RELEASES: dict[str, Release] = {
         name="10.0",
         debian_version="1:10.0.2+ds-2+deb13u1~bpo12+1",
         suite="bookworm-backports",
+        # the module packages too: 7.2 ships the same modules in qemu-system-gui and the
+        # main package, and a -dump-vmstate lists only the devices of modules that load
         packages=("qemu-system-x86", "qemu-system-common", "qemu-system-data",
-                  "qemu-system-modules-opengl"),
+                  "qemu-system-modules-opengl", "qemu-system-modules-spice"),
         firmware=("seabios/bookworm-backports", "ipxe-qemu"),
     ),
 }
