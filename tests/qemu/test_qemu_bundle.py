@@ -34,9 +34,9 @@ def test_release_refs_resolve_wherever_a_desc_is_taken() -> None:
     assert (e.name, e.version_id) == ("e1000e", 1)
     q35 = load_one("qemu:7.2/pc-q35-7.2", "0000:00:01.0/e1000e")
     assert q35.name == "e1000e"
-    with pytest.raises(InputError, match="no built-in descriptions of QEMU 9.9"):
+    with pytest.raises(InputError, match=r"no built-in descriptions of QEMU 9\.9"):
         load_one("qemu:9.9", "x")
-    with pytest.raises(InputError, match="no machine type 'pc-q35-2.4'"):
+    with pytest.raises(InputError, match=r"no machine type .pc-q35-2\.4."):
         load_one("qemu:7.2/pc-q35-2.4", "x")
 
 
