@@ -109,8 +109,12 @@ class Session:
                     await asyncio.wait_for(self.qmp.connect(self.sock),
                                            max(0.1, deadline - loop.time()))
                     return
-                except (TimeoutError, QMPError, OSError):
-                    if self.exited():
+                # qemu.qmp asserts its session runs once connected: QEMU exiting right
+                # then (a refused incoming stream) trips it
+                except (TimeoutError, QMPError, OSError, AssertionError):
+                    with contextlib.suppress(Exception):
+                        await self.qmp.disconnect()
+                    if self.exited() or await self.wait_exit(0.2) is not None:
                         raise await self.exit_error() from None
             if loop.time() > deadline:
                 raise QemuError(f"QMP did not come up within {self.connect_timeout:g} s")
