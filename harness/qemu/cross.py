@@ -35,12 +35,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.compat import directions as D
-from harness.dumps import as_captured, from_dump, merge_all
+from harness.dumps import as_captured, from_dump
 from harness.errors import InputError
 from harness.model import Description
 from harness.qemu.ops import capture, dump, load_and_capture
 from harness.qemu.releases import Qemu
-from harness.stream.compare import diff_states
+from harness.stream.compare import diff_states, leaves
 from harness.stream.devices import device_table
 from harness.stream.model import Section, Stream
 from harness.stream.reader import read_stream
@@ -66,11 +66,14 @@ class Cell:
     predicted: str = ""
     predicted_random: str = ""
     checker: tuple[str, ...] = ()
+    checker_warnings: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
     only_source: tuple[str, ...] = ()
     only_destination: tuple[str, ...] = ()
     normalised: tuple[str, ...] = ()
     reason: str = ""
+    #: why the prediction for the captured state is not the real outcome (a known limit)
+    limit: str = ""
 
     @property
     def direction(self) -> str:
@@ -89,12 +92,13 @@ class Cell:
             "direction": self.direction, "section": self.section, "outcome": self.outcome,
             "qemu_error": self.qemu_error, "predicted": self.predicted,
             "predicted_random": self.predicted_random, "checker": list(self.checker),
-            "agrees": self.agrees}
+            "checker_warnings": list(self.checker_warnings), "agrees": self.agrees}
         for key in ("fields", "only_source", "only_destination", "normalised"):
             if getattr(self, key):
                 out[key] = list(getattr(self, key))
-        if self.reason:
-            out["reason"] = self.reason
+        for key in ("reason", "limit"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
         return out
 
 
@@ -242,16 +246,24 @@ def normalised_fields(own: Capture, opts: Options) -> dict[str, frozenset[str]]:
 
 
 # -- predictions -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Prediction:
+    captured: str
+    random: str
+    errors: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
 def predict(key: str, src: Description, dst: Description | None, state: Any, prior: Any,
-            opts: Options, direction: str) -> tuple[str, str, tuple[str, ...]]:
-    """(oracle on the captured state, oracle over random states, checker error codes)."""
+            opts: Options, direction: str) -> Prediction:
+    """The oracle on the captured state and over random states, and the checker's codes."""
     from harness.compat.checker import compare
     from harness.compat.engine import check_state, run_cell
     from harness.compat.verdict import Cell as MatrixCell
     from harness.formats import FORMATS
 
     if dst is None:
-        return REFUSED, REFUSED, ("SECTION_MISSING",)
+        return Prediction(REFUSED, REFUSED, ("SECTION_MISSING",), ())
     fmt = FORMATS["legacy"]
     out = check_state(src, dst, as_captured(src, state), fmt,
                       prior=None if prior is None else as_captured(dst, prior))
@@ -261,9 +273,63 @@ def predict(key: str, src: Description, dst: Description | None, state: Any, pri
         cell = MatrixCell(key, "a", "b", "legacy", direction)
         rnd = run_cell(src, dst, cell, max_examples=opts.random_examples,
                        seed=opts.seed).verdict.value
-    errors = tuple(sorted({f.rule for f in compare(key, src, dst, direction=direction)
-                           if f.error}))
-    return captured, rnd, errors
+    found = compare(key, src, dst, direction=direction)
+    return Prediction(captured, rnd, tuple(sorted({f.rule for f in found if f.error})),
+                      tuple(sorted({f.rule for f in found if f.severity == "warning"})))
+
+
+def explain(c: Cell, src: Description, dst: Description | None, prior: Any,
+            loaded: Any) -> str:
+    """Why the prediction for the captured state differs from the real outcome, when it is
+    a known limit of predicting from descriptions alone ("" when it agrees or is not)."""
+    from harness.dumps import has_unknown_needed, has_unknown_test
+
+    if c.agrees is not False or dst is None:
+        return ""
+    if c.outcome == REFUSED:
+        tests = sorted({f.name for d in (src, dst) for f in _fields(d) if has_unknown_test(f)}
+                       | {s.name for d in (src, dst) for s in _subs(d) if has_unknown_needed(s)})
+        if tests:
+            return ("the layout QEMU reads depends on field_exists tests and needed functions "
+                    "(C code a dump does not show: " + ", ".join(tests[:6])
+                    + (", …" if len(tests) > 6 else "") + "); vmcompat takes each as in the "
+                    "destination's own save")
+    if c.outcome == CORRUPT and prior is not None and loaded is not None:
+        own = dict(leaves(prior))
+        again = dict(leaves(loaded))
+        if c.fields and all(p in own and p in again and own[p] == again[p] for p in c.fields):
+            return ("the destination's save writes its own value into "
+                    + ", ".join(c.fields) + " (a pre_save or post_load hook): re-saving shows "
+                    "that value, not the one it loaded")
+    if c.outcome == COMPATIBLE and c.predicted == CORRUPT:
+        sizes = [f.name for f in _fields(src) if (g := _field(dst, f.name)) is not None
+                 and f.type == g.type == "buffer" and f.size != g.size]
+        if sizes:
+            return (f"{', '.join(sizes)} changed size: the oracle compares every byte, the "
+                    "captured value is a NUL-terminated name padded with zeros")
+    return ""
+
+
+def _fields(d: Description) -> Iterable[Any]:
+    for f in d.fields:
+        yield f
+        if f.struct is not None:
+            yield from _fields(f.struct)
+    for s in d.subsections:
+        yield from _fields(s.description)
+
+
+def _subs(d: Description) -> Iterable[Any]:
+    for s in d.subsections:
+        yield s
+        yield from _subs(s.description)
+    for f in d.fields:
+        if f.struct is not None:
+            yield from _subs(f.struct)
+
+
+def _field(d: Description, name: str) -> Any:
+    return next((f for f in d.fields if f.name == name), None)
 
 
 def cells_of(run: Run, src: Capture, dst: Capture, ignore: Mapping[str, frozenset[str]],
@@ -295,10 +361,12 @@ def cells_of(run: Run, src: Capture, dst: Capture, ignore: Mapping[str, frozense
         else:
             c = replace(base, qemu_error=_short(run.stopped))
         p = prior.get(key)
-        predicted, rnd, errors = predict(key, src.descriptions[key], dst.descriptions.get(key),
-                                         sec.state, None if p is None else p.state, opts,
-                                         direction)
-        out.append(replace(c, predicted=predicted, predicted_random=rnd, checker=errors))
+        sd, dd = src.descriptions[key], dst.descriptions.get(key)
+        pr = predict(key, sd, dd, sec.state, None if p is None else p.state, opts, direction)
+        c = replace(c, predicted=pr.captured, predicted_random=pr.random, checker=pr.errors,
+                    checker_warnings=pr.warnings)
+        out.append(replace(c, limit=explain(c, sd, dd, None if p is None else p.state,
+                                            loaded[key].state if key in loaded else None)))
     return out
 
 
@@ -336,7 +404,8 @@ PREDICTORS: dict[str, Callable[[Cell], bool]] = {
     "oracle (captured state)": lambda c: c.predicted in INCOMPATIBLE or c.predicted == "crash",
     "oracle (random states)": lambda c: c.predicted_random in INCOMPATIBLE
     or c.predicted_random == "crash",
-    "checker": lambda c: bool(c.checker),
+    "checker (errors)": lambda c: bool(c.checker),
+    "checker (errors and warnings)": lambda c: bool(c.checker or c.checker_warnings),
 }
 
 

@@ -216,6 +216,18 @@ def _by_name(name: str) -> Qemu:
     raise InputError(f"QEMU {name} is not installed: {hint}")
 
 
+@functools.cache
+def machine_types(qemu: Qemu) -> tuple[str, ...]:
+    """The versioned ``pc-i440fx-*``/``pc-q35-*`` machine types ``qemu`` offers."""
+    try:
+        out = subprocess.run(qemu.argv("-machine", "help"), capture_output=True, text=True,
+                             timeout=60, check=False).stdout
+    except OSError as e:
+        raise InputError(f"cannot run QEMU: {e.strerror}", file=qemu.binary) from None
+    return tuple(sorted({ln.split()[0] for ln in out.splitlines()
+                         if re.match(r"pc-(i440fx|q35)-\d", ln)}))
+
+
 def find_binary() -> str:
     """The path of the default QEMU binary, or :class:`InputError`."""
     return resolve().binary
