@@ -601,6 +601,6 @@ VMDESC_LOADER = register_loader(Loader("vmdesc", is_vmdesc, from_vmdesc))
 __all__ = [
     "DUMP_LOADER", "GUESS_DOC", "NEEDED_PREFIX", "TEST_PREFIX", "VMDESC_LOADER", "VMDESC_TYPES",
     "VmdescEntry", "as_captured", "c_size", "dump_machine", "from_dump", "from_vmdesc",
-    "has_unknown_needed", "has_unknown_test", "is_dump", "is_guess", "is_vmdesc", "merge", "merge_all", "to_dump",
-    "unknown_needed", "unknown_test", "vmdesc_entries",
+    "has_unknown_needed", "has_unknown_test", "is_dump", "is_guess", "is_vmdesc", "merge",
+    "merge_all", "to_dump", "unknown_needed", "unknown_test", "vmdesc_entries",
 ]
