@@ -53,7 +53,8 @@ def nightly(session: nox.Session, wire: str) -> None:
     """Nightly matrix: all feature sets, many examples, shared example database, chains."""
     _install(session)
     session.run("vmcompat", "matrix", "--wire", wire, "--profile", "nightly", "--features",
-                "all", "--chains", "--max-examples", os.environ.get("VMCOMPAT_NIGHTLY_EXAMPLES", "200"),
+                "all", "--chains", "--max-examples",
+                os.environ.get("VMCOMPAT_NIGHTLY_EXAMPLES", "200"),
                 "--jobs", JOBS, "--out", _reports(session), *session.posargs,
                 env={"VMCOMPAT_WIRE": wire, "VMCOMPAT_PROFILE": "nightly"})
 
