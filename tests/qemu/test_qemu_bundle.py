@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from harness.cli import main
 from harness.errors import InputError
 from harness.matrix._cells import build_cells
 from harness.matrix._subjects import from_args
@@ -53,13 +51,22 @@ def test_versions_on_a_release_axis_are_releases() -> None:
         ("10.0", "7.2", "legacy", "downgrade"), ("10.0", "10.0", "legacy", "same")]
 
 
-def test_matrix_on_the_release_pair(tmp_path: Path) -> None:
-    out = tmp_path / "r"
-    r = CliRunner().invoke(main, ["matrix", "qemu:7.2", "qemu:10.0", "--max-examples", "3",
-                                  "--out", str(out)])
-    report = json.loads((out / "report.json").read_text())
-    cells = {(c["device"], c["source"], c["destination"]): c for c in report["cells"]}
-    e = cells[("pc-i440fx-7.2:0000:00:02.0/e1000e", "10.0", "7.2")]
-    assert e["direction"] == "downgrade" and e["wire"] == "legacy"
-    assert cells[("pc-i440fx-7.2:globalstate", "7.2", "10.0")]["verdict"] == "corrupt"
-    assert r.exit_code == 1  # corrupt cells: found
+def test_matrix_cells_on_the_release_pair() -> None:
+    """Two sections through the matrix: a corrupt downgrade (sb16) and a clean one (rtc)."""
+    from harness.matrix._run import default_runner, run_cells
+    from harness.report import build_report
+
+    hs = {k: v for k, v in release_histories().items()
+          if k.endswith((":sb16", ":mc146818rtc"))}
+    cells = build_cells(hs, ["legacy", "json"], "none")
+    results = run_cells(hs, cells, default_runner(), max_examples=3, seed=0)
+    report = build_report(results, seed=0, max_examples=3, features="none", wires=["legacy"],
+                          duration=0.0)
+    by = {(c["device"].rsplit(":", 1)[1], c["source"], c["destination"]): c
+          for c in report.cells}
+    assert len(by) == 8 and {c["wire"] for c in report.cells} == {"legacy"}
+    sb16 = by[("sb16", "10.0", "7.2")]
+    assert sb16["verdict"] == "corrupt" and sb16["direction"] == "downgrade"
+    assert by[("sb16", "7.2", "10.0")]["verdict"] == "compatible"
+    assert {c["verdict"] for k, c in by.items() if k[0] == "mc146818rtc"} == {"compatible"}
+    assert not report.ok
