@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.errors import InputError, LoadError, StreamError, UnknownSection
+from harness.limits import MAX_TRAILING, MAX_VMDESC, MAX_VMDESC_CANDIDATES
 from harness.model import Description
 from harness.stream.configuration import read_configuration
 from harness.stream.devices import DeviceTable, decode_payload, device_table, encode_payload
@@ -48,8 +49,6 @@ from harness.stream.source import Buffer, Source
 _BE32 = struct.Struct(">I")
 RAM_IDSTR = "ram"
 RAM_VERSION = 4
-#: bytes after the vmdesc (or after EOF) kept in a decoded stream; more is refused
-MAX_TRAILING = 1 << 20
 
 
 def parse_vmdesc(raw: bytes) -> Vmdesc:
@@ -63,30 +62,24 @@ def parse_vmdesc(raw: bytes) -> Vmdesc:
     return Vmdesc(raw, obj)
 
 
-def _rfind(data: Buffer, needle: bytes, end: int) -> int:
-    base: Any = data
-    if isinstance(data, memoryview):
-        base = data.obj if len(data) == len(data.obj) else bytes(data)  # type: ignore[arg-type]
-    return int(base.rfind(needle, 0, end))
-
-
-#: candidates tried from the end (hostile files may hold many look-alikes)
-MAX_VMDESC_CANDIDATES = 8
-
-
 def find_vmdesc(data: Buffer) -> Vmdesc | None:
-    """Locate the trailing vmdesc from the end: ``0x06``, be32 length, ``{"page_size"…``."""
-    q = _rfind(data, b'{"page_size"', len(data))
+    """Locate the trailing vmdesc from the end: ``0x06``, be32 length, ``{"page_size"…``.
+
+    Only the last :data:`~harness.limits.MAX_VMDESC` + ``MAX_TRAILING`` bytes are
+    searched, so a huge (or sparse) file costs no more than a small one.
+    """
+    tail = bytes(memoryview(data)[max(0, len(data) - MAX_VMDESC - MAX_TRAILING - 5):])
+    q = tail.rfind(b'{"page_size"')
     for _ in range(MAX_VMDESC_CANDIDATES):
         if q < 5:
             return None
-        if data[q - 5] == VMDESCRIPTION:
-            n = _BE32.unpack_from(data, q - 4)[0]
-            if q + n <= len(data):
-                v = parse_vmdesc(bytes(data[q:q + n]))
+        if tail[q - 5] == VMDESCRIPTION:
+            n = _BE32.unpack_from(tail, q - 4)[0]
+            if q + n <= len(tail):
+                v = parse_vmdesc(tail[q:q + n])
                 if v.ok:
                     return v
-        q = _rfind(data, b'{"page_size"', q)
+        q = tail.rfind(b'{"page_size"', 0, q)
     return None
 
 
