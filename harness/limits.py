@@ -7,7 +7,8 @@ limits below bound what cannot be measured against data: the shape of a descript
 and the bytes an encoder would invent (``unused_buffer`` padding). Each is far above
 what a real QEMU produces; the figure in brackets is the largest seen in QEMU 7.2's
 ``-dump-vmstate`` of every x86 device type and in the vmdescs of its streams
-(``golden/qemu-7.2``). Within them every command stays under 256 MiB of memory.
+(``golden/qemu-7.2``). Within them every command stays under 256 MiB of memory
+(``tests/hostile/test_memory.py`` holds the hostile cases to it).
 
 >>> too_deep([[[]]], 2), too_deep([[[]]], 3)
 (True, False)
