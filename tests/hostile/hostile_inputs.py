@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from hypothesis import strategies as st
 
 from harness import descjson
@@ -252,12 +252,12 @@ def typed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return None
 
 
-def cli(*args: str) -> int:
-    """``vmcompat ARGS`` in-process: the exit code, which must be 0, 1 or 2."""
+def cli(*args: str) -> Result:
+    """``vmcompat ARGS`` in-process; its exit code must be 0, 1 or 2, its output one of ours."""
     r = CliRunner().invoke(main, list(args))
     assert r.exit_code in (0, 1, 2), f"exit {r.exit_code}: {r.output}"
     assert "internal error" not in r.output and "Traceback" not in r.output, r.output
-    return int(r.exit_code)
+    return r
 
 
 def roundtrip(d: Description, state: Any) -> None:

@@ -183,7 +183,7 @@ def _description_cli(example: Any) -> None:
         out = str(Path(tmp) / "p.bin")
         cli("schema", files["d"])
         cli("check", files["base"], files["d"])
-        if cli("encode", files["d"], files["state"], "-o", out) == 0:
+        if cli("encode", files["d"], files["state"], "-o", out).exit_code == 0:
             cli("decode", files["d"], out, "--version-id", str(base["version_id"]))
 
 

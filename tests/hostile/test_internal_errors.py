@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from hostile_inputs import GOLDEN, cli, with_vmdesc
 
 from harness import descjson, dumps, schema
-from harness.cli import main
 from harness.dsl import device, qtailq, struct, uint8, uint32
 from harness.errors import InputError, LoadError, StreamError, Truncated
 from harness.formats import FORMATS
@@ -22,14 +21,7 @@ from harness.model import Description, Field, Marker
 from harness.stream import find_vmdesc, from_document, verify
 from harness.stream.document import FORMAT
 
-STREAMS = Path(__file__).resolve().parents[2] / "golden" / "qemu-7.2" / "streams"
-
-
-def cli(*args: str) -> Any:
-    """Run ``vmcompat ARGS`` in-process; the result has ``exit_code`` and ``output``."""
-    r = CliRunner().invoke(main, list(args))
-    assert "internal error" not in r.output and "Traceback" not in r.output, r.output
-    return r
+STREAMS = GOLDEN / "streams"
 
 
 def vmdesc(*fields: dict[str, Any], name: Any = "d") -> dict[str, Any]:
@@ -41,14 +33,6 @@ def write(tmp_path: Path, name: str, obj: Any) -> str:
     p = tmp_path / name
     p.write_text(json.dumps(obj))
     return str(p)
-
-
-def with_vmdesc(data: bytes, obj: Any) -> bytes:
-    """A stream with its trailing vmdesc replaced by ``obj``."""
-    v = find_vmdesc(data)
-    assert v is not None
-    raw = json.dumps(obj).encode()
-    return data[:len(data) - len(v.raw) - 4] + len(raw).to_bytes(4, "big") + raw
 
 
 # ----------------------------------------------------------------------------- vmdesc import

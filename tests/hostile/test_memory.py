@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_inputs import GOLDEN, with_vmdesc
 
 from harness.stream import find_vmdesc
 
 ROOT = Path(__file__).resolve().parents[2]
-STREAM = ROOT / "golden" / "qemu-7.2" / "streams" / "pc-i440fx-7.2.bin"
+STREAM = GOLDEN / "streams" / "pc-i440fx-7.2.bin"
 BOUND = 256 << 20
 
 _CHILD = """
@@ -78,9 +79,7 @@ def stream_with_fields(tmp_path: Path, *fields: dict[str, Any]) -> str:
     obj = dict(v.obj)
     obj["devices"] = [dict(d, fields=list(fields)) if d["name"] == "timer" else d
                       for d in obj["devices"]]
-    raw = json.dumps(obj).encode()
-    (tmp_path / "s.bin").write_bytes(data[:len(data) - len(v.raw) - 4]
-                                     + len(raw).to_bytes(4, "big") + raw)
+    (tmp_path / "s.bin").write_bytes(with_vmdesc(data, obj))
     return "s.bin"
 
 
