@@ -75,9 +75,10 @@ class LegacyWriter(OutputVisitor):
     """Appends the legacy encoding of a (validated) state to ``out``.
 
     It never fails on a validated state but for one limit: ``unused_buffer`` padding is
-    the only wire content not in the state (a count field of 2**32 asks for 2**32 padded
-    elements), so more than :data:`~harness.limits.MAX_PADDING` bytes of it in one
-    payload are refused (:class:`~harness.errors.InputError`) before any is written.
+    the only wire content not in the state (4096 elements of a struct with 1 MiB of it
+    are 4 GiB from a few bytes of state JSON), so more than
+    :data:`~harness.limits.MAX_PADDING` bytes of it in one payload are refused
+    (:class:`~harness.errors.InputError`) before they are written.
     """
 
     __slots__ = ("out", "padding")
