@@ -384,6 +384,8 @@ def _vmdesc_fields(raw: Any, bad: Callable[[str], InputError], owner: str) -> li
         o = raw[i]
         fname = _get(o, "name", str, bad, owner)
         if "index" in o:  # a non-compressible array: one entry per element
+            if o["index"] != 0:
+                raise bad(f"{owner}.{fname}: array element index {o['index']!r}, expected 0")
             j = i
             while j < len(raw) and isinstance(raw[j], dict) and raw[j].get("name") == fname \
                     and raw[j].get("index") == j - i:
