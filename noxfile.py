@@ -80,3 +80,22 @@ def slow(session: nox.Session) -> None:
     _install(session)
     session.run("python", "-m", "pytest", "--run-slow", "-m", "slow", "-s",
                 "--hypothesis-profile=ci", *session.posargs)
+
+
+#: the real-QEMU fuzz of the nightly run: same-release runs (QEMU's normalisations) and
+#: both cross-release directions, every section of the broad device set
+QEMU_FUZZ_RUNS = {"7.2": ["--qemu", "7.2"], "10.0": ["--qemu", "10.0"],
+                  "cross": ["--qemu", "7.2", "--qemu", "10.0"]}
+
+
+@nox.session(tags=["nightly"])
+def qemu_fuzz(session: nox.Session) -> None:
+    """vmcompat qemu fuzz over the broad device set, QEMU 7.2 and 10.0 (exit 1 is a finding:
+    the run goes on, junit.xml fails its test cases)."""
+    _install(session)
+    for name, qemus in QEMU_FUZZ_RUNS.items():
+        session.run("vmcompat", "qemu", "fuzz", *qemus, "--machine", "pc-i440fx-7.2",
+                    "--devices", "broad", "--max-examples",
+                    os.environ.get("VMCOMPAT_QEMU_FUZZ_EXAMPLES", "50"), "--jobs", JOBS,
+                    "--out", os.path.join(_reports(session), name), *session.posargs,
+                    success_codes=[0, 1])

@@ -30,6 +30,17 @@ The marker ``vmcompat_histories(*histories, wire="legacy", features=())`` (what
 ``compat_cell.check("refused")`` asserts an exact verdict instead. The
 verdict of each example is a Hypothesis ``event``, so
 ``--hypothesis-show-statistics`` shows the verdict mix per cell.
+
+Fuzzing real sections against real QEMU releases (``vmcompat qemu fuzz``)::
+
+    @pytest.mark.vmcompat_qemu_fuzz("ps2kbd", "i8259", releases=("7.2", "10.0"),
+                                    max_examples=20)
+    def test_ps2(vmcompat_qemu_fuzz):
+        vmcompat_qemu_fuzz.check()     # AssertionError naming each finding
+
+one test per section and direction (one release: A → A; two: A → B and B → A),
+skipped with a reason when a release is not installed. ``check("agree-refused")``
+allows outcomes that would otherwise fail the test.
 """
 
 from __future__ import annotations
@@ -48,6 +59,11 @@ MARKERS = {
     "redis": "needs redis-server (skipped with a reason when absent)",
     "vmcompat_histories": "vmcompat_histories(*histories, wire='legacy', features=()): "
                           "parametrize the compat_cell fixture over every version pair",
+    "vmcompat_qemu_fuzz": "vmcompat_qemu_fuzz(*sections, releases=('7.2',), "
+                          "machine='pc-i440fx-7.2', devices=(), max_examples=10, "
+                          "max_shrinks=20, seed=0): parametrize the vmcompat_qemu_fuzz fixture "
+                          "over each section and direction between real QEMU releases (one "
+                          "release: A -> A; two: A -> B and B -> A)",
 }
 
 OPTION_CATALOG = "--vmcompat-catalog"
@@ -221,6 +237,8 @@ def _histories(config: Any, marker: Any) -> tuple[list[Any], str, tuple[str, ...
 
 
 def pytest_generate_tests(metafunc: Any) -> None:
+    if "vmcompat_qemu_fuzz" in metafunc.fixturenames:
+        _qemu_fuzz_params(metafunc)
     if "compat_cell" not in metafunc.fixturenames:
         return
     marker = metafunc.definition.get_closest_marker("vmcompat_histories")
@@ -240,3 +258,102 @@ def compat_cell(request: Any) -> CompatCell:
     if spec is None:
         pytest.skip(f"compat_cell needs @parametrize_cells(...) or {OPTION_CATALOG}")
     return CompatCell(spec, request.node)
+
+
+# ----------------------------------------------------------------------------- real QEMU
+#: how many examples a ``vmcompat_qemu_fuzz`` test runs unless its marker says
+QEMU_FUZZ_EXAMPLES = 10
+
+
+@dataclass(frozen=True)
+class QemuFuzzSpec:
+    """One section in one direction between real releases (the parameter behind
+    ``vmcompat_qemu_fuzz``)."""
+
+    section: str
+    source: str
+    destination: str
+    machine: str = "pc-i440fx-7.2"
+    devices: tuple[str, ...] = ()
+    max_examples: int = QEMU_FUZZ_EXAMPLES
+    max_shrinks: int = 20
+    seed: int = 0
+
+    @property
+    def id(self) -> str:
+        return f"{self.section}-{self.source}-{self.destination}"
+
+
+@dataclass
+class QemuFuzzCase:
+    """The ``vmcompat_qemu_fuzz`` fixture: fuzz the section, then assert on its outcomes."""
+
+    spec: QemuFuzzSpec
+    result: Any = field(default=None)
+
+    def run(self) -> Any:
+        """Fuzz the section once (cached): a :class:`harness.qemu.fuzz.TargetResult`."""
+        if self.result is None:
+            from harness.database import is_shared
+            from harness.qemu import resolve
+            from harness.qemu.fuzz._fuzz import direction, section_key
+            from harness.qemu.fuzz._run import fuzz_target, target_seed
+
+            s = self.spec
+            d = direction(resolve(s.source), resolve(s.destination), s.machine, s.devices)
+            key = section_key(d, s.section)
+            db = settings.default.database
+            self.result = fuzz_target(d.target(key), max_examples=s.max_examples,
+                                      seed=target_seed(s.seed, d, key),
+                                      max_shrinks=s.max_shrinks,
+                                      db=db if is_shared(db) else None)
+        return self.result
+
+    def check(self, *allowed: str) -> Any:
+        """Assert no outcome fails the run (``agree-corrupt``, ``agree-refused``,
+        ``qemu-crash``, ``disagree``) but the ``allowed`` ones; return the result."""
+        r = self.run()
+        bad = {o.value: n for o, n in r.outcomes.items() if n and o.fails
+               and o.value not in allowed}
+        lines = [f"{f.judgement.outcome.value}: {', '.join(f.judgement.fields) or '-'} "
+                 f"{f.changes(r.captured)} {f.judgement.error or f.judgement.detail}"
+                 for f in r.findings if f.judgement.outcome.value in bad]
+        assert not bad, (f"{r.section} {r.source} -> {r.destination}: {bad} in "
+                         f"{r.examples} examples (seed {r.seed}):\n" + "\n".join(lines))
+        return r
+
+
+def qemu_fuzz_specs(marker: Any) -> list[QemuFuzzSpec]:
+    """The specs a ``vmcompat_qemu_fuzz`` marker asks for."""
+    kw = dict(marker.kwargs)
+    releases = tuple(kw.pop("releases", ("7.2",)))
+    if not 1 <= len(releases) <= 2:
+        raise pytest.UsageError(f"vmcompat_qemu_fuzz: one or two releases, not {releases!r}")
+    pairs = [(releases[0], releases[0])] if len(set(releases)) == 1 else \
+        [(releases[0], releases[1]), (releases[1], releases[0])]
+    kw["devices"] = tuple(kw.get("devices", ()))
+    return [QemuFuzzSpec(section, a, b, **kw) for section in marker.args for a, b in pairs]
+
+
+def _qemu_fuzz_params(metafunc: Any) -> None:
+    marker = metafunc.definition.get_closest_marker("vmcompat_qemu_fuzz")
+    if marker is None:
+        return
+    specs = qemu_fuzz_specs(marker)
+    metafunc.parametrize("vmcompat_qemu_fuzz", specs, ids=[s.id for s in specs], indirect=True)
+
+
+@pytest.fixture
+def vmcompat_qemu_fuzz(request: Any) -> QemuFuzzCase:
+    """One section in one direction between real QEMU releases; parametrized by the
+    ``vmcompat_qemu_fuzz`` marker; skipped with a reason when a release is not installed."""
+    from harness.qemu import available
+
+    spec = getattr(request, "param", None)
+    if spec is None:
+        pytest.skip("vmcompat_qemu_fuzz needs @pytest.mark.vmcompat_qemu_fuzz(SECTION, ...)")
+    for name in dict.fromkeys((spec.source, spec.destination)):
+        if not available(name):
+            pytest.skip(f"QEMU {name} is not installed (vmcompat qemu install {name}; the "
+                        "system's qemu-system-x86 package gives its own release)")
+    return QemuFuzzCase(spec)

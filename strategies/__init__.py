@@ -1,4 +1,5 @@
-"""Hypothesis strategies for vmcompat: states, descriptions, versions, evolutions, streams.
+"""Hypothesis strategies for vmcompat: states (random, or near a capture), descriptions,
+versions, evolutions, streams.
 
 Plain functions returning strategies, composable with Hypothesis's own. Each
 public function is registered by :func:`~strategies._registry.defines_strategy`;
@@ -15,12 +16,14 @@ from __future__ import annotations
 import importlib
 
 from strategies._registry import STRATEGIES, defines_strategy
+from strategies.captured import captured_states
 from strategies.descriptions import descriptions
 from strategies.evolutions import Change, evolutions, mutations
 from strategies.states import states
 from strategies.versions import version_pairs
 
-__all__ = ["descriptions", "evolutions", "mutations", "states", "version_pairs"]
+__all__ = ["captured_states", "descriptions", "evolutions", "mutations", "states",
+           "version_pairs"]
 
 try:  # written by the stream engineer; optional until it exists
     corrupt_streams = importlib.import_module("strategies.streams").corrupt_streams

@@ -1,4 +1,4 @@
-"""``vmcompat qemu install|list|dump|capture|load``: real QEMU releases in the loop.
+"""``vmcompat qemu install|list|describe|dump|capture|load|fuzz``: real QEMU releases in the loop.
 
 Exit codes: 0 done (loaded), 1 QEMU refused the stream (its message on
 stderr), 2 bad input (no such QEMU, unknown machine type, unreadable file).
@@ -13,7 +13,7 @@ import click
 
 from harness.atomic import write_atomic
 from harness.cli import EXIT_FOUND, fail, guarded, main
-from harness.cli.options import RUN_SECONDS, SECONDS
+from harness.cli.options import EXAMPLES, JOBS, RUN_SECONDS, SECONDS, SEED
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -207,3 +207,88 @@ def cross_cmd(qemu_specs: tuple[str, ...], machines: tuple[str, ...], devices: t
         click.echo(f"reports: {out_dir}/report.{{json,md,html}}, {out_dir}/junit.xml")
     if not s["ok"]:
         raise SystemExit(EXIT_FOUND)
+
+
+# ----------------------------------------------------------------------------- qemu fuzz
+@qemu.command("fuzz")
+@click.option("--qemu", "qemu_specs", multiple=True, required=True, metavar="NAME|PATH",
+              help="The source release A, then the destination B (A alone: A -> A; A and B: "
+                   "A -> B and B -> A).")
+@click.option("--machine", required=True, help="Machine type, e.g. pc-i440fx-7.2.")
+@click.option("--device", "devices", multiple=True, metavar="SPEC",
+              help="Add '-device SPEC' (repeatable; audio back-ends are added).")
+@click.option("--devices", "device_set", type=click.Choice(["default", "broad"]),
+              default="default", show_default=True,
+              help="Device set on top of the machine's own (harness/qemu/devices.py).")
+@click.option("--section", "sections", multiple=True, metavar="NAME",
+              help="Only this section (its idstr or the idstr's last component; repeatable). "
+                   "Default: every section of the capture.")
+@click.option("--max-examples", type=EXAMPLES, default=20, show_default=True,
+              help="Hypothesis examples per section and direction.")
+@click.option("--seed", type=SEED, help="Seed for a reproducible run (printed either way).")
+@click.option("--jobs", type=JOBS, default=1, show_default=True,
+              help="Worker processes (0: one per core).")
+@click.option("--max-shrinks", type=click.IntRange(min=0), default=50, show_default=True,
+              help="Destination loads each finding's shrink may start (0: keep findings as "
+                   "found).")
+@click.option("--timeout", type=SECONDS, default=30.0, show_default=True,
+              help="Seconds one load may take before the destination is killed (twice: a "
+                   "hang).")
+@click.option("--replay", metavar="FILE",
+              help="Run the state of one finding file (findings/*.json) again, nothing else.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--out", "out", required=True, metavar="DIR",
+              help="Folder for report.json/.md/.html, junit.xml and findings/.")
+@guarded
+def fuzz_cmd(qemu_specs: tuple[str, ...], machine: str, devices: tuple[str, ...],
+             device_set: str, sections: tuple[str, ...], max_examples: int, seed: int | None,
+             jobs: int, max_shrinks: int, timeout: float, replay: str | None, fmt: str,
+             out: str) -> None:
+    """Random states of real sections through real QEMU loads, against vmcompat's prediction.
+
+    Exit 0: every example agrees, or is QEMU's own check or normalisation; 1: a corrupt,
+    refused, crash or disagree outcome; 2: bad input.
+    """
+    import os
+    import random
+    import sys
+
+    from harness.cli import EXIT_OK
+    from harness.database import shared_database
+    from harness.qemu import resolve
+    from harness.qemu.devices import DEVICE_SETS
+    from harness.qemu.fuzz import (
+        FuzzOptions,
+        TargetResult,
+        render_text,
+        replay_finding,
+        run_fuzz,
+        write_report,
+    )
+
+    if len(qemu_specs) > 2:
+        fail(f"give one or two --qemu releases, not {len(qemu_specs)}")
+    qemus = [resolve(spec) for spec in qemu_specs]
+    if seed is None:
+        seed = random.getrandbits(32)
+    click.echo(f"seed: {seed}", err=True)
+    options = FuzzOptions(machine, DEVICE_SETS[device_set] + devices, sections, max_examples,
+                          seed, jobs or (os.cpu_count() or 1), max_shrinks, timeout)
+    def progress(r: TargetResult, n: int, total: int) -> None:
+        counts = ", ".join(f"{k} {o.value}" for o, k in r.outcomes.items() if k)
+        click.echo(f"[{n:>{len(str(total))}}/{total}] {r.section} {r.source} -> "
+                   f"{r.destination}: {counts}", err=True)
+
+    if replay is not None:
+        run = replay_finding(qemus, options, replay)
+    else:
+        run = run_fuzz(qemus, options, db=shared_database, done=progress)
+    report = write_report(run, out)
+    if fmt == "json":
+        from harness.cli.io import dumps
+
+        click.echo(dumps(report), nl=False)
+    else:
+        click.echo(render_text(report))
+    sys.exit(EXIT_FOUND if run.fails else EXIT_OK)

@@ -449,6 +449,24 @@ class TokenReader(InputVisitor):
         return [[k, v] for k, v in nodes]
 
     # subsections: vmstate_subsection_load --------------------------------------
+    def names_a_sub(self, parent: bytes) -> bool:
+        """Whether the bytes ahead (a 0x05 first) read as a subsection header of ``parent``:
+        QEMU takes them as one only when the length byte leaves room for "parent/…" and
+        the name starts with the parent's name; anything else ends its loop quietly.
+        Unsure (the name runs past what the source wrote): True."""
+        ahead = b""
+        for tok in self.tokens[self.i:]:
+            ahead += tok.packed()
+            if len(ahead) >= 2 + 255:
+                break
+        if len(ahead) < 2:
+            return True
+        n = ahead[1]
+        if n < len(parent) + 1:
+            return False
+        name = ahead[2:2 + n]
+        return parent.startswith(name) if len(name) < len(parent) else name.startswith(parent)
+
     def subsections(self, path: Path, desc: Description, state: Any
                     ) -> Iterator[tuple[Subsection, int]]:
         parent = desc.name.encode()
@@ -457,7 +475,7 @@ class TokenReader(InputVisitor):
             if tok is None:
                 return
             if tok.kind != "sub":
-                if tok.packed()[:1] == bytes((SUBSECTION_BYTE,)):
+                if tok.packed()[:1] == bytes((SUBSECTION_BYTE,)) and self.names_a_sub(parent):
                     self.lose(path, f"{dotted(tok.path)} starts with byte 0x05 where QEMU "
                                     "looks for a subsection")
                     break

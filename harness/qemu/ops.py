@@ -9,7 +9,8 @@
   the incoming migration completes, ``(False, message)`` with QEMU's own error when it
   refuses the stream.
 * :func:`load_and_capture` — load paused, then save what the destination now holds:
-  ``(stream bytes, "")`` or ``(None, message)``.
+  ``(stream bytes, "")`` or ``(None, message)``; :func:`load_then_save` says the same
+  as a :class:`Reloaded`, with the exit status of a destination that died.
 
 Every function takes ``qemu`` (a :class:`~harness.qemu.releases.Qemu`, default the one
 ``$VMCOMPAT_QEMU`` or the system provides) and ``devices`` (``-device`` specs). Each has
@@ -22,7 +23,8 @@ import asyncio
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.atomic import write_atomic
@@ -75,15 +77,26 @@ def _refusal(machine: str, message: str) -> InputError:
     return InputError(message or "QEMU refused to start", device=machine)
 
 
+async def _within(call: Awaitable[Any], deadline: float, timeout: float,
+                  what: str = "migration") -> Any:
+    """``call``, or :class:`QemuError` at ``deadline``: a QEMU busy loading does not answer
+    QMP, so every command is bounded (the session then kills its process group)."""
+    left = deadline - asyncio.get_running_loop().time()
+    try:
+        return await asyncio.wait_for(call, max(left, 0.1))
+    except TimeoutError:
+        raise QemuError(f"{what} did not complete within {timeout:g} s") from None
+
+
 async def _save(s: Session, deadline: float, timeout: float) -> bytes:
     """Migrate the guest of ``s`` to a file, quit, return the stream."""
     loop = asyncio.get_running_loop()
     target = os.path.join(s.tmp, "stream.bin")
     if loop.time() > deadline:  # starting QEMU took the whole budget
         raise QemuError(f"migration did not complete within {timeout:g} s")
-    await s.execute("migrate", {"uri": f"exec:cat > {target}"})
+    await _within(s.execute("migrate", {"uri": f"exec:cat > {target}"}), deadline, timeout)
     while True:
-        info = await s.execute("query-migrate")
+        info = await _within(s.execute("query-migrate"), deadline, timeout)
         status = info.get("status") if isinstance(info, dict) else None
         if status == "completed":
             break
@@ -128,7 +141,7 @@ async def _incoming(s: Session, deadline: float, timeout: float) -> str | None:
     while True:
         if s.exited():
             return str(await s.exit_error())
-        info = await s.execute("query-migrate")
+        info = await _within(s.execute("query-migrate"), deadline, timeout, "incoming migration")
         status = info.get("status") if isinstance(info, dict) else None
         if status == "completed":
             return None
@@ -150,21 +163,43 @@ async def load_async(machine: str, stream: str, *, qemu: Qemu | None = None,
                      devices: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
                      ) -> tuple[bool, str]:
     """Load ``stream`` into ``machine``: (True, "") or (False, QEMU's message)."""
-    data, message = await _load(machine, stream, qemu=qemu, devices=devices, timeout=timeout,
-                                then_save=False)
-    return data is not None, message
+    r = await _load(machine, stream, qemu=qemu, devices=devices, timeout=timeout,
+                    then_save=False)
+    return r.stream is not None, r.error
 
 
 async def load_and_capture_async(machine: str, stream: str, *, qemu: Qemu | None = None,
                                  devices: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
                                  ) -> tuple[bytes | None, str]:
     """Load ``stream`` paused, then save the destination: (its stream, "") or (None, error)."""
+    r = await load_then_save_async(machine, stream, qemu=qemu, devices=devices, timeout=timeout)
+    return r.stream, r.error
+
+
+@dataclass(frozen=True, slots=True)
+class Reloaded:
+    """What :func:`load_then_save_async` saw: the saved stream, or QEMU's error line and,
+    when the process ended by itself, its exit status (negative: killed by that signal)."""
+
+    stream: bytes | None = field(repr=False)  # megabytes: never in a repr
+    error: str = ""
+    status: int | None = None
+
+
+async def load_then_save_async(machine: str, stream: str, *, qemu: Qemu | None = None,
+                               devices: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
+                               ) -> Reloaded:
+    """:func:`load_and_capture_async`, also telling how a destination that died ended.
+
+    A load that does not complete within ``timeout`` raises :class:`QemuError` (the
+    process group is killed first).
+    """
     return await _load(machine, stream, qemu=qemu, devices=devices, timeout=timeout,
                        then_save=True)
 
 
 async def _load(machine: str, stream: str, *, qemu: Qemu | None, devices: Sequence[str],
-                timeout: float, then_save: bool) -> tuple[bytes | None, str]:
+                timeout: float, then_save: bool) -> Reloaded:
     qemu = qemu or resolve()
     path = _stream_path(stream)
     loop = asyncio.get_running_loop()
@@ -178,15 +213,15 @@ async def _load(machine: str, stream: str, *, qemu: Qemu | None, devices: Sequen
         async with Session(argv) as s:
             message = await _incoming(s, deadline, timeout)
             if message is not None:
-                return None, message
+                return Reloaded(None, message, s.proc.returncode if s.proc else None)
             if not then_save:
                 await s.quit()
-                return b"", ""
-            return await _save(s, loop.time() + timeout, timeout), ""
+                return Reloaded(b"")
+            return Reloaded(await _save(s, loop.time() + timeout, timeout))
     except QemuExited as e:
         if "machine type" in e.stderr.lower() and "received" not in e.stderr.lower():
             raise _refusal(machine, str(e)) from None
-        return None, str(e)
+        return Reloaded(None, str(e), e.returncode)
 
 
 def dump(machine: str, **kw: Any) -> Any:
@@ -212,3 +247,8 @@ def load(machine: str, stream: str, **kw: Any) -> tuple[bool, str]:
 def load_and_capture(machine: str, stream: str, **kw: Any) -> tuple[bytes | None, str]:
     """Synchronous :func:`load_and_capture_async`."""
     return asyncio.run(load_and_capture_async(machine, stream, **kw))
+
+
+def load_then_save(machine: str, stream: str, **kw: Any) -> Reloaded:
+    """Synchronous :func:`load_then_save_async`."""
+    return asyncio.run(load_then_save_async(machine, stream, **kw))

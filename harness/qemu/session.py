@@ -109,13 +109,13 @@ class Session:
                     await asyncio.wait_for(self.qmp.connect(self.sock),
                                            max(0.1, deadline - loop.time()))
                     return
-                # qemu.qmp asserts its session runs once connected: QEMU exiting right
-                # then (a refused incoming stream) trips it
                 except (TimeoutError, QMPError, OSError, AssertionError):
-                    with contextlib.suppress(Exception):
-                        await self.qmp.disconnect()
-                    if self.exited() or await self.wait_exit(0.2) is not None:
+                    # qemu.qmp asserts when the peer closes during the handshake: QEMU
+                    # exiting (a load that fails at once does)
+                    if self.exited() or await self.wait_exit(0.5) is not None:
                         raise await self.exit_error() from None
+                    with contextlib.suppress(Exception):  # back to idle for the next try
+                        await self.qmp.disconnect()
             if loop.time() > deadline:
                 raise QemuError(f"QMP did not come up within {self.connect_timeout:g} s")
             await asyncio.sleep(0.01)

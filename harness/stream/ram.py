@@ -106,8 +106,6 @@ def _mem_size(src: Source, total: int) -> MemSize:
         if length > left:
             raise src.fail(f"RAM block {name!r} length {length} exceeds the remaining total "
                            f"{left}", at)
-        if length == 0:
-            raise src.fail(f"RAM block {name!r} has length 0", at)
         blocks.append((name, length))
         left -= length
     return MemSize(total, tuple(blocks))

@@ -1,0 +1,178 @@
+"""What a real destination did with one fuzzed section, judged against vmcompat's prediction.
+
+The vocabulary (a public contract, ``report.json``'s ``outcomes`` keys):
+
+- ``agree-compatible`` / ``agree-corrupt`` / ``agree-refused``: QEMU did what the
+  oracle said (``agree-corrupt``: the oracle said "refuse, or load exactly the
+  projection" and QEMU loaded something else);
+- ``qemu-rejects``: QEMU refused a state the oracle expected it to load — its own
+  check (``post_load``, ``VMSTATE_VALIDATE``, a PCI config mask);
+- ``qemu-normalizes``: it loaded, but what it saves again differs from the
+  projection in some fields: QEMU recomputed or sanitised them;
+- ``qemu-crash``: the destination died (a signal, an assertion), hung past the
+  time limit, or saved a stream it cannot load itself;
+- ``disagree``: anything else — vmcompat's codec or oracle is wrong.
+
+Between two releases a deviation is a QEMU fact only when the destination does
+the same with the state vmcompat predicted, saved by itself: the *control*
+(:func:`judge`'s ``control``) loads that state the destination's own way. When
+it rejects or normalises it alike, the outcome is ``qemu-rejects`` /
+``qemu-normalizes`` (a same-release fact); when it does not, the cross-release
+load did something the prediction missed: ``disagree``. Within one release the
+example is its own control.
+
+>>> from harness.compat.oracle import Expectation
+>>> judge(Expectation("exact", state={"a": 1}), Observed({"a": 2})).outcome.value
+'qemu-normalizes'
+>>> judge(Expectation("refuse", detail="1 != 2"), Observed({"a": 2})).outcome.value
+'disagree'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from harness.compat.oracle import EITHER, EXACT, REFUSE, Expectation, normalize
+from harness.stream.compare import diff_states
+
+
+class Outcome(str, Enum):
+    AGREE_COMPATIBLE = "agree-compatible"
+    AGREE_CORRUPT = "agree-corrupt"
+    AGREE_REFUSED = "agree-refused"
+    QEMU_REJECTS = "qemu-rejects"
+    QEMU_NORMALIZES = "qemu-normalizes"
+    QEMU_CRASH = "qemu-crash"
+    DISAGREE = "disagree"
+
+    @property
+    def fails(self) -> bool:
+        """Found an incompatibility, a QEMU defect or a vmcompat bug (exit 1).
+
+        QEMU's own checks and normalisations (``qemu-rejects``, ``qemu-normalizes``)
+        are documented facts about QEMU, not failures of the run.
+        """
+        return self in FAILING
+
+
+FAILING = frozenset({Outcome.AGREE_CORRUPT, Outcome.AGREE_REFUSED, Outcome.QEMU_CRASH,
+                     Outcome.DISAGREE})
+#: report order, and which finding of a section is shrunk first: worst first
+SEVERITY = (Outcome.DISAGREE, Outcome.QEMU_CRASH, Outcome.AGREE_CORRUPT, Outcome.AGREE_REFUSED,
+            Outcome.QEMU_REJECTS, Outcome.QEMU_NORMALIZES, Outcome.AGREE_COMPATIBLE)
+OUTCOMES = tuple(o.value for o in Outcome)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the destination holds in the section after the load (``loaded``), or why not.
+
+    ``error`` is QEMU's error line; ``crashed`` says the destination died, hung or
+    saved a stream it cannot load itself; ``undecodable`` that vmcompat cannot read
+    what it saved (``error`` says which).
+    """
+
+    loaded: Any = None
+    error: str = ""
+    crashed: bool = False
+    undecodable: bool = False
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One example's outcome, the fields involved and why."""
+
+    outcome: Outcome
+    fields: tuple[str, ...] = ()
+    detail: str = ""
+    error: str = ""
+    #: fields the destination changed on its own (normalised), for the section's list
+    normalised: tuple[str, ...] = field(default=())
+
+
+def differing(a: Any, b: Any) -> tuple[str, ...]:
+    """Leaves (by name) where two states differ, or that only one of them holds."""
+    d = diff_states(a, b)
+    return d.changed + d.only_a + d.only_b
+
+
+def judge(exp: Expectation, seen: Observed, control: Callable[[], Observed] | None = None,
+          mutated: tuple[str, ...] = ()) -> Judgement:
+    """The outcome of one example.
+
+    ``control`` loads the predicted state into the destination its own way (None:
+    source and destination are one release, the example is its own control);
+    ``mutated`` names the fields the example changed from the capture (the fields of
+    a refusal or crash).
+    """
+    if seen.crashed:
+        return Judgement(Outcome.QEMU_CRASH, mutated, "", seen.error)
+    if seen.undecodable:
+        return Judgement(Outcome.DISAGREE, mutated, seen.error)
+    if seen.loaded is None:
+        if exp.kind != EXACT:
+            return Judgement(Outcome.AGREE_REFUSED, mutated, exp.detail, seen.error)
+        c = control() if control is not None else None
+        if c is not None and (c.loaded is not None or c.undecodable):
+            return Judgement(Outcome.DISAGREE, mutated,
+                             "the destination refuses the source's stream, but loads the "
+                             "state vmcompat predicted when it saves that itself", seen.error)
+        return Judgement(Outcome.QEMU_REJECTS, mutated, "", seen.error)
+    if exp.kind == REFUSE:
+        return Judgement(Outcome.DISAGREE, mutated,
+                         f"QEMU loaded it, where vmcompat expects a refusal: {exp.detail}")
+    got = normalize(seen.loaded)
+    fields = differing(normalize(exp.state), got)
+    if not fields:
+        return Judgement(Outcome.AGREE_COMPATIBLE)
+    if control is None:
+        if exp.kind == EITHER:
+            return Judgement(Outcome.AGREE_CORRUPT, fields, exp.detail)
+        return Judgement(Outcome.QEMU_NORMALIZES, fields, normalised=fields)
+    c = control()
+    if c.loaded is not None:
+        wrong = differing(normalize(c.loaded), got)
+        if not wrong:
+            return Judgement(Outcome.QEMU_NORMALIZES, fields, normalised=fields)
+        why = ("the destination holds other values than when it loads the predicted state "
+               "saved by itself")
+    else:
+        wrong = fields
+        why = f"the destination does not load the predicted state saved by itself: {c.error}"
+    if exp.kind == EITHER:
+        return Judgement(Outcome.AGREE_CORRUPT, wrong, exp.detail)
+    return Judgement(Outcome.DISAGREE, wrong, why, c.error)
+
+
+#: numbers in QEMU's messages: decimal, 0x-hex, bare hex bytes (``read: c4``), negative
+_NUMBER = re.compile(r"-?\b(?:0x)?(?=[0-9a-fA-F]*\d)[0-9a-fA-F]+\b")
+_PROGRAM = re.compile(r"^[^\s:]*qemu[^\s:]*: ", re.IGNORECASE)
+
+
+#: how QEMU's error lines about the whole load start (they name no check)
+_GENERIC = ("error while loading state", "load of migration failed")
+
+
+def error_kind(error: str) -> str:
+    """What QEMU's check says, without the program name, the numbers and the generic lines.
+
+    >>> error_kind("qemu-system-x86_64: 4 != 0; qemu-system-x86_64: Failed to load PCIBUS:nirq; "
+    ...            "qemu-system-x86_64: error while loading state for instance 0x0 of device 'x'")
+    'N != N; Failed to load PCIBUS:nirq'
+    """
+    parts = [_PROGRAM.sub("", p).strip() for p in error.split("; ")]
+    specific = [p for p in parts if p and not p.startswith(_GENERIC)][:2] or parts[:1]
+    return _NUMBER.sub("N", "; ".join(specific))
+
+
+def signature(j: Judgement) -> tuple[str, str]:
+    """Which examples are one finding (shrunk once): the outcome and what it is about."""
+    if j.outcome in (Outcome.QEMU_REJECTS, Outcome.AGREE_REFUSED, Outcome.QEMU_CRASH):
+        return j.outcome.value, error_kind(j.error)
+    if j.outcome is Outcome.QEMU_NORMALIZES:
+        return j.outcome.value, ""  # the section's normalised fields list them all
+    return j.outcome.value, j.fields[0] if j.fields else ""

@@ -1,0 +1,326 @@
+"""One fuzzed section in one direction: the capture it goes into, the load, what comes back.
+
+* :class:`ReleaseCapture` — a release's capture of the machine (deterministic: CPUs
+  stopped, clock pinned) with its ``-dump-vmstate``: the stream, and the typed
+  description of each section (the stream's vmdesc merged with the dump).
+* :class:`Direction` — source → destination. Its *base* is the source's capture less
+  the sections the destination refuses whatever their state (7.2's ``pciespscsi``
+  in 10.0: "Missing section footer"); those are fuzzed alone, each in the base.
+* :class:`Target` — one section of a direction: a state goes into the base in place
+  of the captured section (the rest stays as captured), the destination loads it
+  paused and saves again (:func:`harness.qemu.ops.load_then_save`), and vmcompat
+  decodes the section it now holds (:meth:`Target.observe`). :meth:`Target.judge`
+  compares that with the oracle's prediction over the two releases' descriptions,
+  the destination's captured section being its state before the load.
+
+A load that does not complete within ``timeout`` is tried once more with twice the
+time; a second timeout is a hang (``qemu-crash``). QEMU runs in its own process
+group, killed by its id on every exit path (:class:`harness.qemu.session.Session`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness import state as statejson
+from harness.compat.directions import of_versions
+from harness.compat.oracle import REFUSE, Expectation, expect, normalize
+from harness.dumps import from_dump
+from harness.errors import InputError, LoadError, Reason, VmcompatError
+from harness.matrix._cells import version_order
+from harness.model import Description
+from harness.qemu.fuzz._outcomes import Judgement, Observed, differing, judge
+from harness.qemu.fuzz._pin import pin
+from harness.qemu.ops import capture, dump, load, load_then_save
+from harness.qemu.releases import Qemu
+from harness.qemu.session import QemuError
+from harness.stream.devices import DeviceTable, device_table, encode_payload
+from harness.stream.model import Section, Stream
+from harness.stream.reader import StreamReader, find_vmdesc, read_stream
+
+#: (idstr, instance id): how a section is found in a stream
+Key = tuple[str, int]
+#: how many sections the destination may refuse outright before a direction is unusable
+MAX_BLOCKERS = 8
+FOOTER_SIZE = 5
+#: vmdescs whose merged descriptions a release keeps (each load may send other subsections)
+MAX_TABLES = 64
+
+
+def wire_name(key: Key) -> str:
+    """A section's wire identity: its idstr, ``idstr#N`` for instance N > 0."""
+    return key[0] if key[1] == 0 else f"{key[0]}#{key[1]}"
+
+
+def state_key(state: Any) -> str:
+    """A state as one string: equal states, equal keys (the cache of examples)."""
+    return json.dumps(statejson.to_json(state), sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A load then save: the saved stream, or QEMU's error (``crashed``: died or hung)."""
+
+    stream: bytes | None = field(repr=False)
+    error: str = ""
+    crashed: bool = False
+
+
+@dataclass(frozen=True)
+class ReleaseCapture:
+    """A release's capture of ``machine`` with ``devices``, decoded with its own descriptions."""
+
+    qemu: Qemu
+    machine: str
+    devices: tuple[str, ...]
+    data: bytes = field(repr=False)
+    stream: Stream = field(repr=False)
+    dump: Mapping[str, Description]
+    table: DeviceTable
+    timeout: float = 30.0
+    _tables: dict[bytes, DeviceTable] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def take(cls, qemu: Qemu, machine: str, devices: tuple[str, ...], *,
+             timeout: float = 30.0) -> ReleaseCapture:
+        data = capture(machine, qemu=qemu, devices=devices, timeout=timeout)
+        dumped = from_dump(dump(machine, qemu=qemu, devices=devices, timeout=timeout),
+                           f"QEMU {qemu.name} -dump-vmstate")
+        stream = read_stream(data, dump=dumped)
+        if stream.vmdesc is None or not stream.vmdesc.ok:
+            raise InputError(f"a {machine} capture by QEMU {qemu.name} has no vmdesc (machine "
+                             "types before 2.3 write none): nothing to decode sections with",
+                             device=machine)
+        table = device_table(stream.vmdesc.obj, dump=dumped)
+        return cls(qemu, machine, devices, data, stream, dumped, table, timeout,
+                   {stream.vmdesc.raw: table})
+
+    def sections(self) -> dict[Key, Section]:
+        """The device sections of the capture, in stream order."""
+        return {(s.idstr, s.instance_id): s for s in self.stream.sections if s.state is not None}
+
+    def description(self, key: Key) -> Description | None:
+        """The section's description, its unknown tests decided by what a state holds."""
+        entry = self.table.lookup(*key)
+        if key not in self.sections() or entry is None or entry.description is None:
+            return None
+        return pin(entry.description)
+
+    def decode(self, data: bytes) -> Stream:
+        """A stream this release saved, decoded with its own vmdesc and this release's dump.
+
+        The descriptions of a vmdesc are merged with the dump once (a load changes what
+        a save sends only where a subsection's ``needed`` or a field's test changes).
+        """
+        vmdesc = find_vmdesc(data)
+        if vmdesc is None:
+            return read_stream(data, dump=self.dump)  # says why it does not decode
+        table = self._tables.get(vmdesc.raw)
+        if table is None:
+            if len(self._tables) > MAX_TABLES:
+                self._tables.clear()
+            table = self._tables[vmdesc.raw] = device_table(vmdesc.obj, dump=self.dump)
+        return StreamReader(data, table, canonical=False, known=vmdesc).read()
+
+    def load(self, data: bytes) -> Saved:
+        """Load ``data`` paused and save again: the stream this release then saves."""
+        with tempfile.TemporaryDirectory(prefix="vmcompat-fuzz-") as tmp:
+            path = os.path.join(tmp, "stream.bin")
+            with open(path, "wb") as fh:
+                fh.write(data)
+            for timeout in (self.timeout, 2 * self.timeout):
+                try:
+                    r = load_then_save(self.machine, path, qemu=self.qemu,
+                                       devices=self.devices, timeout=timeout)
+                    break
+                except QemuError as e:
+                    hang = str(e)
+            else:
+                return Saved(None, f"hang: {hang} (twice)", crashed=True)
+        if r.stream is None:
+            died = r.status is not None and (r.status < 0 or r.status >= 128)
+            error = r.error or f"QEMU exited with status {r.status}"
+            if died:
+                error += f" (killed by signal {-r.status if r.status < 0 else r.status - 128})"
+            return Saved(None, error, crashed=died)
+        return Saved(r.stream)
+
+    def reloads(self, data: bytes) -> str:
+        """QEMU's error when this release cannot load ``data`` (a stream it saved), else ""."""
+        with tempfile.TemporaryDirectory(prefix="vmcompat-fuzz-") as tmp:
+            path = os.path.join(tmp, "stream.bin")
+            with open(path, "wb") as fh:
+                fh.write(data)
+            ok, message = load(self.machine, path, qemu=self.qemu, devices=self.devices,
+                               timeout=self.timeout)
+        return "" if ok else message
+
+
+def section_span(stream: Stream, sec: Section) -> tuple[int, int]:
+    """Where the whole section (header to footer) lies in the stream it was read from."""
+    return sec.offset, sec.payload[1] + (FOOTER_SIZE if stream.layout.footers else 0)
+
+
+def without(data: bytes, spans: list[tuple[int, int]]) -> bytes:
+    out, at = bytearray(), 0
+    for start, end in sorted(spans):
+        out += data[at:start]
+        at = end
+    out += data[at:]
+    return bytes(out)
+
+
+def named_section(error: str, keys: list[Key]) -> Key | None:
+    """The section QEMU's error names (the longest idstr mentioned), if any."""
+    found = [k for k in keys if re.search(r"(?<![\w/.:-])" + re.escape(k[0]) + r"(?![\w/.:-])",
+                                          error)]
+    return max(found, key=lambda k: len(k[0]), default=None)
+
+
+@dataclass
+class Direction:
+    """``source`` saves, ``destination`` loads; ``blockers``: sections it refuses outright."""
+
+    source: ReleaseCapture
+    destination: ReleaseCapture
+    blockers: dict[Key, str] = field(default_factory=dict)
+
+    @property
+    def same(self) -> bool:
+        """Both ends are one release: the example is its own control."""
+        return self.source.qemu == self.destination.qemu
+
+    @property
+    def name(self) -> str:
+        """``upgrade``, ``downgrade`` or ``same`` (:mod:`harness.compat.directions`)."""
+        return of_versions(version_order(self.source.qemu.name),  # type: ignore[arg-type]
+                           version_order(self.destination.qemu.name))
+
+    def find_blockers(self) -> None:
+        """Load the source's capture as it is; drop each section the destination names in a
+        refusal, until it loads (bounded)."""
+        keys = list(self.source.sections())
+        for _ in range(MAX_BLOCKERS + 1):
+            seen = self.destination.load(self.base())
+            if seen.stream is not None:
+                return
+            key = named_section(seen.error, [k for k in keys if k not in self.blockers])
+            if key is None or seen.crashed:
+                raise QemuError(f"QEMU {self.destination.qemu.name} does not load the capture "
+                                f"of QEMU {self.source.qemu.name} ({self.source.machine}): "
+                                f"{seen.error}")
+            self.blockers[key] = seen.error
+        raise QemuError(f"QEMU {self.destination.qemu.name} refuses more than {MAX_BLOCKERS} "
+                        f"sections of QEMU {self.source.qemu.name}'s capture")
+
+    def base(self, keep: Key | None = None) -> bytes:
+        """The source's capture less the blocking sections (but ``keep``)."""
+        src = self.source
+        secs = src.sections()
+        spans = [section_span(src.stream, secs[k]) for k in self.blockers if k != keep]
+        return without(src.data, spans)
+
+    def target(self, key: Key) -> Target:
+        src, dst = self.source, self.destination
+        sec = src.sections()[key]
+        desc = src.description(key)
+        if desc is None:
+            raise InputError(f"section {wire_name(key)} has no description in QEMU "
+                             f"{src.qemu.name}'s vmdesc")
+        removed = [section_span(src.stream, src.sections()[k]) for k in self.blockers
+                   if k != key]
+        data = without(src.data, removed)
+        shift = sum(e - s for s, e in removed if e <= sec.offset)
+        start, end = sec.payload[0] - shift, sec.payload[1] - shift
+        theirs = dst.sections().get(key)
+        return Target(self, key, desc, dst.description(key), sec.state,
+                      None if theirs is None else theirs.state, data[:start], data[end:])
+
+
+@dataclass
+class Target:
+    """One section of one direction, ready to take states."""
+
+    direction: Direction
+    key: Key
+    source: Description
+    destination: Description | None
+    captured: Any
+    prior: Any
+    head: bytes
+    tail: bytes
+    runs: int = 0  # destination loads so far (controls included)
+    _controls: dict[str, Observed] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return wire_name(self.key)
+
+    def stream(self, state: Any) -> bytes:
+        """The base stream with ``state`` in place of the captured section."""
+        return self.head + encode_payload(self.source, state) + self.tail
+
+    def expectation(self, state: Any) -> Expectation:
+        if self.destination is None:
+            idstr, instance = self.key
+            return Expectation(REFUSE, reason=Reason.UNKNOWN_SECTION,
+                               detail=f"Unknown savevm section or instance '{idstr}' {instance}")
+        return expect(self.source, self.destination, state, self.prior)
+
+    def observe(self, data: bytes, release: ReleaseCapture | None = None) -> Observed:
+        """What the destination (or ``release``) holds in this section after loading ``data``."""
+        release = release or self.direction.destination
+        self.runs += 1
+        seen = release.load(data)
+        if seen.stream is None:
+            return Observed(None, seen.error, crashed=seen.crashed)
+        saved = seen.stream
+        try:
+            stream = release.decode(saved)
+        except (LoadError, InputError) as e:
+            error = release.reloads(saved)
+            self.runs += 1
+            if error:
+                return Observed(None, f"QEMU {release.qemu.name} saved a stream it cannot load "
+                                      f"itself: {error}", crashed=True)
+            return Observed(None, f"vmcompat cannot decode the stream QEMU saved, which QEMU "
+                                  f"loads: {e}", undecodable=True)
+        for sec in stream.sections:
+            if (sec.idstr, sec.instance_id) == self.key and sec.state is not None:
+                return Observed(sec.state)
+        return Observed(None, f"QEMU {release.qemu.name} saved no section {self.name}",
+                        undecodable=True)
+
+    def control(self, exp: Expectation) -> Observed:
+        """The destination loading the predicted state saved its own way (its own capture)."""
+        state = normalize(exp.state)
+        k = state_key(state)
+        if k not in self._controls:
+            dst = self.direction.destination
+            sec = dst.sections()[self.key]
+            assert self.destination is not None
+            try:
+                payload = encode_payload(self.destination, state)
+            except (VmcompatError, KeyError, TypeError, ValueError) as e:
+                self._controls[k] = Observed(None, f"the predicted state does not encode: {e}",
+                                             undecodable=True)
+                return self._controls[k]
+            data = dst.data[:sec.payload[0]] + payload + dst.data[sec.payload[1]:]
+            self._controls[k] = self.observe(data, dst)
+        return self._controls[k]
+
+    def judge(self, state: Any) -> tuple[Judgement, bytes]:
+        """Run one example: its judgement, and the stream that reproduces it."""
+        data = self.stream(state)
+        exp = self.expectation(state)
+        seen = self.observe(data)
+        mutated = differing(self.captured, state)
+        control = None if self.direction.same or self.destination is None else \
+            (lambda: self.control(exp))
+        return judge(exp, seen, control, mutated), data
