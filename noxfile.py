@@ -43,17 +43,18 @@ def tests(session: nox.Session) -> None:
 def matrix(session: nox.Session, wire: str) -> None:
     """Compatibility matrix on one wire (the quick tag runs the legacy wire)."""
     _install(session)
-    session.run("vmcompat", "matrix", "--wire", wire, "--jobs", JOBS, "--out",
-                _reports(session), *session.posargs, env={"VMCOMPAT_WIRE": wire})
+    session.run("vmcompat", "matrix", "--catalog", "catalog", "--wire", wire, "--jobs", JOBS,
+                "--out", _reports(session), *session.posargs, env={"VMCOMPAT_WIRE": wire})
 
 
 @nox.session(python=PYTHONS, tags=["nightly"])
 @nox.parametrize("wire", WIRES)
 def nightly(session: nox.Session, wire: str) -> None:
-    """Nightly matrix: all feature sets, many examples, shared example database."""
+    """Nightly matrix: all feature sets, many examples, shared example database, chains."""
     _install(session)
     session.run("vmcompat", "matrix", "--wire", wire, "--profile", "nightly", "--features",
-                "all", "--max-examples", os.environ.get("VMCOMPAT_NIGHTLY_EXAMPLES", "200"),
+                "all", "--chains", "--max-examples",
+                os.environ.get("VMCOMPAT_NIGHTLY_EXAMPLES", "200"),
                 "--jobs", JOBS, "--out", _reports(session), *session.posargs,
                 env={"VMCOMPAT_WIRE": wire, "VMCOMPAT_PROFILE": "nightly"})
 

@@ -20,8 +20,11 @@ from typing import Any
 import jsonschema
 
 from harness.errors import InputError, Path
+from harness.limits import MAX_FIELDS, MAX_JSON_DEPTH, too_deep
 from harness.model import Description, Field, Marker, Subsection
 from harness.predicates import parse
+
+TOO_DEEP = f"nested deeper than {MAX_JSON_DEPTH} JSON levels"
 
 
 @cache
@@ -48,9 +51,44 @@ def _where(obj: Any, path: list[Any]) -> tuple[str | None, Path]:
     return device, tuple(fields)
 
 
+def _too_big(obj: Any) -> str | None:
+    """Why ``obj`` is too deep or has too many fields to validate (None: it is not).
+
+    Checked before the schema validator, whose time and recursion grow with both
+    (the model checks the same limits on descriptions made any other way).
+    """
+    if too_deep(obj):
+        return TOO_DEEP
+    fields, stack = 0, [obj]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        raw = node.get("fields")
+        if isinstance(raw, list):
+            fields += len(raw)
+            stack.extend(raw)
+        for key in ("struct", "key"):
+            stack.append(node.get(key))
+        subs = node.get("subsections")
+        if isinstance(subs, list):
+            stack.extend(subs)
+    if fields > MAX_FIELDS:
+        return f"{fields} fields (nested ones included), over the limit of {MAX_FIELDS}"
+    return None
+
+
 def check(obj: Any, *, file: str | None = None) -> None:
     """Raise :class:`InputError` if ``obj`` is not a description JSON."""
-    err = jsonschema.exceptions.best_match(_validator().iter_errors(obj))
+    problem = _too_big(obj)
+    if problem:
+        raise InputError(f"invalid description: {problem}", file=file,
+                         device=obj.get("name") if isinstance(obj, dict) else None)
+    try:
+        err = jsonschema.exceptions.best_match(_validator().iter_errors(obj))
+    except RecursionError:  # within the limits, only on a caller's very deep stack
+        raise InputError("invalid description: nested too deeply to validate",
+                         file=file) from None
     if err is not None:
         device, path = _where(obj, list(err.absolute_path))
         loc = "/".join(map(str, err.absolute_path)) or "(top)"
@@ -73,9 +111,16 @@ def _description(o: dict[str, Any]) -> Description:
         raise e.located(device=o["name"]) from None
     subs = tuple(Subsection(_description(s), parse(s["needed"]) if "needed" in s else None)
                  for s in o.get("subsections", ()))
-    marshal = tuple(sorted((int(k), v) for k, v in o.get("marshal", {}).items()))
+    marshal = tuple(sorted((_version(k, "marshal"), v) for k, v in o.get("marshal", {}).items()))
     return Description(o["name"], o["version_id"], o.get("minimum_version_id", 0), fields,
                        subs, marshal, o.get("doc", ""))
+
+
+def _version(key: str, where: str) -> int:
+    """A stream version given as a JSON key ("3")."""
+    if not key.isdigit() or not key.isascii():
+        raise InputError(f"{where} key {key!r} is not a version number")
+    return int(key)
 
 
 def _field(o: dict[str, Any]) -> Field:
@@ -160,10 +205,16 @@ def load_file(path: str) -> dict[str, Description]:
 
 
 def read_json(path: str) -> Any:
+    """A JSON file, nested at most :data:`~harness.limits.MAX_JSON_DEPTH` levels."""
     try:
         with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+            obj = json.load(fh)
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", file=path) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"not valid JSON: {e}", file=path) from None
+    except RecursionError:  # deeper than the parser itself goes
+        raise InputError(TOO_DEEP, file=path) from None
+    if too_deep(obj):
+        raise InputError(TOO_DEEP, file=path)
+    return obj

@@ -81,7 +81,7 @@ from types import MappingProxyType
 from typing import Any
 
 from harness.errors import InputError
-from harness.model import Description, Field, Subsection
+from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection
 from harness.predicates import Cmp, Predicate
 from harness.sources import Loader, register_loader
 from harness.types import TYPES
@@ -109,6 +109,38 @@ def unknown_test(field: str, *, default: bool = False) -> Predicate:
 def unknown_needed(subsection: str) -> Predicate:
     """The ``needed`` of a subsection whose C ``needed`` function is unknown."""
     return Cmp(NEEDED_PREFIX + subsection, "nonzero")
+
+
+def as_captured(desc: Description, state: Any) -> Any:
+    """A decoded state that, saved with ``desc``, sends what the capture sent.
+
+    A QEMU description does not know when its subsections are needed (C code): the
+    state of a section decoded from a real stream says which were sent, and this
+    sets their ``__needed__`` pseudo-fields so that a writer sends the same ones, at
+    every level (nested structs and their elements have subsections too). Fields
+    with unknown tests already follow the capture (see the module docstring).
+    """
+    if not isinstance(state, dict):
+        return state
+    out = dict(state)
+    held = state.get(SUBSECTIONS_KEY) or {}
+    if held:
+        subs = {}
+        for sub in desc.subsections:
+            if sub.name in held:
+                if has_unknown_needed(sub):
+                    out[NEEDED_PREFIX + sub.name] = 1
+                subs[sub.name] = as_captured(sub.description, held[sub.name])
+        out[SUBSECTIONS_KEY] = subs
+    for f in desc.fields:
+        if f.struct is None or f.name not in state:
+            continue
+        value = state[f.name]
+        if isinstance(value, list):
+            out[f.name] = [as_captured(f.struct, v) for v in value]
+        else:
+            out[f.name] = as_captured(f.struct, value)
+    return out
 
 
 def has_unknown_test(f: Field) -> bool:
@@ -352,6 +384,8 @@ def _vmdesc_fields(raw: Any, bad: Callable[[str], InputError], owner: str) -> li
         o = raw[i]
         fname = _get(o, "name", str, bad, owner)
         if "index" in o:  # a non-compressible array: one entry per element
+            if o["index"] != 0:
+                raise bad(f"{owner}.{fname}: array element index {o['index']!r}, expected 0")
             j = i
             while j < len(raw) and isinstance(raw[j], dict) and raw[j].get("name") == fname \
                     and raw[j].get("index") == j - i:
@@ -568,7 +602,7 @@ VMDESC_LOADER = register_loader(Loader("vmdesc", is_vmdesc, from_vmdesc))
 
 __all__ = [
     "DUMP_LOADER", "GUESS_DOC", "NEEDED_PREFIX", "TEST_PREFIX", "VMDESC_LOADER", "VMDESC_TYPES",
-    "VmdescEntry", "c_size", "dump_machine", "from_dump", "from_vmdesc", "has_unknown_needed",
-    "has_unknown_test", "is_dump", "is_guess", "is_vmdesc", "merge", "merge_all", "to_dump",
-    "unknown_needed", "unknown_test", "vmdesc_entries",
+    "VmdescEntry", "as_captured", "c_size", "dump_machine", "from_dump", "from_vmdesc",
+    "has_unknown_needed", "has_unknown_test", "is_dump", "is_guess", "is_vmdesc", "merge",
+    "merge_all", "to_dump", "unknown_needed", "unknown_test", "vmdesc_entries",
 ]

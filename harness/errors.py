@@ -26,6 +26,11 @@ def dotted(path: Path) -> str:
     return out
 
 
+def _name(device: object) -> str:
+    """A device name as printed: whatever a hostile file gave (``true``, ``1.5``) is text."""
+    return "" if device is None else str(device)
+
+
 class VmcompatError(Exception):
     """Root of every error vmcompat raises on purpose."""
 
@@ -42,8 +47,9 @@ class InputError(VmcompatError, ValueError):
         where = []
         if self.file:
             where.append(str(self.file))
-        if self.device:
-            loc = self.device + (f".{dotted(self.path)}" if self.path else "")
+        device = _name(self.device)
+        if device:
+            loc = device + (f".{dotted(self.path)}" if self.path else "")
             where.append(loc)
         elif self.path:
             where.append(dotted(self.path))
@@ -110,7 +116,8 @@ class LoadError(VmcompatError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        loc = self.device + (("." if self.device else "") + dotted(self.path) if self.path else "")
+        device = _name(self.device)
+        loc = device + (("." if device else "") + dotted(self.path) if self.path else "")
         at = f" @{self.offset}" if self.offset is not None else ""
         return f"{loc}{at}: {self.message}" if (loc or at) else self.message
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError
+from harness.limits import MAX_ARRAY_LEN, MAX_FIELD_BYTES, MAX_FIELDS, MAX_NESTING
 from harness.predicates import Predicate
 from harness.types import ALL_TYPE_NAMES, COUNT_TYPES, TYPES, WireType, did_you_mean
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from harness.plan import Plan
 
 SUBSECTIONS_KEY = "__subsections__"
+
+#: a version_id travels as a be32
+MAX_VERSION = 0xFFFFFFFF
 
 #: QEMU's marker byte for a NULL element of an array of pointers.
 NULLPTR_MARKER = 0x30
@@ -48,6 +52,23 @@ class Marker:
     def byte_for(self, element: Mapping[str, Any]) -> int:
         """The marker byte written before ``element`` (its marker field, else ``more[0]``)."""
         return element[self.field] if self.field is not None else self.more[0]
+
+    def problem(self, element: Description) -> str | None:
+        """Why this marker cannot frame lists of ``element`` (None: it can)."""
+        if not self.more or any(not 0 <= b <= 255 for b in (*self.more, self.end)):
+            return "marker bytes must be in 0..255 (and 'more' not empty)"
+        if self.field is not None:
+            f = element.field_named(self.field)
+            if f is None or not f.is_scalar or f.is_array:
+                return f"marker field {self.field!r} is not a scalar field of {element.name!r}"
+        if self.sentinel is not None:
+            first = element.fields[0] if element.fields else None
+            if first is None or first.name != self.sentinel or first.wire_type is None \
+                    or first.wire_type.kind != "int" or first.is_array \
+                    or first.exists is not None or not first.on_wire:
+                return (f"marker sentinel {self.sentinel!r} must name the first field of "
+                        f"{element.name!r}, an integer sent in every element")
+        return None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -101,6 +122,11 @@ class Field:
             return f"unknown field type {t!r}{did_you_mean(t)}"
         if t in ("buffer", "unused_buffer", "bitmap") and (self.size is None or self.size < 0):
             return f"type {t!r} needs a non-negative size"
+        if t in ("buffer", "unused_buffer", "bitmap"):
+            unit = 8 * bitmap_words(self.size or 0) if t == "bitmap" else self.size or 0
+            if unit * (self.array_len or 1) > MAX_FIELD_BYTES:
+                return (f"{t} of {unit * (self.array_len or 1)} bytes is over the limit of "
+                        f"{MAX_FIELD_BYTES} bytes per field")
         if t in ("struct", "qtailq", "qlist", "gtree") and not isinstance(self.struct, Description):
             return f"type {t!r} needs a nested description ('struct')"
         if t == "gtree" and self.key is None:
@@ -110,8 +136,8 @@ class Field:
             return f"gtree key type {self.key!r} is not a scalar type{hint}"
         if self.array_len is not None and self.varray is not None:
             return "a field has either array_len or varray, not both"
-        if self.array_len is not None and self.array_len < 0:
-            return "array_len must be >= 0"
+        if self.array_len is not None and not 0 <= self.array_len <= MAX_ARRAY_LEN:
+            return f"array_len {self.array_len} is outside 0..{MAX_ARRAY_LEN}"
         if self.pointer and not self.is_array:
             return "pointer marks an array of pointers: give array_len or varray"
         if self.is_list or t == "gtree":
@@ -119,10 +145,29 @@ class Field:
                 return f"type {t!r} cannot be an array"
         if t == "bitmap" and self.is_array:
             return "a bitmap cannot be an array"
-        if self.marker is not None and not self.is_list:
-            return "marker applies to qtailq/qlist fields only"
-        if self.version_id < 0:
-            return "version_id must be >= 0"
+        if self.marker is not None:
+            if not self.is_list:
+                return "marker applies to qtailq/qlist fields only"
+            assert isinstance(self.struct, Description)
+            problem = self.marker.problem(self.struct)
+            if problem:
+                return problem
+        if not 0 <= self.version_id <= MAX_VERSION:
+            return f"version_id {self.version_id} is outside 0..{MAX_VERSION}"
+        if self.default is not None:
+            return self._default_problem()
+        return None
+
+    def _default_problem(self) -> str | None:
+        """A default is a value of the field: a scalar's or a buffer's (not an array's)."""
+        t, v = self.wire_type, self.default
+        if self.is_array or (t is None and self.type != "buffer"):
+            return "a default applies to a scalar or buffer field, not to " + (
+                "an array" if self.is_array else f"type {self.type!r}")
+        if t is not None and not t.valid(v):
+            return f"default {v!r} is not a {t.name} value"
+        if t is None and not (isinstance(v, bytes) and len(v) == self.size):
+            return f"default must be {self.size} bytes, like the buffer"
         return None
 
     # -- derived facts -------------------------------------------------------
@@ -185,6 +230,16 @@ class Field:
         return n * s
 
 
+def wire_name_problem(name: str, longest: int = 255) -> str | None:
+    """Why ``name`` cannot travel as QEMU writes names (a length, then latin-1 bytes; a u8
+    length for subsections, section idstrs and RAM blocks). None: it can."""
+    try:
+        n = len(name.encode("latin-1"))
+    except UnicodeEncodeError:
+        return "not a latin-1 name"
+    return f"{n} bytes long, longer than {longest}" if n > longest else None
+
+
 def bitmap_words(nbits: int) -> int:
     """QEMU sends a bitmap as big-endian 64-bit words."""
     return (nbits + 63) // 64
@@ -232,17 +287,19 @@ class Description:
             object.__setattr__(self, "fields", tuple(self.fields))
         if not isinstance(self.subsections, tuple):
             object.__setattr__(self, "subsections", tuple(self.subsections))
+        for v in (self.version_id, self.minimum_version_id):
+            if not 0 <= v <= MAX_VERSION:
+                raise InputError(f"version_id {v} is outside 0..{MAX_VERSION}", device=self.name)
         if self.minimum_version_id > self.version_id:
             raise InputError(
                 f"minimum_version_id {self.minimum_version_id} > version_id {self.version_id}",
                 device=self.name)
-        seen: set[str] = set()
-        for i, f in enumerate(self.fields):
-            if f.name in seen and f.in_state:
+        by_name: dict[str, Field] = {}
+        for f in self.fields:
+            if f.name in by_name and f.in_state:
                 raise InputError("duplicate field name", device=self.name, path=(f.name,))
-            seen.add(f.name)
             if f.varray is not None:
-                counter = next((g for g in self.fields[:i] if g.name == f.varray), None)
+                counter = by_name.get(f.varray)
                 if counter is None or counter.type not in COUNT_TYPES or counter.is_array:
                     raise InputError(
                         f"varray count field {f.varray!r} must be an earlier "
@@ -250,9 +307,21 @@ class Description:
             if f.version_id > self.version_id:
                 raise InputError(f"field version_id {f.version_id} > description version_id "
                                  f"{self.version_id}", device=self.name, path=(f.name,))
+            by_name.setdefault(f.name, f)
+        self._cache["fields"] = by_name
         names = [s.name for s in self.subsections]
         if len(set(names)) != len(names):
             raise InputError("duplicate subsection name", device=self.name)
+        for name in names:
+            problem = wire_name_problem(name)
+            if problem:
+                raise InputError(f"subsection name: {problem}", device=self.name, path=(name,))
+        if self.nesting > MAX_NESTING:
+            raise InputError(f"descriptions nested deeper than {MAX_NESTING} levels",
+                             device=self.name)
+        if self.field_count > MAX_FIELDS:
+            raise InputError(f"{self.field_count} fields (nested ones included), over the "
+                             f"limit of {MAX_FIELDS}", device=self.name)
 
     def __hash__(self) -> int:
         h = self._cache.get("hash")
@@ -263,10 +332,42 @@ class Description:
 
     # -- queries ---------------------------------------------------------------
     def field(self, name: str) -> Field:
+        f = self.field_named(name)
+        if f is None:
+            raise KeyError(name)
+        return f
+
+    def field_named(self, name: str) -> Field | None:
+        """The (first) field called ``name``, or None."""
+        by_name: dict[str, Field] = self._cache["fields"]
+        return by_name.get(name)
+
+    def nested(self) -> Iterator[Description]:
+        """The descriptions directly inside this one: structs, gtree keys, subsections."""
         for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(name)
+            if f.struct is not None:
+                yield f.struct
+            if isinstance(f.key, Description):
+                yield f.key
+        for s in self.subsections:
+            yield s.description
+
+    @property
+    def nesting(self) -> int:
+        """Levels of descriptions, this one included (1: nothing nested)."""
+        n = self._cache.get("nesting")
+        if n is None:
+            n = self._cache["nesting"] = 1 + max((d.nesting for d in self.nested()), default=0)
+        return n
+
+    @property
+    def field_count(self) -> int:
+        """Fields a walk visits once: this description's and every nested one's."""
+        n = self._cache.get("field_count")
+        if n is None:
+            n = self._cache["field_count"] = len(self.fields) + sum(
+                d.field_count for d in self.nested())
+        return n
 
     def fields_at(self, version: int) -> tuple[Field, ...]:
         """Fields a stream of ``version`` may carry (exists-tests decide at run time)."""

@@ -85,7 +85,10 @@ def compile_plan(desc: Description, version: int) -> Plan:
 
     def flush() -> None:
         if pending:
-            fmt = ">" + "".join(s.type.fmt * (1 if s.count is None else s.count) for s in pending)
+            # a repeat count per array ("1048576B"), never one character per element: the
+            # plan costs the same for any array length (bounded by the model's limits)
+            fmt = ">" + "".join(s.type.fmt if s.count is None else f"{s.count}{s.type.fmt}"
+                                for s in pending)
             checked = tuple(i for i, s in enumerate(pending)
                             if s.type.check is not None or s.type.kind == "bool")
             steps.append(Run(tuple(pending), struct.Struct(fmt), checked))

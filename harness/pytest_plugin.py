@@ -16,6 +16,13 @@ Fuzzing your own device histories::
     def test_rtc(compat_cell):
         compat_cell.check()            # AssertionError with the counterexample if corrupt/crash
 
+Migration chains (any path through the last N releases loses nothing)::
+
+    from harness.pytest_plugin import chain_test
+
+    def test_any_path_through_our_last_three_releases() -> None:
+        chain_test(my_rtc_history, last=3)   # AssertionError with the shrunk chain if lossy
+
 The marker ``vmcompat_histories(*histories, wire="legacy", features=())`` (what
 :func:`parametrize_cells` applies) or the option ``--vmcompat-catalog DEV,DEV``
 (``all`` for the whole catalog) makes one test per ordered version pair
@@ -175,6 +182,41 @@ class CompatCell:
                                       f"{r.cell.destination}: {r.verdict.value} " \
                                       f"(seed {r.seed}):\n{detail}"
         return r
+
+
+def chain_test(history: Any, *, last: int | None = None, wires: tuple[str, ...] = ("legacy",),
+               max_examples: int | None = None, seed: int | None = None) -> Any:
+    """Assert that no migration chain through ``history`` loses or corrupts data.
+
+    ``history`` is a ``DeviceHistory``, a catalog name (``"catalog:DEV"``) or
+    descriptions in release order; ``last`` keeps the newest N versions. The
+    chain machine (:mod:`harness.compat.chain_machine`) runs ``max_examples``
+    chains (default: the active profile's), seeded by ``seed`` (default: 0
+    under a derandomized profile such as ``ci``, else random). Refused hops pass.
+    Returns the worst chain (``ChainResult``); on a loss or a corrupt hop,
+    raises ``AssertionError`` with the shrunk chain.
+    """
+    from harness.catalog import history as catalog_history
+    from harness.compat.chain import ChainSpec
+    from harness.compat.chain_machine import run_chain
+    from harness.model import DeviceHistory
+
+    if isinstance(history, str):
+        history = catalog_history(history.removeprefix("catalog:").split("@")[0])
+    elif not isinstance(history, DeviceHistory):
+        versions = tuple(history)
+        history = DeviceHistory(versions[0].name, versions)
+    spec = ChainSpec.of_history(history, wires, last)
+    base = settings.default
+    if seed is None and base.derandomize:
+        seed = 0
+    run = run_chain(spec, max_examples=max_examples or base.max_examples, seed=seed)
+    r = run.result
+    assert not r.verdict.bad, (
+        f"{r.device}: {r.verdict.value} {r.arrow} (seed {run.seed}):\n"
+        + "".join(f"  {x.field} lost at hop {x.hop}: {x.reason}\n" for x in r.lost_fields)
+        + json.dumps(r.counterexample, indent=2))
+    return r
 
 
 def _histories(config: Any, marker: Any) -> tuple[list[Any], str, tuple[str, ...]]:

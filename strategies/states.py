@@ -152,6 +152,73 @@ class _MaskBitmap:
 
 #: fixed scalar arrays at least this long are drawn as one byte string
 _PACKED_MIN = 4
+#: byte strings longer than this are drawn sparse: a dense prefix, then a few bytes set
+#: at drawn offsets over zeros (real devices carry 4 KiB configs and 64 KiB buffers, far
+#: past what Hypothesis can draw densely, and zeros are what they mostly hold)
+DENSE_BYTES = 256
+SPARSE_WRITES = 8
+
+
+class _Sparse:
+    __slots__ = ("n",)
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __repr__(self) -> str:
+        return f"_Sparse({self.n})"
+
+    def __call__(self, drawn: tuple[bytes, list[tuple[int, int]]]) -> bytes:
+        head, writes = drawn
+        out = bytearray(self.n)
+        out[:len(head)] = head
+        for at, byte in writes:
+            out[at] = byte
+        return bytes(out)
+
+
+#: fixed arrays of structs longer than this are drawn as one element repeated, with a
+#: few elements replaced at drawn indices (ich9-ahci: 6 ports × 32 NCQ slots)
+SPREAD_MIN = 8
+SPREAD_WRITES = 2
+
+
+class _Spread:
+    __slots__ = ("n",)
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __repr__(self) -> str:
+        return f"_Spread({self.n})"
+
+    def __call__(self, drawn: tuple[Any, list[tuple[int, Any]]]) -> list[Any]:
+        base, writes = drawn
+        out = [base] * self.n
+        for at, elem in writes:
+            out[at] = elem
+        return out
+
+
+def spread(elem: Any, n: int) -> Any:
+    """A list of exactly ``n`` elements; long ones repeat one element with a few others."""
+    if n <= SPREAD_MIN:
+        return st.lists(elem, min_size=n, max_size=n)
+    writes = st.lists(st.tuples(st.integers(0, n - 1), elem), max_size=SPREAD_WRITES)
+    return st.tuples(elem, writes).map(_Spread(n))
+
+
+def byte_strings(n: int) -> Any:
+    """Exactly ``n`` bytes; shrinks toward zeros. Long ones are sparse (:data:`DENSE_BYTES`).
+
+    >>> byte_strings(4)
+    binary(min_size=4, max_size=4)
+    """
+    if n <= DENSE_BYTES:
+        return st.binary(min_size=n, max_size=n)
+    writes = st.lists(st.tuples(st.integers(DENSE_BYTES, n - 1), st.integers(1, 255)),
+                      max_size=SPARSE_WRITES)
+    return st.tuples(st.binary(max_size=DENSE_BYTES), writes).map(_Sparse(n))
 
 
 class _Unpack:
@@ -238,7 +305,7 @@ class StateStrategy(Visitor):
         return ints
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
-        return st.binary(min_size=n, max_size=n)
+        return byte_strings(n)
 
     # arrays ------------------------------------------------------------------
     def pointer(self, path: Path, f: Field, value: Any) -> bool:
@@ -254,11 +321,11 @@ class StateStrategy(Visitor):
                 and not f.pointer and t.check is None and t.kind == "int"):
             # one draw for the whole array: fast, and shrinks toward all zeros
             n = f.array_len
-            return st.binary(min_size=n * t.size, max_size=n * t.size).map(_Unpack(t, n))
+            return byte_strings(n * t.size).map(_Unpack(t, n))
         if f.pointer:
             elem = st.one_of(elem, st.none())
         if f.array_len is not None:
-            return st.lists(elem, min_size=f.array_len, max_size=f.array_len)
+            return spread(elem, f.array_len)
         frame = self.frames[-1] if self.frames else None
         count_type = TYPES[frame.desc.field(f.varray).type] if frame is not None else None
         top = MAX_VARRAY if count_type is None else min(MAX_VARRAY, count_type.hi)

@@ -26,6 +26,7 @@ usb-hub             1, 2     array of pointers to structs (usb)
 fw_cfg              1, 2     subsections gated by properties (fw_cfg)
 virtio-iommu        1, 2     GTrees (direct and struct keys), QLIST (virtio_iommu)
 vmbus               1, 2     int8/int16, equal types, uint16/int32 counts (vmbus)
+wdt-gap             1, 2, 3  a field dropped to unused bytes and back: chain loss (wdt_gap)
 ==================  =======  ===================================================
 
 >>> resolve("catalog:mc146818rtc@2").version_id
@@ -54,7 +55,7 @@ _ALIASES: dict[str, str] = {}
 #: the modules that make up the catalog, imported on first use
 MODULES: tuple[str, ...] = (
     "pci", "i440fx", "ps2", "serial", "rtc", "apic", "virtio", "virtio_blk", "virtio_net",
-    "spapr", "scsi", "slirp", "hpet", "usb", "fw_cfg", "virtio_iommu", "vmbus",
+    "spapr", "scsi", "slirp", "hpet", "usb", "fw_cfg", "virtio_iommu", "vmbus", "wdt_gap",
 )
 
 

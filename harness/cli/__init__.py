@@ -79,6 +79,7 @@ COMMANDS: dict[str, str] = {
     "encode": "codec",
     "decode": "codec",
     "check": "check",
+    "chain": "chain",
     "fuzz": "fuzz",
     "matrix": "matrix",
     "golden": "golden",

@@ -2,6 +2,8 @@
 
 Writes ``report.json``, ``report.md``, ``junit.xml`` and ``report.html`` into
 ``--out``. Exit 0 when no cell is corrupt or crash, 1 otherwise, 2 bad input.
+``--chains`` adds a chain section to every report (:mod:`harness.matrix._chains`):
+a corrupt chain fails the run, a loss is reported (``vmcompat chain`` exits 1 on it).
 """
 
 from __future__ import annotations
@@ -87,9 +89,23 @@ def _previous(path: str | None) -> Any:
     return Report.load(path)
 
 
+def _with_chains(report: Any, histories: Any, wires: list[str], max_examples: int, seed: int,
+                 settings: Any, jobs: int, shard: tuple[int, int] | None) -> Any:
+    """The report with each device's worst migration chain (``--chains``)."""
+    from harness.matrix import run_chains
+    from harness.report import with_chains
+
+    click.echo("chains: the chain machine over each device's versions", err=True)
+    return with_chains(report, run_chains(histories, wires, max_examples=max_examples,
+                                          seed=seed, settings=settings, jobs=jobs,
+                                          shard=shard))
+
+
 @matrix.command("run")
 @click.argument("descs", nargs=-1, metavar="[DESC]...")
-@click.option("--catalog", help="'builtin' (the default when no DESC is given).")
+@click.option("--catalog", metavar="builtin|catalog|qemu",
+              help="'builtin' (the default when no DESC is given): the catalog and the "
+                   "sections QEMU 7.2 and 10.0 share; 'catalog' or 'qemu': one part.")
 @click.option("--wire", "wires", multiple=True, metavar="WIRE",
               help=f"Wire format (repeatable; default ${WIRE_ENV} or every registered: "
                    f"{', '.join(sorted(FORMATS))}).")
@@ -105,15 +121,16 @@ def _previous(path: str | None) -> Any:
 @click.option("--profile", envvar="VMCOMPAT_PROFILE",
               help="Hypothesis profile (nightly: shared example database); $VMCOMPAT_PROFILE.")
 @click.option("--previous", metavar="REPORT", help="report.json (or its folder) to diff against.")
+@click.option("--chains", is_flag=True,
+              help="Also run migration chains per device (worst chain in every report).")
 @click.option("--dry-run", is_flag=True, help="Print the cell count and exit.")
 @click.option("--runner", hidden=True, help="module:function instead of the fuzz engine.")
 @click.option("--out", "out_dir", metavar="DIR", help="Folder for the four report files.")
 @guarded
 def run_cmd(descs: tuple[str, ...], catalog: str | None, wires: tuple[str, ...],
             features: str, direction: str, shard: str | None, max_examples: int | None,
-            seed: int, jobs: int,
-            profile: str | None, previous: str | None, dry_run: bool, runner: str | None,
-            out_dir: str | None) -> None:
+            seed: int, jobs: int, profile: str | None, previous: str | None, chains: bool,
+            dry_run: bool, runner: str | None, out_dir: str | None) -> None:
     """Run the matrix on the built-in catalog or on DESC (catalog:DEV[@V], description files)."""
     from harness.database import settings_for
     from harness.matrix import (
@@ -125,7 +142,7 @@ def run_cmd(descs: tuple[str, ...], catalog: str | None, wires: tuple[str, ...],
     )
     from harness.matrix import shard as take_shard
     from harness.matrix import subjects as load_subjects
-    from harness.report import build_report, render_text, write_reports
+    from harness.report import build_report, render_chain_text, render_text, write_reports
 
     if not out_dir and not dry_run:
         raise InputError("--out DIR is required")
@@ -134,8 +151,9 @@ def run_cmd(descs: tuple[str, ...], catalog: str | None, wires: tuple[str, ...],
     cells = build_cells(histories, wire_list, features, direction)
     planned = len(cells)
     where = ""
+    shard_of: tuple[int, int] | None = None
     if shard:
-        i, n = parse_shard(shard)
+        i, n = shard_of = parse_shard(shard)
         cells = take_shard(cells, i, n)
         where = f"; shard {i}/{n}: {plural(len(cells), 'cell')}"
     click.echo(f"matrix: {plural(planned, 'cell')} = {plural(len(histories), 'device')} × "
@@ -156,8 +174,12 @@ def run_cmd(descs: tuple[str, ...], catalog: str | None, wires: tuple[str, ...],
     report = build_report(results, seed=seed, max_examples=n, features=features,
                           wires=wire_list, duration=time.perf_counter() - t0, shard=shard,
                           planned=planned, profile=profile, direction=direction)
+    if chains:
+        report = _with_chains(report, histories, wire_list, n, seed, settings, jobs, shard_of)
     write_reports(report, out_dir, prev)
     click.echo(render_text(report, prev))
+    if report.chains is not None:
+        click.echo(render_chain_text(report))
     click.echo(f"reports: {out_dir}/report.{{json,md,html}}, {out_dir}/junit.xml")
     if not report.ok:
         sys.exit(EXIT_FOUND)
@@ -170,7 +192,7 @@ def run_cmd(descs: tuple[str, ...], catalog: str | None, wires: tuple[str, ...],
 @guarded
 def merge_cmd(shards: tuple[str, ...], previous: str | None, out_dir: str) -> None:
     """Join the reports of sharded runs (same seed and settings) into one."""
-    from harness.report import Report, merge, render_text, write_reports
+    from harness.report import Report, merge, render_chain_text, render_text, write_reports
 
     files = [os.path.join(s, "report.json") if os.path.isdir(s) else s for s in shards]
     report = merge([Report.load(f) for f in files], files=files)
@@ -181,5 +203,7 @@ def merge_cmd(shards: tuple[str, ...], previous: str | None, out_dir: str) -> No
     prev = _previous(previous)
     write_reports(report, out_dir, prev)
     click.echo(render_text(report, prev))
+    if report.chains is not None:
+        click.echo(render_chain_text(report))
     if not report.ok:
         sys.exit(EXIT_FOUND)

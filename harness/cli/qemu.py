@@ -133,6 +133,82 @@ def load_cmd(machine: str, stream: str, timeout: float, qemu_spec: str | None,
     click.echo(f"{stream}: loaded by QEMU ({machine})")
 
 
+@qemu.command("cross")
+@click.option("--qemu", "qemu_specs", multiple=True, required=True, metavar="NAME|PATH",
+              help="A QEMU (give two: each migrates to the other).")
+@click.option("--machine", "machines", multiple=True,
+              help="Machine type (repeatable; default: every pc-i440fx/pc-q35 type both "
+                   "QEMUs offer).")
+@click.option("--device", "devices", multiple=True, metavar="SPEC",
+              help="Add '-device SPEC' on both sides (repeatable).")
+@click.option("--devices", "device_set", type=click.Choice(["default", "broad"]),
+              default="default", show_default=True,
+              help="Device set on top of the machine's own (harness/qemu/devices.py).")
+@click.option("--run", "run", type=RUN_SECONDS, default=0.0, metavar="SECONDS",
+              help="Let the source guest run this long before saving.")
+@click.option("--max-examples", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Random states per section for the oracle's prediction (0: none).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--timeout", type=SECONDS, default=60.0, show_default=True,
+              help="Seconds to wait for QEMU.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--out", "out_dir", required=True, metavar="DIR",
+              help="Folder for report.json/md/html and junit.xml.")
+@guarded
+def cross_cmd(qemu_specs: tuple[str, ...], machines: tuple[str, ...], devices: tuple[str, ...],
+              device_set: str, run: float, max_examples: int, seed: int, timeout: float,
+              fmt: str, out_dir: str) -> None:
+    """Real migrations between QEMUs, each section judged, next to vmcompat's prediction.
+
+    Exit 0 when every section migrates compatibly and as predicted, 1 otherwise.
+    """
+    import time
+
+    from harness.cli.io import dumps
+    from harness.qemu import resolve
+    from harness.qemu.cross import Options, cross
+    from harness.qemu.devices import DEVICE_SETS
+    from harness.qemu.releases import machine_types
+    from harness.report import _cross
+
+    qemus = [resolve(s) for s in qemu_specs]
+    if not machines:
+        common = set(machine_types(qemus[0]))
+        for q in qemus[1:]:
+            common &= set(machine_types(q))
+        machines = tuple(sorted(common))
+        if not machines:
+            fail("these QEMUs have no pc-i440fx/pc-q35 machine type in common")
+    for q in qemus:
+        missing = [m for m in machines if m not in machine_types(q)]
+        if missing:
+            fail(f"QEMU {q.name} has no machine type {', '.join(missing)}")
+    specs = DEVICE_SETS[device_set] + devices
+    t0 = time.perf_counter()
+    say = (lambda m: None) if fmt == "json" else (lambda m: click.echo(m, err=True))
+    cells = cross(qemus, machines, Options(specs, run, max_examples, seed, timeout), log=say)
+    report = _cross.build(cells, qemus=qemus, machines=machines, devices=specs,
+                          duration=time.perf_counter() - t0)
+    _cross.write(report, out_dir)
+    s = report["summary"]
+    if fmt == "json":
+        click.echo(dumps(report), nl=False)
+    else:
+        for c in report["cells"]:
+            if c["outcome"] != "compatible" or c["agrees"] is False:
+                click.echo(f"{c['machine']} {c['source']} -> {c['destination']} "
+                           f"{c['section']}: {c['outcome']} (predicted {c['predicted']})"
+                           + (f": {c['qemu_error']}" if c["qemu_error"] else "")
+                           + (f" [{', '.join(c['fields'])}]" if c.get("fields") else ""))
+        click.echo(f"{s['cells']} sections: " + ", ".join(
+            f"{s[o]} {o}" for o in ("compatible", "corrupt", "refused", "not-reached"))
+            + f"; prediction agrees {s['agree']}, disagrees {s['disagree']}")
+        click.echo(f"reports: {out_dir}/report.{{json,md,html}}, {out_dir}/junit.xml")
+    if not s["ok"]:
+        raise SystemExit(EXIT_FOUND)
+
+
 # ----------------------------------------------------------------------------- qemu fuzz
 @qemu.command("fuzz")
 @click.option("--qemu", "qemu_specs", multiple=True, required=True, metavar="NAME|PATH",

@@ -1,1 +1,2 @@
-"""Compatibility: the oracle, verdicts and cells (dynamic), and static rules (checker)."""
+"""Compatibility: the oracle, verdicts and cells (dynamic), migration chains, and static
+rules (checker)."""

@@ -354,9 +354,9 @@ class _Comparer:
                                              self.destination))
 
     def section(self, src: Description, dst: Description | None,
-                versions: Claims = (None, None)) -> list[Finding]:
+                versions: Claims = (None, None), dst_device: str = "") -> list[Finding]:
         segs = (self.device, src.name)
-        self.emit(R.Section(self.device, src, dst), segs)
+        self.emit(R.Section(self.device, src, dst, dst_device), segs)
         if dst is not None:
             self.description(segs, src, dst, "section", src.version_id, 0, versions)
         return self.findings
@@ -540,13 +540,16 @@ class _Comparer:
 
 def compare(device: str, src: Description, dst: Description | None, *,
             direction: str = D.UPGRADE, source: str = "", destination: str = "",
-            versions: Claims = (None, None)) -> list[Finding]:
+            versions: Claims = (None, None), dst_device: str = "") -> list[Finding]:
     """Every finding for one device loaded from ``src``'s stream into ``dst``.
 
     ``versions`` are the section versions of source and destination when a dump
-    gives them apart from the descriptions' (only hand-edited dumps do).
+    gives them apart from the descriptions' (only hand-edited dumps do);
+    ``dst_device`` names the destination's device when it was matched by wire
+    identity under another name.
     """
-    return _Comparer(device, direction, source, destination).section(src, dst, versions)
+    return _Comparer(device, direction, source, destination).section(src, dst, versions,
+                                                                     dst_device)
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -635,9 +638,21 @@ def input_pairs(n: int, transitive: bool) -> list[tuple[int, int]]:
     return [(i, i + 1) for i in range(n - 1)]
 
 
-def _devices(old: Input, new: Input, only: Sequence[str]
-             ) -> list[tuple[str, Description | None, Description | None]]:
-    """(name, old description, new description) for every device of either input."""
+#: (name, old description, new description, the other side's name when it differs,
+#: the side that has ``name``: "old", "new" or "both")
+DevicePair = tuple[str, Description | None, Description | None, str, str]
+
+
+def _devices(old: Input, new: Input, only: Sequence[str]) -> list[DevicePair]:
+    """Every device of either input, paired by name, else by wire identity.
+
+    A section travels under its VMStateDescription name (the idstr), not its QOM
+    type: a device one side lacks by name pairs with the other side's device of the
+    same VMStateDescription (preferring an identical description), so a renamed QOM
+    type is matched, not reported missing. Several QOM types may share one
+    description (``PIIX3``, ``pci-piix3``, ``PIIX3-xen``): each pairs with its own
+    name where it can.
+    """
     o, n = dict(old.devices), dict(new.devices)
     if len(o) == 1 and len(n) == 1 and set(o) != set(n):
         # two single-device inputs (e.g. a catalog ref and a file): the same device
@@ -646,7 +661,26 @@ def _devices(old: Input, new: Input, only: Sequence[str]
     names = list(o) + [k for k in n if k not in o]
     if only:
         names = [k for k in names if k in only]
-    return [(k, o.get(k), n.get(k)) for k in names]
+    out: list[DevicePair] = []
+    for k in names:
+        do, dn = o.get(k), n.get(k)
+        if do is not None and dn is not None:
+            out.append((k, do, dn, "", "both"))
+        elif do is not None:
+            other = _by_wire_identity(do, n, o)
+            out.append((k, do, n.get(other) if other else None, other, "old"))
+        elif dn is not None:
+            other = _by_wire_identity(dn, o, n)
+            out.append((k, o.get(other) if other else None, dn, other, "new"))
+    return out
+
+
+def _by_wire_identity(d: Description, there: Mapping[str, Description],
+                      here: Mapping[str, Description]) -> str:
+    """The device of ``there`` (absent by name from ``here``) with ``d``'s VMSD name."""
+    same = [k for k, e in there.items() if e.name == d.name and k not in here]
+    same = same or [k for k, e in there.items() if e.name == d.name]
+    return next((k for k in same if there[k] == d), same[0] if same else "")
 
 
 def check(inputs: Sequence[Input], *, direction: str = D.UPGRADE, transitive: bool = False,
@@ -665,10 +699,10 @@ def check(inputs: Sequence[Input], *, direction: str = D.UPGRADE, transitive: bo
             up = d == D.UPGRADE
             src, dst = (old, new) if up else (new, old)
             names = []
-            for name, do, dn in devs:
+            for name, do, dn, other, side in devs:
+                if side != "both" and side != ("old" if up else "new"):
+                    continue  # a device only the destination names: nothing is sent
                 s, t = (do, dn) if up else (dn, do)
-                if s is None:
-                    continue  # a device only the destination has: nothing is sent
                 names.append(name)
                 key = (src.label, dst.label, d, name)
                 result.pairs[key] = (s, t)
@@ -676,7 +710,8 @@ def check(inputs: Sequence[Input], *, direction: str = D.UPGRADE, transitive: bo
                 if claims != (None, None):
                     result.claims[key] = claims
                 result.findings += compare(name, s, t, direction=d, source=src.label,
-                                           destination=dst.label, versions=claims)
+                                           destination=dst.label, versions=claims,
+                                           dst_device=other)
             result.comparisons.append(Comparison(src.label, dst.label, d, tuple(names)))
     if config is not None:
         apply_ignores(result, config)

@@ -205,6 +205,8 @@ class Outcome:
     detail: str = ""
     notes: tuple[str, ...] = ()
     counterexample: dict[str, Any] | None = None
+    #: the state the destination loaded (normalized), when the load succeeded
+    loaded: Any = None
 
 
 def first_difference(a: Any, b: Any, path: Path = ()) -> Path | None:
@@ -287,6 +289,8 @@ def check_state(src: Description, dst: Description, state: State, fmt: Format,
         except Exception as e:
             error = e
         out = judge(exp, loaded, error)
+        if error is None:
+            out.loaded = normalize(loaded)
     except Exception as e:  # the encoder, a filter or the oracle itself failed
         out = Outcome(Verdict.CRASH, None, f"{type(e).__name__}: {e}")
     if out.verdict.bad:

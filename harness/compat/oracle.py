@@ -260,7 +260,7 @@ class TokenReader(InputVisitor):
 
     def renamed(self, tok: Token, path: Path) -> bool:
         """A leaf rename: names differ at one level, each unknown to the other side."""
-        if len(tok.path) != len(path) or not self.names:
+        if tok.kind == "unused" or len(tok.path) != len(path) or not self.names:
             return False
         diff = [k for k, (a, b) in enumerate(zip(tok.path, path)) if a != b]
         if len(diff) != 1 or not isinstance(path[diff[0]], str):
@@ -287,6 +287,12 @@ class TokenReader(InputVisitor):
             expected = tok.value
         else:
             expected = self.byname(path, _MISSING)
+            if expected is _MISSING and tok.kind == "unused" and positional is not _MISSING:
+                # a field restored where the source keeps VMSTATE_UNUSED: it reads the zeros
+                note = f"{dotted(path)} reads the unused bytes of {dotted(tok.path)}"
+                if note not in self.notes:
+                    self.notes.append(note)
+                return positional
             if expected is _MISSING:
                 self.lose(path, f"the source has no such field: QEMU reads it from the bytes "
                                 f"of {dotted(tok.path)}")

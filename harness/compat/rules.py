@@ -10,13 +10,14 @@ code, the severity and the category of the finding.
 Severities: ``error`` (a load fails or loads wrong data), ``warning`` (may
 break for some states or for versions not in view), ``info`` (a fact worth
 knowing). Categories: ``wire`` (bytes on the legacy wire), ``version``
-(version numbers), ``semantics`` (what the bytes mean), and ``config`` (the
-checker's own configuration, e.g. a stale ignore).
+(version numbers), ``semantics`` (what the bytes mean), ``section`` (how sections
+are matched: by wire identity, the VMStateDescription name, not the QOM type),
+and ``config`` (the checker's own configuration, e.g. a stale ignore).
 
 >>> RULES["FIELD_REMOVED"].severity, RULES["FIELD_REMOVED"].category
 ('error', 'wire')
 >>> sorted(r.code for r in BY_SITE["section"])
-['SECTION_MISSING']
+['QOM_TYPE_RENAMED', 'SECTION_MISSING']
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from harness.predicates import Const
 from harness.words import plural
 
 SEVERITIES = ("error", "warning", "info")
-CATEGORIES = ("wire", "version", "semantics", "config")
+CATEGORIES = ("wire", "version", "semantics", "config", "section")
 
 
 # -- sites: what the checker meets -------------------------------------------------------------
@@ -45,6 +46,8 @@ class Section:
     device: str
     src: Description
     dst: Description | None
+    #: the destination's device (QOM type) found by wire identity when it has another name
+    dst_device: str = ""
 
 
 @dataclass(frozen=True)
@@ -328,6 +331,15 @@ def section_missing(s: Section) -> Iterator[str]:
         yield (f"section '{s.device}' (description '{s.src.name}' version {s.src.version_id}) "
                f"does not exist in the destination: "
                + MSG[Reason.UNKNOWN_SECTION].format(idstr=s.src.name, instance_id=0))
+
+
+@rule("QOM_TYPE_RENAMED", "info", "section", "section")
+def qom_type_renamed(s: Section) -> Iterator[str]:
+    """Only the QOM type name differs: the section travels under its VMStateDescription
+    name (the idstr), so the destination's device of another name loads it."""
+    if s.dst is not None and s.dst_device and s.dst_device != s.device:
+        yield (f"QOM type '{s.device}' is '{s.dst_device}' in the destination; the section "
+               f"travels as '{s.src.name}' (its VMStateDescription), so QEMU loads it there")
 
 
 # -- descriptions ------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 A cell is (device, source version, destination version, wire, direction,
 feature set). Its verdict is one of :class:`Verdict`: compatible, refused
-(a clean refusal), corrupt (a wrong value loaded) or crash. JSON keys here are
+(a clean refusal), corrupt (a wrong value loaded) or crash; a migration chain's is
+one of :class:`ChainVerdict` (:mod:`harness.compat.chain`). JSON keys here are
 public: extend, never rename.
 """
 
@@ -29,6 +30,25 @@ class Verdict(str, Enum):
 
 #: how verdicts combine over many examples: the worst wins
 SEVERITY = {Verdict.COMPATIBLE: 0, Verdict.REFUSED: 1, Verdict.CORRUPT: 2, Verdict.CRASH: 3}
+
+
+class ChainVerdict(str, Enum):
+    """The verdict of a migration chain (A → B → C …)."""
+
+    LOSSLESS = "lossless"
+    REFUSED = "refused"
+    LOSS = "loss"
+    CORRUPT = "corrupt"
+
+    @property
+    def bad(self) -> bool:
+        """Loss and corrupt are defects; a refused hop is a clean, expected outcome."""
+        return self in (ChainVerdict.LOSS, ChainVerdict.CORRUPT)
+
+
+#: how chain verdicts combine: the worst wins
+CHAIN_SEVERITY = {ChainVerdict.LOSSLESS: 0, ChainVerdict.REFUSED: 1, ChainVerdict.LOSS: 2,
+                  ChainVerdict.CORRUPT: 3}
 
 
 @dataclass(frozen=True)

@@ -126,11 +126,11 @@ def decode(desc: Description, data: bytes | bytearray | memoryview, version: int
     The version travels in the payload; ``version`` (the legacy section header's) is
     not needed and, when given, must agree with it.
     """
-    import asn1tools
-
+    codec = spec()
     try:
-        tree, length = spec().decode_with_length("Device", bytes(data))
-    except (asn1tools.DecodeError, asn1tools.Error, ValueError, IndexError) as e:
+        tree, length = codec.decode_with_length("Device", bytes(data))
+    except Exception as e:  # asn1tools' own faults on bad bytes (a TypeError deep in its
+        # decoder) are bad bytes all the same: typed here, whatever their class
         raise StreamError(device=desc.name, offset=getattr(e, "offset", None),
                           detail=f"not a BER VMState device: {e}") from None
     if length != len(data):

@@ -23,6 +23,7 @@ from harness.errors import (
     BadMarker,
     BadValue,
     EqualMismatch,
+    InputError,
     LeViolation,
     LoadError,
     NullPointerMismatch,
@@ -31,6 +32,7 @@ from harness.errors import (
     Truncated,
     UnknownSubsection,
 )
+from harness.limits import MAX_PADDING
 from harness.model import NULLPTR_MARKER, Description, Field, Subsection
 from harness.plan import Run
 from harness.types import TYPES, WireType
@@ -70,12 +72,20 @@ def _min_struct(d: Description) -> int:
 
 # ----------------------------------------------------------------------------- writer
 class LegacyWriter(OutputVisitor):
-    """Appends the legacy encoding of a (validated) state to ``out``."""
+    """Appends the legacy encoding of a (validated) state to ``out``.
 
-    __slots__ = ("out",)
+    It never fails on a validated state but for one limit: ``unused_buffer`` padding is
+    the only wire content not in the state (4096 elements of a struct with 1 MiB of it
+    are 4 GiB from a few bytes of state JSON), so more than
+    :data:`~harness.limits.MAX_PADDING` bytes of it in one payload are refused
+    (:class:`~harness.errors.InputError`) before they are written.
+    """
+
+    __slots__ = ("out", "padding")
 
     def __init__(self, out: bytearray | None = None) -> None:
         self.out = bytearray() if out is None else out
+        self.padding = 0
 
     def run(self, path: Path, run: Run, state: Any) -> Any:
         self.out += run.struct.pack(*run.values(state))
@@ -90,6 +100,10 @@ class LegacyWriter(OutputVisitor):
         return value
 
     def unused(self, path: Path, f: Field, n: int) -> None:
+        self.padding += n
+        if self.padding > MAX_PADDING:
+            raise InputError(f"over {MAX_PADDING} bytes of unused_buffer padding in one payload",
+                             path=path)
         self.out += bytes(n)
 
     def pointer(self, path: Path, f: Field, value: Any) -> bool:
@@ -128,7 +142,7 @@ class LegacyWriter(OutputVisitor):
                     ) -> Iterator[tuple[Subsection, int]]:
         for s in desc.subsections:
             if s.is_needed(state):
-                name = s.name.encode()
+                name = s.name.encode("latin-1")
                 v = s.description.version_id
                 self.out += bytes((SUBSECTION, len(name))) + name + _BE32.pack(v)
                 yield s, v
@@ -314,7 +328,10 @@ class LegacyReader(InputVisitor):
 def encode(desc: Description, state: Any) -> bytes:
     """The legacy payload of a state (fields then subsections; no section header)."""
     w = LegacyWriter()
-    Walk(w).device(desc, desc.version_id, state)
+    try:
+        Walk(w).device(desc, desc.version_id, state)
+    except InputError as e:
+        raise e.located(device=desc.name) from None
     return bytes(w.out)
 
 

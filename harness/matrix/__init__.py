@@ -3,7 +3,8 @@
 A cell is (device, source version, destination version, wire, feature set);
 :func:`build_cells` enumerates them, :func:`shard` splits them, :func:`run_cells`
 runs each through the fuzz engine (``harness.compat.engine.run_cell``), and
-:func:`harness.report.merge` joins sharded runs.
+:func:`harness.report.merge` joins sharded runs. :func:`run_chains` runs the chain
+machine per device (``--chains``).
 """
 
 from harness.compat.directions import of_versions as direction
@@ -15,6 +16,7 @@ from harness.matrix._cells import (
     parse_shard,
     shard,
 )
+from harness.matrix._chains import run_chains
 from harness.matrix._progress import PlainProgress, RichProgress, progress_for
 from harness.matrix._run import (
     DEFAULT_MAX_EXAMPLES,
@@ -40,6 +42,7 @@ __all__ = [
     "feature_sets",
     "parse_shard",
     "progress_for",
+    "run_chains",
     "run_cells",
     "run_one",
     "shard",

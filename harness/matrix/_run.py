@@ -49,10 +49,15 @@ def default_runner() -> Runner:
     return run_cell
 
 
+def stable_seed(*key: Any) -> int:
+    """A stable 32-bit seed for a key (its repr, hashed)."""
+    return int.from_bytes(hashlib.sha256(repr(key).encode()).digest()[:4], "big")
+
+
 def cell_seed(seed: int, cell: Cell) -> int:
     """A stable 32-bit seed per (run seed, cell)."""
-    key = repr((seed, cell.device, cell.source, cell.destination, cell.wire, cell.features))
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
+    return stable_seed(seed, cell.device, cell.source, cell.destination, cell.wire,
+                       cell.features)
 
 
 def run_one(histories: Mapping[str, DeviceHistory], cell: Cell, runner: Runner, *,

@@ -82,11 +82,25 @@ def from_args(args: Sequence[str]) -> dict[str, DeviceHistory]:
     return out
 
 
+#: ``--catalog`` values: the whole built-in run, or one of its two parts
+CATALOGS = ("builtin", "catalog", "qemu")
+
+
 def subjects(catalog: str | None, args: Sequence[str]) -> Mapping[str, DeviceHistory]:
+    """``--catalog builtin`` (the default): the catalog and the real release pair;
+    ``catalog``: the catalog alone; ``qemu``: the release pair alone."""
     if args and catalog:
         raise InputError("give --catalog or DESC arguments, not both")
     if args:
         return from_args(args)
     if catalog in (None, "builtin"):
         return builtin()
-    raise InputError(f"--catalog must be 'builtin', got {catalog!r}")
+    if catalog == "catalog":
+        from harness.catalog import load
+
+        return load()
+    if catalog == "qemu":
+        from harness.qemu.bundle import release_histories
+
+        return release_histories()
+    raise InputError(f"--catalog must be one of {', '.join(CATALOGS)}, got {catalog!r}")

@@ -57,8 +57,10 @@ RELEASES: dict[str, Release] = {
         name="10.0",
         debian_version="1:10.0.2+ds-2+deb13u1~bpo12+1",
         suite="bookworm-backports",
+        # the module packages too: 7.2 ships the same modules in qemu-system-gui and the
+        # main package, and a -dump-vmstate lists only the devices of modules that load
         packages=("qemu-system-x86", "qemu-system-common", "qemu-system-data",
-                  "qemu-system-modules-opengl"),
+                  "qemu-system-modules-opengl", "qemu-system-modules-spice"),
         firmware=("seabios/bookworm-backports", "ipxe-qemu"),
     ),
 }
@@ -212,6 +214,18 @@ def _by_name(name: str) -> Qemu:
     hint = (f"run 'vmcompat qemu install {name}'" if name in RELEASES
             else f"known releases: {', '.join(sorted(RELEASES))} and the system's QEMU")
     raise InputError(f"QEMU {name} is not installed: {hint}")
+
+
+@functools.cache
+def machine_types(qemu: Qemu) -> tuple[str, ...]:
+    """The versioned ``pc-i440fx-*``/``pc-q35-*`` machine types ``qemu`` offers."""
+    try:
+        out = subprocess.run(qemu.argv("-machine", "help"), capture_output=True, text=True,
+                             timeout=60, check=False).stdout
+    except OSError as e:
+        raise InputError(f"cannot run QEMU: {e.strerror}", file=qemu.binary) from None
+    return tuple(sorted({ln.split()[0] for ln in out.splitlines()
+                         if re.match(r"pc-(i440fx|q35)-\d", ln)}))
 
 
 def find_binary() -> str:

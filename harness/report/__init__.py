@@ -3,8 +3,17 @@
 wire, click-through to counterexamples, changes since a previous report).
 """
 
+from harness.report._chains import render_text as render_chain_text
 from harness.report._junit import render_junit
-from harness.report._model import Change, Report, build_report, changes, merge, summarize
+from harness.report._model import (
+    Change,
+    Report,
+    build_report,
+    changes,
+    merge,
+    summarize,
+    with_chains,
+)
 from harness.report._text import render_text
 from harness.report._writers import (
     WRITERS,
@@ -22,10 +31,12 @@ __all__ = [
     "changes",
     "merge",
     "render_html",
+    "render_chain_text",
     "render_json",
     "render_junit",
     "render_markdown",
     "render_text",
     "summarize",
+    "with_chains",
     "write_reports",
 ]

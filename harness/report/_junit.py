@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from harness.report._chains import junit_cases
 from harness.report._model import Report
 from harness.report._text import direction
 
@@ -30,7 +31,8 @@ class Case:
 
 
 def render_cases(suite_name: str, cases: Sequence[Case], *, time: float = 0.0,
-                 properties: Mapping[str, object] | None = None) -> str:
+                 properties: Mapping[str, object] | None = None,
+                 more: Callable[[ET.Element], None] | None = None) -> str:
     fails = [c for c in cases if c.failure is not None]
     suite = ET.Element("testsuite", {
         "name": suite_name, "tests": str(len(cases)), "failures": str(len(fails)),
@@ -47,6 +49,8 @@ def render_cases(suite_name: str, cases: Sequence[Case], *, time: float = 0.0,
         elif c.out or c.body:
             out = ET.SubElement(case, "system-out")
             out.text = c.out + (f"\n{c.body}" if c.body else "")
+    if more is not None:
+        more(suite)
     ET.indent(suite)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") \
         + "\n"
@@ -69,4 +73,5 @@ def render_junit(report: Report) -> str:
             body if kind or c.get("reason") or c.get("notes") else ""))
     return render_cases("vmcompat-matrix", cases, time=s.get("duration", 0),
                         properties={k: s.get(k) for k in ("seed", "max_examples", "features",
-                                                          "profile")})
+                                                          "profile")},
+                        more=lambda suite: junit_cases(suite, report))

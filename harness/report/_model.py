@@ -4,7 +4,10 @@
 "features", "verdict", "reason"?, "examples", "counterexample"?, "notes"?,
 "duration"}], "summary": {"cells", "planned", "devices", "wires", "features",
 "direction", "compatible", "refused", "corrupt", "crash", "examples", "seed",
-"max_examples", "profile", "shard", "shards", "duration", "generated", "ok"}}``.
+"max_examples", "profile", "shard", "shards", "duration", "generated", "ok"}}``;
+with ``--chains`` also ``"chains": [chain, …]`` (per device the worst chain,
+:meth:`harness.compat.chain.ChainResult.to_json`) and ``summary["chains"]``
+(chains per chain verdict). A corrupt chain fails the report like a corrupt cell.
 
 A cell's ``"direction"`` is ``upgrade``, ``downgrade`` or ``same``
 (:mod:`harness.compat.directions`). Reports written before said ``backward``
@@ -28,10 +31,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.compat.directions import BOTH, relabel
-from harness.compat.verdict import SEVERITY, CellResult, Verdict
+from harness.compat.verdict import SEVERITY, CellResult, ChainVerdict, Verdict
 from harness.errors import InputError
 
 VERDICTS = tuple(v.value for v in Verdict)
+CHAIN_VERDICTS = tuple(v.value for v in ChainVerdict)
 #: fields of a cell that identify it (everything else is its outcome)
 IDENTITY = ("device", "source", "destination", "wire", "features")
 #: values that differ between identical runs: ignored when comparing reports
@@ -53,14 +57,20 @@ def _order(cell: Mapping[str, Any]) -> tuple[Any, ...]:
 class Report:
     cells: list[dict[str, Any]]
     summary: dict[str, Any]
+    #: ``--chains``: per device the worst chain (None: chains were not run)
+    chains: list[dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
-        """No corrupt or crash cell."""
-        return not any(Verdict(c["verdict"]).bad for c in self.cells)
+        """No corrupt or crash cell, no corrupt chain."""
+        return not any(Verdict(c["verdict"]).bad for c in self.cells) and \
+            not any(c["verdict"] == "corrupt" for c in self.chains or ())
 
     def to_json(self) -> dict[str, Any]:
-        return {"cells": self.cells, "summary": self.summary}
+        out = {"cells": self.cells, "summary": self.summary}
+        if self.chains is not None:
+            out["chains"] = self.chains
+        return out
 
     def results(self) -> list[CellResult]:
         return [CellResult.from_json(c) for c in self.cells]
@@ -69,7 +79,8 @@ class Report:
         """The report without what differs between identical runs (durations, times)."""
         return {"cells": [{k: v for k, v in c.items() if k not in VOLATILE_CELL}
                           for c in self.cells],
-                "summary": {k: v for k, v in self.summary.items() if k not in VOLATILE_SUMMARY}}
+                "summary": {k: v for k, v in self.summary.items() if k not in VOLATILE_SUMMARY},
+                "chains": self.chains}
 
     @classmethod
     def from_json(cls, obj: Any, *, file: str | None = None) -> Report:
@@ -86,7 +97,7 @@ class Report:
                                  path=("cells", i, "verdict"))
         cells = [dict(c, direction=relabel(c.get("direction"), c["source"], c["destination"]))
                  for c in obj["cells"]]  # reports of older versions say backward/forward
-        return cls(cells, dict(obj["summary"]))
+        return cls(cells, dict(obj["summary"]), _chains_of(obj, file))
 
     @classmethod
     def load(cls, path: str) -> Report:
@@ -157,6 +168,7 @@ def merge(reports: Sequence[Report], *, files: Sequence[str] | None = None) -> R
             seen[k] = f
             cells.append(c)
     cells.sort(key=_order)
+    chains = _merged_chains(reports, files)
     shards = sorted(str(r.summary.get("shard")) for r in reports if r.summary.get("shard"))
     summary = summarize(cells, planned=first.get("planned", len(cells)),
                         wires=first.get("wires"), features=first.get("features"),
@@ -165,7 +177,50 @@ def merge(reports: Sequence[Report], *, files: Sequence[str] | None = None) -> R
                         profile=first.get("profile"), shard=None, shards=shards,
                         duration=round(sum(float(r.summary.get("duration", 0))
                                            for r in reports), 3))
-    return Report(cells, summary)
+    return with_chains(Report(cells, summary), chains)
+
+
+# -- chains (``--chains``) -----------------------------------------------------------------------
+def _chains_of(obj: Mapping[str, Any], file: str | None) -> list[dict[str, Any]] | None:
+    chains = obj.get("chains")
+    if chains is None:
+        return None
+    if not isinstance(chains, list):
+        raise InputError("chains must be a list", file=file, path=("chains",))
+    for i, c in enumerate(chains):
+        if not isinstance(c, dict) or not isinstance(c.get("device"), str) \
+                or c.get("verdict") not in CHAIN_VERDICTS:
+            raise InputError("a chain needs a device and a chain verdict", file=file,
+                             path=("chains", i))
+    return list(chains)
+
+
+def _merged_chains(reports: Sequence[Report], files: Sequence[str]
+                   ) -> list[dict[str, Any]] | None:
+    """The chains of sharded runs (each device in one shard), or None when none ran them."""
+    if all(r.chains is None for r in reports):
+        return None
+    seen: dict[str, str] = {}
+    out: list[dict[str, Any]] = []
+    for rep, f in zip(reports, files):
+        for c in rep.chains or ():
+            if c["device"] in seen:
+                raise InputError(f"the chain of {c['device']} is in {seen[c['device']]} too",
+                                 file=f)
+            seen[c["device"]] = f
+            out.append(c)
+    return sorted(out, key=lambda c: c["device"])
+
+
+def with_chains(report: Report, chains: list[dict[str, Any]] | None) -> Report:
+    """The report with its chain section (``summary["chains"]``: chains per verdict)."""
+    if chains is None:
+        return report
+    summary = dict(report.summary)
+    summary["chains"] = {v: sum(c["verdict"] == v for c in chains) for v in CHAIN_VERDICTS}
+    out = Report(report.cells, summary, chains)
+    out.summary["ok"] = out.ok
+    return out
 
 
 @dataclass(frozen=True)

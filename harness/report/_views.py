@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.matrix._cells import cell_order, version_order
+from harness.report._chains import rows as chain_rows
 from harness.report._model import VERDICTS, Report, changes
 from harness.report._text import device_label, direction, label, reason
 
@@ -82,4 +83,5 @@ def context(report: Report, previous: Report | None = None) -> dict[str, Any]:
             "not_ok": sorted((c for c in report.cells if c["verdict"] != "compatible"),
                              key=lambda c: (-VERDICTS.index(c["verdict"]), cell_order(c))),
             "label": label, "device_label": device_label, "direction": direction,
-            "reason": reason, "short": SHORT}
+            "reason": reason, "short": SHORT,
+            "chains": None if report.chains is None else chain_rows(report)}

@@ -45,7 +45,8 @@ from typing import Any
 
 from harness import state as statejson
 from harness.errors import InputError
-from harness.model import SUBSECTIONS_KEY
+from harness.limits import MAX_RUN
+from harness.model import SUBSECTIONS_KEY, wire_name_problem
 from harness.stream.configuration import CONFIGURATION_DESC
 from harness.stream.devices import DeviceTable, device_table
 from harness.stream.layout import FULL, SECTION_NAMES, SECTION_TYPES, START, by_name
@@ -217,18 +218,16 @@ class _Doc:
         except ValueError:
             raise self.bad(f"{where}.{key}", "expected a hex string") from None
 
-    def name(self, obj: Any, key: str, where: str) -> str:
-        s = self.get(obj, key, str, where)
-        try:
-            if len(s.encode("latin-1")) > 255:
-                raise self.bad(f"{where}.{key}", "longer than 255 bytes")
-        except UnicodeEncodeError:
-            raise self.bad(f"{where}.{key}", "not a latin-1 name") from None
+    def name(self, obj: Any, key: str, where: str, default: Any = ...,
+             longest: int = 255) -> Any:
+        """A name as QEMU writes it: latin-1, a u8 length (``longest`` bytes) before it."""
+        s = self.get(obj, key, str, where, default)
+        problem = None if s is None else wire_name_problem(s, longest)
+        if problem:
+            raise self.bad(f"{where}.{key}", problem)
         return s
 
 
-#: the longest run a document may ask for (1 TiB of 4 KiB pages)
-MAX_RUN = 1 << 28
 U32 = (0, (1 << 32) - 1)
 U64 = (0, (1 << 64) - 1)
 
@@ -282,7 +281,7 @@ def _vmdesc(d: _Doc, doc: dict[str, Any]) -> Vmdesc | None:
 def _configuration(d: _Doc, o: Any) -> Configuration | None:
     if o is None:
         return None
-    machine = d.get(o, "machine", str, "$.configuration")
+    machine = d.name(o, "machine", "$.configuration", longest=U32[1])
     extra = set(o) - {"machine", SUBSECTIONS_KEY}
     if extra:
         raise d.bad("$.configuration", f"unknown key {sorted(extra)[0]!r}")
@@ -347,9 +346,15 @@ def _record(d: _Doc, o: Any, where: str, pages: Buffer | None, page_size: int) -
         total = d.get(o, "mem_size", int, where, lo=0, hi=U64[1])
         blocks = []
         for k, b in enumerate(d.get(o, "blocks", list, where)):
+            at = f"{where}.blocks[{k}]"
             if not (isinstance(b, list) and len(b) == 2 and isinstance(b[0], str)
-                    and isinstance(b[1], int)):
-                raise d.bad(f"{where}.blocks[{k}]", "expected [idstr, length]")
+                    and type(b[1]) is int):
+                raise d.bad(at, "expected [idstr, length]")
+            problem = wire_name_problem(b[0])
+            if problem:
+                raise d.bad(at, f"idstr: {problem}")
+            if not U64[0] <= b[1] <= U64[1]:
+                raise d.bad(at, f"length {b[1]} is out of range [{U64[0]}, {U64[1]}]")
             blocks.append((b[0], b[1]))
         return MemSize(total & ~(page_size - 1), tuple(blocks))
     key = "zero" if "zero" in o else "pages" if "pages" in o else None
@@ -359,7 +364,9 @@ def _record(d: _Doc, o: Any, where: str, pages: Buffer | None, page_size: int) -
     if offset % page_size:
         raise d.bad(f"{where}.{key}", f"offset {offset} is not page aligned")
     count = d.get(o, "count", int, where, lo=1, hi=MAX_RUN)
-    block = d.get(o, "block", str, where, None)
+    if offset + count * page_size > U64[1] + 1:
+        raise d.bad(f"{where}.count", "the run ends past the 64-bit address space")
+    block = d.name(o, "block", where, None)
     if key == "zero":
         return ZeroRun(offset, count, block, d.get(o, "fill", int, where, 0, lo=0, hi=255))
     n = count * page_size

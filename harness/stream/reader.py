@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from harness.errors import InputError, LoadError, StreamError, Truncated, UnknownSection
+from harness.limits import MAX_TRAILING, MAX_VMDESC, MAX_VMDESC_CANDIDATES
 from harness.model import Description
 from harness.stream.configuration import read_configuration
 from harness.stream.devices import DeviceTable, decode_payload, device_table, encode_payload
@@ -49,8 +50,6 @@ from harness.stream.source import Buffer, Source, note_cut
 _BE32 = struct.Struct(">I")
 RAM_IDSTR = "ram"
 RAM_VERSION = 4
-#: bytes after the vmdesc (or after EOF) kept in a decoded stream; more is refused
-MAX_TRAILING = 1 << 20
 
 
 def parse_vmdesc(raw: bytes) -> Vmdesc:
@@ -64,45 +63,54 @@ def parse_vmdesc(raw: bytes) -> Vmdesc:
     return Vmdesc(raw, obj)
 
 
-def _rfind(data: Buffer, needle: bytes, end: int) -> int:
-    base: Any = data
-    if isinstance(data, memoryview):
-        base = data.obj if len(data) == len(data.obj) else bytes(data)  # type: ignore[arg-type]
-    return int(base.rfind(needle, 0, end))
-
-
-#: candidates tried from the end (hostile files may hold many look-alikes)
-MAX_VMDESC_CANDIDATES = 8
 #: how a vmdesc JSON starts: QEMU 10.0 writes a "configuration" entry before "page_size"
 VMDESC_STARTS = (b'{"page_size"', b'{"configuration"')
 
 
-def find_vmdesc(data: Buffer) -> Vmdesc | None:
-    """Locate the trailing vmdesc from the end: ``0x06``, be32 length, the JSON object."""
-    ends = dict.fromkeys(VMDESC_STARTS, len(data))
+def _tail(data: Buffer) -> tuple[bytes, int]:
+    """The end of the stream a vmdesc can be in, and its offset in the stream."""
+    base = max(0, len(data) - MAX_VMDESC - MAX_TRAILING - 5)
+    return bytes(memoryview(data)[base:]), base
+
+
+def _candidates(tail: bytes) -> Iterator[int]:
+    """Offsets in ``tail`` where a vmdesc JSON may start, last first (a bounded number)."""
+    ends = dict.fromkeys(VMDESC_STARTS, len(tail))
     for _ in range(MAX_VMDESC_CANDIDATES):
-        found = {needle: _rfind(data, needle, end) for needle, end in ends.items()}
+        found = {needle: tail.rfind(needle, 0, end) for needle, end in ends.items()}
         needle, q = max(found.items(), key=lambda kv: kv[1])
         if q < 5:
-            return None
-        if data[q - 5] == VMDESCRIPTION:
-            n = _BE32.unpack_from(data, q - 4)[0]
-            if q + n <= len(data):
-                v = parse_vmdesc(bytes(data[q:q + n]))
+            return
+        yield q
+        ends[needle] = q
+
+
+def find_vmdesc(data: Buffer) -> Vmdesc | None:
+    """Locate the trailing vmdesc from the end: ``0x06``, be32 length, the JSON object.
+
+    Only the last :data:`~harness.limits.MAX_VMDESC` + ``MAX_TRAILING`` bytes are
+    searched, so a huge (or sparse) file costs no more than a small one.
+    """
+    tail, _ = _tail(data)
+    for q in _candidates(tail):
+        if tail[q - 5] == VMDESCRIPTION:
+            n = _BE32.unpack_from(tail, q - 4)[0]
+            if q + n <= len(tail):
+                v = parse_vmdesc(tail[q:q + n])
                 if v.ok:
                     return v
-        ends[needle] = q
     return None
 
 
 def no_vmdesc(data: Buffer, machine: str | None, at: int) -> LoadError:
     """Why there is no vmdesc to decode with: cut off by a truncation, or none was sent."""
-    q = _rfind(data, b'{"page_size"', len(data))
-    if q >= 5 and data[q - 5] == VMDESCRIPTION:
-        n = _BE32.unpack_from(data, q - 4)[0]
-        if q + n > len(data):
-            return Truncated(device="stream", path=("vmdesc",), offset=q, need=n,
-                             have=len(data) - q)
+    tail, base = _tail(data)
+    q = next(_candidates(tail), -1)
+    if q >= 5 and tail[q - 5] == VMDESCRIPTION:
+        n = _BE32.unpack_from(tail, q - 4)[0]
+        if q + n > len(tail):
+            return Truncated(device="stream", path=("vmdesc",), offset=base + q, need=n,
+                             have=len(tail) - q)
     if machine is not None and for_machine(machine).vmdesc:
         return StreamError(device="stream", offset=None, detail=(
             f"truncated at byte {len(data)}, or its vmdesc is damaged: {machine} streams "

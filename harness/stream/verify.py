@@ -85,10 +85,13 @@ def _section_defects(stream: Stream, vmdesc: Any) -> Any:
         if k not in want:
             ok = False
             yield f"section {_key(*k)} is not in the vmdesc"
-    for k in want:
+    for k, n in want.items():
         if k not in have:
             ok = False
             yield f"section {_key(*k)} is in the vmdesc but missing from the stream"
+        elif n > 1:
+            ok = False
+            yield f"the vmdesc lists section {_key(*k)} {n} times"
     if ok and got != expected:
         i = next(i for i, (a, b) in enumerate(zip(got, expected)) if a != b)
         yield (f"sections out of order: position {i} holds {_key(*got[i])}, "

@@ -81,7 +81,10 @@ def _payload(s: Section, table: DeviceTable | None) -> bytes:
     if entry is None or entry.description is None:
         raise InputError(f"no description for section {s.idstr!r} instance {s.instance_id}",
                          device=s.idstr)
-    return encode_payload(entry.description, s.state)
+    try:
+        return encode_payload(entry.description, s.state)
+    except InputError as e:  # the padding limit (harness/limits.py): name the section
+        raise e.located(device=s.idstr) from None
 
 
 def to_bytes(stream: Stream, table: DeviceTable | None = None) -> bytes:

@@ -49,3 +49,14 @@ def test_nox_has_the_same_sessions():
         wires = [p.arg_names and p.call_spec["wire"] for p in reg[name].parametrize]
         assert wires == ["legacy", "ber", "json"]
         assert reg[name].python == ["3.11", "3.12"]
+
+
+def test_only_the_nightly_runs_chains():
+    commands = tox()["testenv"]["commands"].splitlines()
+    nightly = [c for c in commands if c.strip().startswith("wire-nightly:")]
+    quick = [c for c in commands if c.strip().startswith("wire-!nightly:")]
+    assert len(nightly) == len(quick) == 1
+    assert "--chains" in nightly[0] and "--chains" not in quick[0]
+    nox_text = (REPO / "noxfile.py").read_text()
+    body = nox_text.split("def nightly(", 1)[1].split("@nox.session", 1)[0]
+    assert '"--chains"' in body and '"--chains"' not in nox_text.split("def nightly(", 1)[0]

@@ -61,6 +61,16 @@ def test_field_replaced_by_unused_is_dropped_not_corrupt() -> None:
     assert e.kind == EXACT and e.state == {"a": 1, "c": 3}
 
 
+def test_field_restored_over_unused_reads_its_zeros() -> None:
+    """A field back where the source keeps VMSTATE_UNUSED reads the zero bytes (not a rename)."""
+    gap = device("d", 2, uint8("a"), unused(2), uint8("c"), minimum=1)
+    back = device("d", 3, uint8("a"), uint16("b"), uint8("c"), minimum=1)
+    e = expect(gap, back, {"a": 1, "c": 3})
+    assert e.kind == EXACT and e.state == {"a": 1, "b": 0, "c": 3}
+    assert e.notes == ("b reads the unused bytes of unused",)
+    assert _run(gap, back).verdict is Verdict.COMPATIBLE
+
+
 def test_version_checks() -> None:
     new = device("d", 2, uint8("a"), uint16("b"), uint8("c"), uint32("x", version=2, default=9),
                  minimum=1)

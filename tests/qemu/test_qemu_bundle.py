@@ -1,0 +1,72 @@
+"""Real release descriptions (``qemu:7.2``, ``qemu:10.0``) are what the goldens hold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.errors import InputError
+from harness.matrix._cells import build_cells
+from harness.matrix._subjects import from_args
+from harness.qemu.bundle import BUILTIN, builtin, release_histories
+from harness.sources import load_one
+
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
+
+
+@pytest.mark.parametrize("release", sorted(BUILTIN))
+def test_builtin_bundle_is_the_goldens(release: str) -> None:
+    """Made by `vmcompat qemu describe` with the same QEMU and devices as the goldens."""
+    b = builtin(release)
+    folder = GOLDEN / f"qemu-{release}"
+    assert b.version == json.loads((folder / "QEMU.json").read_text())["version"]
+    for machine, vmdesc in b.machines.items():
+        assert vmdesc == json.loads((folder / "vmdesc" / f"broad-{machine}.json").read_text())
+    assert b.dump == json.loads((folder / "dumps" / "pc-i440fx-7.2.json").read_text())
+
+
+def test_release_refs_resolve_wherever_a_desc_is_taken() -> None:
+    e = load_one("qemu:10.0", "0000:00:02.0/e1000e")
+    assert (e.name, e.version_id) == ("e1000e", 1)
+    q35 = load_one("qemu:7.2/pc-q35-7.2", "0000:00:01.0/e1000e")
+    assert q35.name == "e1000e"
+    with pytest.raises(InputError, match=r"no built-in descriptions of QEMU 9\.9"):
+        load_one("qemu:9.9", "x")
+    with pytest.raises(InputError, match=r"no machine type .pc-q35-2\.4."):
+        load_one("qemu:7.2/pc-q35-2.4", "x")
+
+
+def test_versions_on_a_release_axis_are_releases() -> None:
+    """e1000e is version_id 1 in both releases, with two layouts: two versions, not one."""
+    hs = from_args(["qemu:7.2", "qemu:10.0"])
+    h = hs["pc-i440fx-7.2:0000:00:02.0/e1000e"]
+    assert h.labels == ("7.2", "10.0") and h.version_ids == (1, 1)
+    assert h.version("7.2") != h.version("10.0")
+    assert set(hs) == set(release_histories())
+    cells = build_cells({"e": h}, ["legacy", "ber"], "none")
+    assert [(c.source, c.destination, c.wire, c.direction) for c in cells] == [
+        ("7.2", "7.2", "legacy", "same"), ("7.2", "10.0", "legacy", "upgrade"),
+        ("10.0", "7.2", "legacy", "downgrade"), ("10.0", "10.0", "legacy", "same")]
+
+
+def test_matrix_cells_on_the_release_pair() -> None:
+    """Two sections through the matrix: a corrupt downgrade (sb16) and a clean one (rtc)."""
+    from harness.matrix._run import default_runner, run_cells
+    from harness.report import build_report
+
+    hs = {k: v for k, v in release_histories().items()
+          if k.endswith((":sb16", ":mc146818rtc"))}
+    cells = build_cells(hs, ["legacy", "json"], "none")
+    results = run_cells(hs, cells, default_runner(), max_examples=3, seed=0)
+    report = build_report(results, seed=0, max_examples=3, features="none", wires=["legacy"],
+                          duration=0.0)
+    by = {(c["device"].rsplit(":", 1)[1], c["source"], c["destination"]): c
+          for c in report.cells}
+    assert len(by) == 8 and {c["wire"] for c in report.cells} == {"legacy"}
+    sb16 = by[("sb16", "10.0", "7.2")]
+    assert sb16["verdict"] == "corrupt" and sb16["direction"] == "downgrade"
+    assert by[("sb16", "7.2", "10.0")]["verdict"] == "compatible"
+    assert {c["verdict"] for k, c in by.items() if k[0] == "mc146818rtc"} == {"compatible"}
+    assert not report.ok
