@@ -40,6 +40,7 @@ from harness.qemu.fuzz._pin import pin
 from harness.qemu.ops import capture, dump, load, load_then_save
 from harness.qemu.releases import Qemu
 from harness.qemu.session import QemuError
+from harness.stream.compare import cut_spans
 from harness.stream.devices import DeviceTable, device_table, encode_payload
 from harness.stream.model import Section, Stream
 from harness.stream.reader import StreamReader, find_vmdesc, read_stream
@@ -167,15 +168,6 @@ def section_span(stream: Stream, sec: Section) -> tuple[int, int]:
     return sec.offset, sec.payload[1] + (FOOTER_SIZE if stream.layout.footers else 0)
 
 
-def without(data: bytes, spans: list[tuple[int, int]]) -> bytes:
-    out, at = bytearray(), 0
-    for start, end in sorted(spans):
-        out += data[at:start]
-        at = end
-    out += data[at:]
-    return bytes(out)
-
-
 def named_section(error: str, keys: list[Key]) -> Key | None:
     """The section QEMU's error names (the longest idstr mentioned), if any."""
     found = [k for k in keys if re.search(r"(?<![\w/.:-])" + re.escape(k[0]) + r"(?![\w/.:-])",
@@ -224,7 +216,7 @@ class Direction:
         src = self.source
         secs = src.sections()
         spans = [section_span(src.stream, secs[k]) for k in self.blockers if k != keep]
-        return without(src.data, spans)
+        return cut_spans(src.data, spans)
 
     def target(self, key: Key) -> Target:
         src, dst = self.source, self.destination
@@ -235,7 +227,7 @@ class Direction:
                              f"{src.qemu.name}'s vmdesc")
         removed = [section_span(src.stream, src.sections()[k]) for k in self.blockers
                    if k != key]
-        data = without(src.data, removed)
+        data = cut_spans(src.data, removed)
         shift = sum(e - s for s, e in removed if e <= sec.offset)
         start, end = sec.payload[0] - shift, sec.payload[1] - shift
         theirs = dst.sections().get(key)
