@@ -36,9 +36,12 @@ try:
 except SystemExit as e:
     code = e.code if isinstance(e.code, int) else 1
 finally:
+    # VmHWM: this process's own peak RSS (ru_maxrss survives exec and starts at the
+    # parent's RSS: a pytest worker that ran QEMU-sized tests first would be counted)
+    with open("/proc/self/status") as st:
+        hwm = next(int(ln.split()[1]) for ln in st if ln.startswith("VmHWM:"))
     with open(report, "w") as fh:
-        json.dump({"exit": code,
-                   "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}, fh)
+        json.dump({"exit": code, "peak": hwm * 1024}, fh)
 """
 
 
