@@ -118,6 +118,8 @@ class Field:
 
     def _problem(self) -> str | None:
         t = self.type
+        if self.name == SUBSECTIONS_KEY:
+            return f"{SUBSECTIONS_KEY!r} is reserved: states hold their subsections under it"
         if t not in ALL_TYPE_NAMES:
             return f"unknown field type {t!r}{did_you_mean(t)}"
         if t in ("buffer", "unused_buffer", "bitmap") and (self.size is None or self.size < 0):

@@ -243,6 +243,9 @@ class TreeReader(InputVisitor):
         self.root = root
         self.kept: dict[Path, Any] = {}  # composite fields absent from the stream: prior
         self._marker: tuple[str, tuple[int, ...]] | None = None
+        # (kind, payload) of each array/tree node, by id (the nodes live as long as the
+        # reader): asked once per node, not once per element (no quadratic work)
+        self._kinds: dict[int, tuple[str, Any]] = {}
 
     # navigation ----------------------------------------------------------------
     def _attrs(self, path: Path, attrs: Sequence[Any]) -> dict[str, tuple[bool, Any]]:
@@ -265,7 +268,10 @@ class TreeReader(InputVisitor):
         node = entry[1]
         for depth, k in enumerate(rel[1:], 1):
             if isinstance(k, int):
-                kind, payload = self.d.kind(node)
+                known = self._kinds.get(id(node))
+                if known is None:
+                    known = self._kinds[id(node)] = self.d.kind(node)
+                kind, payload = known
                 if kind not in ("list", "tree"):
                     raise _mismatch(path[:len(fr.path) + depth],
                                     f"an array expected, the stream has {kind}")

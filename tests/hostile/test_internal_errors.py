@@ -171,6 +171,13 @@ def test_marker_field_and_bytes_are_checked() -> None:
     assert qtailq("q", elem, marker=Marker(sentinel="num")).marker is not None
 
 
+def test_a_field_named_like_the_subsections_key_is_refused() -> None:
+    # found by the fuzzer: the state's "__subsections__" key was taken for the field
+    with pytest.raises(InputError, match="'__subsections__' is reserved"):
+        descjson.from_json({"name": "d", "version_id": 1, "fields": [
+            {"name": "__subsections__", "type": "uint32", "array_len": 2}]})
+
+
 def test_wire_names_and_versions_are_checked() -> None:
     sub = device("d/" + "x" * 300, 1)
     with pytest.raises(InputError, match="subsection name: 302 bytes long, longer than 255"):
@@ -241,3 +248,32 @@ def test_truncated_fixed_arrays_are_load_errors() -> None:
     with pytest.raises(Truncated, match=r"d\.a0 @0: .*need 1048576 bytes, 2 left"):
         FORMATS["legacy"].decode(d, b"\0\0", 1)
     assert issubclass(Truncated, LoadError)
+
+
+# ----------------------------------------------------------------------------- hangs
+@pytest.mark.parametrize("wire", ["json", "ber"])
+def test_self_describing_arrays_are_read_in_linear_work(monkeypatch: pytest.MonkeyPatch,
+                                                        wire: str) -> None:
+    # found by the fuzzer: each element asked its array node for its kind again, and the
+    # JSON wire formats a repr of the whole node each time: 4000 elements took 18 s
+    d = device("d", 1, uint8("a", array=500))
+    data = FORMATS[wire].encode(d, {"a": [7] * 500})
+    dialect = _selfdesc_dialect(wire)
+    asked: list[int] = []
+    kind = dialect.kind
+
+    def counting(node: Any) -> Any:
+        got = kind(node)
+        if got[0] == "list":
+            asked.append(len(got[1]))
+        return got
+
+    monkeypatch.setattr(dialect, "kind", counting)
+    assert FORMATS[wire].decode(d, data, 1, None) == {"a": [7] * 500}
+    assert asked.count(500) <= 2  # asked per array (reading, counting), not per element
+
+
+def _selfdesc_dialect(wire: str) -> Any:
+    from harness.formats import ber, jsonwire
+
+    return {"ber": ber.DIALECT, "json": jsonwire.DIALECT}[wire]
