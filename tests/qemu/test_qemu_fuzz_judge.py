@@ -285,3 +285,27 @@ def test_a_ram_block_of_length_zero_decodes() -> None:
     out = bytearray()
     write_ram(records, out.extend)
     assert bytes(out) == raw
+
+
+def test_a_hang_is_a_crash_but_a_qemu_that_cannot_start_stops_the_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A QEMU binary that vanished mid-run (a package upgrade) once came out as
+    ``qemu-crash`` findings; only a load that times out twice is a hang."""
+    from harness.qemu import QemuError, QemuTimeout
+    from harness.qemu.fuzz import _target
+    from harness.qemu.releases import Qemu
+
+    release = _target.ReleaseCapture(Qemu("7.2", "/no/such/qemu"), "pc", (), b"", None,
+                                     {}, None, timeout=1.0)  # type: ignore[arg-type]
+    with pytest.raises(QemuError, match="cannot start /no/such/qemu"):
+        release.load(b"QEVM")
+    timeouts = []
+
+    def hangs(*args: Any, timeout: float, **kw: Any) -> Any:
+        timeouts.append(timeout)
+        raise QemuTimeout(f"incoming migration did not complete within {timeout:g} s")
+
+    monkeypatch.setattr(_target, "load_then_save", hangs)
+    saved = release.load(b"QEVM")
+    assert saved.crashed and saved.stream is None and timeouts == [1.0, 2.0]
+    assert saved.error == "hang: incoming migration did not complete within 2 s (twice)"

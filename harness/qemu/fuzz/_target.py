@@ -14,7 +14,8 @@
   the destination's captured section being its state before the load.
 
 A load that does not complete within ``timeout`` is tried once more with twice the
-time; a second timeout is a hang (``qemu-crash``). QEMU runs in its own process
+time; a second timeout is a hang (``qemu-crash``). A QEMU that cannot start at all is
+not a finding: the run stops with that error. QEMU runs in its own process
 group, killed by its id on every exit path (:class:`harness.qemu.session.Session`).
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,7 +41,7 @@ from harness.qemu.fuzz._outcomes import Judgement, Observed, differing, judge
 from harness.qemu.fuzz._pin import pin
 from harness.qemu.ops import capture, dump, load, load_then_save
 from harness.qemu.releases import Qemu
-from harness.qemu.session import QemuError
+from harness.qemu.session import QemuError, QemuTimeout
 from harness.stream.devices import DeviceTable, device_table, encode_payload
 from harness.stream.model import Section, Stream
 from harness.stream.reader import StreamReader, find_vmdesc, read_stream
@@ -139,16 +141,17 @@ class ReleaseCapture:
                     r = load_then_save(self.machine, path, qemu=self.qemu,
                                        devices=self.devices, timeout=timeout)
                     break
-                except QemuError as e:
+                except QemuTimeout as e:
                     hang = str(e)
             else:
                 return Saved(None, f"hang: {hang} (twice)", crashed=True)
         if r.stream is None:
-            died = r.status is not None and (r.status < 0 or r.status >= 128)
-            error = r.error or f"QEMU exited with status {r.status}"
-            if died:
-                error += f" (killed by signal {-r.status if r.status < 0 else r.status - 128})"
-            return Saved(None, error, crashed=died)
+            signum = died_of(r.status)
+            if signum is None:
+                return Saved(None, r.error or f"QEMU exited with status {r.status}")
+            name = signal.Signals(signum).name if signum in _SIGNALS else f"signal {signum}"
+            said = [x for x in r.error.split("; ") if ": warning: " not in x]
+            return Saved(None, "; ".join([*said, f"killed by {name}"]), crashed=True)
         return Saved(r.stream)
 
     def reloads(self, data: bytes) -> str:
@@ -160,6 +163,16 @@ class ReleaseCapture:
             ok, message = load(self.machine, path, qemu=self.qemu, devices=self.devices,
                                timeout=self.timeout)
         return "" if ok else message
+
+
+_SIGNALS = frozenset(int(s) for s in signal.Signals)
+
+
+def died_of(status: int | None) -> int | None:
+    """The signal that ended a process (its status negative, or 128 + N from a shell)."""
+    if status is None or 0 <= status < 128:
+        return None
+    return -status if status < 0 else status - 128
 
 
 def section_span(stream: Stream, sec: Section) -> tuple[int, int]:
