@@ -13,8 +13,8 @@
   compares that with the oracle's prediction over the two releases' descriptions,
   the destination's captured section being its state before the load.
 
-A load that does not complete within ``timeout`` is tried once more with twice the
-time; a second timeout is a hang (``qemu-crash``). A QEMU that cannot start at all is
+A load that does not complete within ``timeout`` is tried once more; a second timeout
+is a hang (``qemu-crash``). A QEMU that cannot start at all is
 not a finding: the run stops with that error. QEMU runs in its own process
 group, killed by its id on every exit path (:class:`harness.qemu.session.Session`).
 """
@@ -31,11 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import state as statejson
-from harness.compat.directions import of_versions
 from harness.compat.oracle import REFUSE, Expectation, expect, normalize
 from harness.dumps import from_dump
 from harness.errors import InputError, LoadError, Reason, VmcompatError
-from harness.matrix._cells import version_order
 from harness.model import Description
 from harness.qemu.fuzz._outcomes import Judgement, Observed, differing, judge
 from harness.qemu.fuzz._pin import pin
@@ -43,7 +41,7 @@ from harness.qemu.ops import capture, dump, load, load_then_save
 from harness.qemu.releases import Qemu
 from harness.qemu.session import QemuError, QemuTimeout
 from harness.stream.devices import DeviceTable, device_table, encode_payload
-from harness.stream.model import Section, Stream
+from harness.stream.model import Section, Stream, Vmdesc
 from harness.stream.reader import StreamReader, find_vmdesc, read_stream
 
 #: (idstr, instance id): how a section is found in a stream
@@ -123,12 +121,21 @@ class ReleaseCapture:
         vmdesc = find_vmdesc(data)
         if vmdesc is None:
             return read_stream(data, dump=self.dump)  # says why it does not decode
+        return StreamReader(data, self.table_of(data, vmdesc), canonical=False,
+                            known=vmdesc).read()
+
+    def table_of(self, data: bytes, vmdesc: Vmdesc | None = None) -> DeviceTable:
+        """The descriptions a stream this release saved was written with (its vmdesc
+        merged with this release's dump), made once per distinct vmdesc."""
+        vmdesc = vmdesc or find_vmdesc(data)
+        if vmdesc is None or not vmdesc.ok:
+            raise InputError(f"a stream QEMU {self.qemu.name} saved has no vmdesc")
         table = self._tables.get(vmdesc.raw)
         if table is None:
             if len(self._tables) > MAX_TABLES:
                 self._tables.clear()
             table = self._tables[vmdesc.raw] = device_table(vmdesc.obj, dump=self.dump)
-        return StreamReader(data, table, canonical=False, known=vmdesc).read()
+        return table
 
     def load(self, data: bytes) -> Saved:
         """Load ``data`` paused and save again: the stream this release then saves."""
@@ -136,10 +143,10 @@ class ReleaseCapture:
             path = os.path.join(tmp, "stream.bin")
             with open(path, "wb") as fh:
                 fh.write(data)
-            for timeout in (self.timeout, 2 * self.timeout):
+            for _ in range(2):  # a machine busy with other work gets a second chance
                 try:
                     r = load_then_save(self.machine, path, qemu=self.qemu,
-                                       devices=self.devices, timeout=timeout)
+                                       devices=self.devices, timeout=self.timeout)
                     break
                 except QemuTimeout as e:
                     hang = str(e)
@@ -209,12 +216,6 @@ class Direction:
         """Both ends are one release: the example is its own control."""
         return self.source.qemu == self.destination.qemu
 
-    @property
-    def name(self) -> str:
-        """``upgrade``, ``downgrade`` or ``same`` (:mod:`harness.compat.directions`)."""
-        return of_versions(version_order(self.source.qemu.name),  # type: ignore[arg-type]
-                           version_order(self.destination.qemu.name))
-
     def find_blockers(self) -> None:
         """Load the source's capture as it is; drop each section the destination names in a
         refusal, until it loads (bounded)."""
@@ -275,16 +276,33 @@ class Target:
     def name(self) -> str:
         return wire_name(self.key)
 
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The releases the state goes through: source, destination."""
+        return self.direction.source.qemu.name, self.direction.destination.qemu.name
+
+    @property
+    def blocked(self) -> str:
+        """QEMU's error when the destination refuses this section whatever its state."""
+        return self.direction.blockers.get(self.key, "")
+
+    @property
+    def setup(self) -> tuple[str, tuple[str, ...]]:
+        """The machine type and device set of the captures."""
+        return self.direction.source.machine, self.direction.source.devices
+
     def stream(self, state: Any) -> bytes:
         """The base stream with ``state`` in place of the captured section."""
         return self.head + encode_payload(self.source, state) + self.tail
 
-    def expectation(self, state: Any) -> Expectation:
+    def expectation(self, state: Any, source: Description | None = None) -> Expectation:
+        """The oracle's prediction for ``state`` (saved with ``source``, default the
+        section's description in the source's capture)."""
         if self.destination is None:
             idstr, instance = self.key
             return Expectation(REFUSE, reason=Reason.UNKNOWN_SECTION,
                                detail=f"Unknown savevm section or instance '{idstr}' {instance}")
-        return expect(self.source, self.destination, state, self.prior)
+        return expect(source or self.source, self.destination, state, self.prior)
 
     def observe(self, data: bytes, release: ReleaseCapture | None = None) -> Observed:
         """What the destination (or ``release``) holds in this section after loading ``data``."""
@@ -306,7 +324,7 @@ class Target:
                                   f"loads: {e}", undecodable=True)
         for sec in stream.sections:
             if (sec.idstr, sec.instance_id) == self.key and sec.state is not None:
-                return Observed(sec.state)
+                return Observed(sec.state, saved=(saved, stream))
         return Observed(None, f"QEMU {release.qemu.name} saved no section {self.name}",
                         undecodable=True)
 
@@ -328,12 +346,18 @@ class Target:
             self._controls[k] = self.observe(data, dst)
         return self._controls[k]
 
-    def judge(self, state: Any) -> tuple[Judgement, bytes]:
-        """Run one example: its judgement, and the stream that reproduces it."""
-        data = self.stream(state)
-        exp = self.expectation(state)
+    def run(self, state: Any, data: bytes, source: Description | None = None
+            ) -> tuple[Judgement, Observed]:
+        """The destination loads ``data`` (which holds ``state``, saved with ``source``):
+        the judgement, and what it observed."""
+        exp = self.expectation(state, source)
         seen = self.observe(data)
         mutated = differing(self.captured, state)
         control = None if self.direction.same or self.destination is None else \
             (lambda: self.control(exp))
-        return judge(exp, seen, control, mutated), data
+        return judge(exp, seen, control, mutated), seen
+
+    def judge(self, state: Any) -> tuple[Judgement, bytes]:
+        """Run one example: its judgement, and the stream that reproduces it."""
+        data = self.stream(state)
+        return self.run(state, data)[0], data
