@@ -103,7 +103,7 @@ def stream_differences(a: Stream, data_a: Buffer, b: Stream, data_b: Buffer,
         out += [f"{x.idstr}: {p} differs" for p in d.changed]
         skip_a.append(x.payload)
         skip_b.append(y.payload)
-    if _outside(data_a, skip_a) != _outside(data_b, skip_b):
+    if outside(data_a, skip_a) != outside(data_b, skip_b):
         out.append("bytes outside the volatile sections differ")
     return out
 
@@ -115,7 +115,8 @@ def _volatile_fields(sec: Section, volatile: Mapping[str, list[str]]) -> list[st
     return None
 
 
-def _outside(data: Buffer, spans: list[tuple[int, int]]) -> bytes:
+def outside(data: Buffer, spans: list[tuple[int, int]]) -> bytes:
+    """``data`` less the byte ``spans`` (start, end)."""
     out, at = bytearray(), 0
     for start, end in sorted(spans):
         out += data[at:start]

@@ -113,8 +113,11 @@ def test_across_releases_a_refused_section_is_found_and_reproduced(tmp_path: Pat
     entries = {(e["source"], e["destination"]): e for e in report["sections"]}
     up = entries[("7.2", "10.0")]
     assert up["direction"] == "upgrade" and "Missing section footer" in up["blocked"]
-    assert up["outcomes"]["agree-refused"] == up["examples"] == 3
-    assert up["outcomes"]["disagree"] == 0
+    # 10.0 reads 7.2's am53c974 bytes with another layout: refused, unless the drawn
+    # values happen to line up (then it holds the projection; the control confirms)
+    o = up["outcomes"]
+    assert o["agree-refused"] >= 1 and o["disagree"] == 0 and up["examples"] == 3
+    assert o["agree-refused"] + o["qemu-normalizes"] + o["agree-compatible"] == 3
     f = next(f for f in up["findings"] if "Missing section footer" in f["qemu_error"])
     code, loaded = rerun(f["load"])
     assert code == 1 and f"Missing section footer for {up['section']}" in loaded

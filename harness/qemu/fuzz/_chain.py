@@ -18,9 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from harness.qemu.cross import key_of
 from harness.qemu.fuzz._outcomes import SEVERITY, Judgement, Outcome
 from harness.qemu.fuzz._pin import pin
-from harness.qemu.fuzz._target import Direction, Key, Target, section_span, without
+from harness.qemu.fuzz._target import Direction, Key, Target, section_span
+from harness.stream.compare import outside
 
 
 @dataclass
@@ -91,12 +93,12 @@ class ChainTarget:
                 break
             saved, decoded = seen.saved
             held = seen.loaded
-            entry = hop.direction.destination.table_of(saved).lookup(*self.key)
+            mine = next(s for s in decoded.sections if key_of(s) == self.key)
+            entry = hop.direction.destination.table_of(saved).lookup(mine.idstr, mine.instance_id)
             source = pin(entry.description) if entry and entry.description else None
             blockers = self.hops[n + 1].blockers
-            stream = without(saved, [section_span(decoded, s) for s in decoded.sections
-                                     if (s.idstr, s.instance_id) in blockers
-                                     and (s.idstr, s.instance_id) != self.key])
+            stream = outside(saved, [section_span(decoded, s) for s in decoded.sections
+                                     if key_of(s) in blockers and key_of(s) != self.key])
         assert worst is not None
         if worst.outcome is Outcome.AGREE_COMPATIBLE:
             worst = replace(worst, detail="")

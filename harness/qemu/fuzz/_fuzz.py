@@ -9,7 +9,6 @@ dump); each direction first finds the sections its destination refuses outright
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 from hypothesis.database import ExampleDatabase
 
 from harness import state as statejson
+from harness.descjson import read_json
 from harness.errors import InputError
 from harness.qemu.fuzz._chain import chain_target
 from harness.qemu.fuzz._run import (
@@ -28,7 +28,7 @@ from harness.qemu.fuzz._run import (
     run_targets,
     target_seed,
 )
-from harness.qemu.fuzz._target import Direction, Key, ReleaseCapture, wire_name
+from harness.qemu.fuzz._target import Direction, Key, ReleaseCapture
 from harness.qemu.releases import Qemu
 from harness.stream.compare import idstr_matches
 
@@ -106,10 +106,11 @@ def direction(source: Qemu, destination: Qemu, machine: str, devices: tuple[str,
 def section_key(d: Direction, pattern: str) -> Key:
     """The section of the source's capture that ``pattern`` names (an idstr, its last
     component, or ``idstr#N``)."""
-    for key in d.source.sections():
-        if idstr_matches(key[0], pattern) or wire_name(key) == pattern:
+    sections = d.source.sections()
+    for key in sections:
+        if key == pattern or idstr_matches(sections[key].idstr, pattern):
             return key
-    known = ", ".join(wire_name(k) for k in d.source.sections())
+    known = ", ".join(sections)
     raise InputError(f"no section {pattern!r} in QEMU {d.source.qemu.name}'s "
                      f"{d.source.machine} capture (sections: {known})")
 
@@ -120,8 +121,9 @@ def tasks_of(routes: Sequence[tuple[Direction, ...]], patterns: Sequence[str]
     tasks = []
     used = set()
     for i, route in enumerate(routes):
-        for key in route[0].source.sections():
-            hits = [p for p in patterns if idstr_matches(key[0], p) or wire_name(key) == p]
+        sections = route[0].source.sections()
+        for key, sec in sections.items():
+            hits = [p for p in patterns if key == p or idstr_matches(sec.idstr, p)]
             if patterns and not hits:
                 continue
             used.update(hits)
@@ -129,7 +131,7 @@ def tasks_of(routes: Sequence[tuple[Direction, ...]], patterns: Sequence[str]
     missing = [p for p in patterns if p not in used]
     if missing:
         first = routes[0][0].source
-        known = sorted({wire_name(k) for r in routes for k in r[0].source.sections()})
+        known = sorted({k for r in routes for k in r[0].source.sections()})
         raise InputError(f"no section {missing[0]!r} in the {first.machine} capture "
                          f"(sections: {', '.join(known)})")
     return tasks
@@ -156,7 +158,7 @@ def _releases(routes: Sequence[tuple[Direction, ...]]) -> dict[str, str]:
 
 def _blockers(routes: Sequence[tuple[Direction, ...]]) -> dict[str, dict[str, str]]:
     return {f"{d.source.qemu.name}->{d.destination.qemu.name}":
-            {wire_name(k): e for k, e in d.blockers.items()}
+            dict(d.blockers)
             for r in routes for d in r if d.blockers}
 
 
@@ -174,13 +176,7 @@ def finding_file(result: TargetResult, options: FuzzOptions, state: Any) -> dict
 
 
 def read_finding(path: str) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            obj = json.load(fh)
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", file=path) from None
-    except ValueError as e:
-        raise InputError(f"not JSON: {e}", file=path) from None
+    obj = read_json(path)
     if not isinstance(obj, dict) or obj.get("kind") != FINDING_KIND:
         raise InputError(f"not a vmcompat qemu fuzz finding (kind {FINDING_KIND!r})", file=path)
     for k in ("section", "source", "destination", "state"):

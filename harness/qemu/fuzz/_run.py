@@ -42,7 +42,7 @@ from harness.errors import InputError
 from harness.matrix._cells import version_order
 from harness.qemu.fuzz._chain import ChainTarget, chain_target
 from harness.qemu.fuzz._outcomes import SEVERITY, Judgement, Outcome, signature
-from harness.qemu.fuzz._target import Direction, Key, Target, state_key, wire_name
+from harness.qemu.fuzz._target import Direction, Key, Target, state_key
 from harness.stream.compare import leaves
 from strategies.captured import captured_states
 
@@ -339,7 +339,7 @@ def run_targets(routes: Sequence[tuple[Direction, ...]], tasks: Sequence[tuple[i
                         done(results[-1], len(results), len(tasks))
     finally:
         _JOB.clear()
-    order = {(route_path(routes[i]), wire_name(k)): n for n, (i, k) in enumerate(tasks)}
+    order = {(route_path(routes[i]), k): n for n, (i, k) in enumerate(tasks)}
     results.sort(key=lambda r: order[(r.path, r.section)])
     return results
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import tempfile
 from collections.abc import Mapping
@@ -32,30 +31,25 @@ from typing import Any
 
 from harness import state as statejson
 from harness.compat.oracle import REFUSE, Expectation, expect, normalize
-from harness.dumps import from_dump
 from harness.errors import InputError, LoadError, Reason, VmcompatError
 from harness.model import Description
+from harness.qemu.cross import Options as CrossOptions
+from harness.qemu.cross import capture_on, key_of, real_load
 from harness.qemu.fuzz._outcomes import Judgement, Observed, differing, judge
 from harness.qemu.fuzz._pin import pin
-from harness.qemu.ops import capture, dump, load, load_then_save
+from harness.qemu.ops import load, load_then_save
 from harness.qemu.releases import Qemu
 from harness.qemu.session import QemuError, QemuTimeout
+from harness.stream.compare import outside
 from harness.stream.devices import DeviceTable, device_table, encode_payload
 from harness.stream.model import Section, Stream, Vmdesc
 from harness.stream.reader import StreamReader, find_vmdesc, read_stream
 
-#: (idstr, instance id): how a section is found in a stream
-Key = tuple[str, int]
-#: how many sections the destination may refuse outright before a direction is unusable
-MAX_BLOCKERS = 8
+#: a section's wire identity (:func:`harness.qemu.cross.key_of`): idstr, ``idstr#N``
+Key = str
 FOOTER_SIZE = 5
 #: vmdescs whose merged descriptions a release keeps (each load may send other subsections)
 MAX_TABLES = 64
-
-
-def wire_name(key: Key) -> str:
-    """A section's wire identity: its idstr, ``idstr#N`` for instance N > 0."""
-    return key[0] if key[1] == 0 else f"{key[0]}#{key[1]}"
 
 
 def state_key(state: Any) -> str:
@@ -89,26 +83,25 @@ class ReleaseCapture:
     @classmethod
     def take(cls, qemu: Qemu, machine: str, devices: tuple[str, ...], *,
              timeout: float = 30.0) -> ReleaseCapture:
-        data = capture(machine, qemu=qemu, devices=devices, timeout=timeout)
-        dumped = from_dump(dump(machine, qemu=qemu, devices=devices, timeout=timeout),
-                           f"QEMU {qemu.name} -dump-vmstate")
-        stream = read_stream(data, dump=dumped)
-        if stream.vmdesc is None or not stream.vmdesc.ok:
-            raise InputError(f"a {machine} capture by QEMU {qemu.name} has no vmdesc (machine "
-                             "types before 2.3 write none): nothing to decode sections with",
-                             device=machine)
-        table = device_table(stream.vmdesc.obj, dump=dumped)
-        return cls(qemu, machine, devices, data, stream, dumped, table, timeout,
-                   {stream.vmdesc.raw: table})
+        """Capture ``machine`` on ``qemu`` and dump it (:func:`harness.qemu.cross.capture_on`)."""
+        dumps: dict[tuple[str, str], Any] = {}
+        cap = capture_on(qemu, machine, CrossOptions(devices, timeout=timeout), dumps)
+        dumped = dumps[(qemu.binary, machine)]
+        vmdesc = cap.stream.vmdesc
+        assert vmdesc is not None  # capture_on refuses a capture without one
+        table = device_table(vmdesc.obj, dump=dumped)
+        return cls(qemu, machine, devices, cap.data, cap.stream, dumped, table, timeout,
+                   {vmdesc.raw: table})
 
     def sections(self) -> dict[Key, Section]:
-        """The device sections of the capture, in stream order."""
-        return {(s.idstr, s.instance_id): s for s in self.stream.sections if s.state is not None}
+        """The device sections of the capture, by wire identity, in stream order."""
+        return {key_of(s): s for s in self.stream.sections if s.state is not None}
 
     def description(self, key: Key) -> Description | None:
         """The section's description, its unknown tests decided by what a state holds."""
-        entry = self.table.lookup(*key)
-        if key not in self.sections() or entry is None or entry.description is None:
+        sec = self.sections().get(key)
+        entry = None if sec is None else self.table.lookup(sec.idstr, sec.instance_id)
+        if entry is None or entry.description is None:
             return None
         return pin(entry.description)
 
@@ -187,22 +180,6 @@ def section_span(stream: Stream, sec: Section) -> tuple[int, int]:
     return sec.offset, sec.payload[1] + (FOOTER_SIZE if stream.layout.footers else 0)
 
 
-def without(data: bytes, spans: list[tuple[int, int]]) -> bytes:
-    out, at = bytearray(), 0
-    for start, end in sorted(spans):
-        out += data[at:start]
-        at = end
-    out += data[at:]
-    return bytes(out)
-
-
-def named_section(error: str, keys: list[Key]) -> Key | None:
-    """The section QEMU's error names (the longest idstr mentioned), if any."""
-    found = [k for k in keys if re.search(r"(?<![\w/.:-])" + re.escape(k[0]) + r"(?![\w/.:-])",
-                                          error)]
-    return max(found, key=lambda k: len(k[0]), default=None)
-
-
 @dataclass
 class Direction:
     """``source`` saves, ``destination`` loads; ``blockers``: sections it refuses outright."""
@@ -217,39 +194,26 @@ class Direction:
         return self.source.qemu == self.destination.qemu
 
     def find_blockers(self) -> None:
-        """Load the source's capture as it is; drop each section the destination names in a
-        refusal, until it loads (bounded)."""
-        keys = list(self.source.sections())
-        for _ in range(MAX_BLOCKERS + 1):
-            seen = self.destination.load(self.base())
-            if seen.stream is not None:
-                return
-            key = named_section(seen.error, [k for k in keys if k not in self.blockers])
-            if key is None or seen.crashed:
-                raise QemuError(f"QEMU {self.destination.qemu.name} does not load the capture "
-                                f"of QEMU {self.source.qemu.name} ({self.source.machine}): "
-                                f"{seen.error}")
-            self.blockers[key] = seen.error
-        raise QemuError(f"QEMU {self.destination.qemu.name} refuses more than {MAX_BLOCKERS} "
-                        f"sections of QEMU {self.source.qemu.name}'s capture")
-
-    def base(self, keep: Key | None = None) -> bytes:
-        """The source's capture less the blocking sections (but ``keep``)."""
-        src = self.source
-        secs = src.sections()
-        spans = [section_span(src.stream, secs[k]) for k in self.blockers if k != keep]
-        return without(src.data, spans)
+        """Load the source's capture as it is, taking out each section the destination
+        refuses until the rest loads (:func:`harness.qemu.cross.real_load`)."""
+        src, dst = self.source, self.destination
+        run = real_load(src, dst.qemu,  # type: ignore[arg-type]
+                        CrossOptions(dst.devices, timeout=dst.timeout))
+        if run.loaded is None:
+            raise QemuError(f"QEMU {dst.qemu.name} does not load the capture of QEMU "
+                            f"{src.qemu.name} ({src.machine}): {run.stopped}")
+        self.blockers = dict(run.refused)
 
     def target(self, key: Key) -> Target:
         src, dst = self.source, self.destination
         sec = src.sections()[key]
         desc = src.description(key)
         if desc is None:
-            raise InputError(f"section {wire_name(key)} has no description in QEMU "
+            raise InputError(f"section {key} has no description in QEMU "
                              f"{src.qemu.name}'s vmdesc")
         removed = [section_span(src.stream, src.sections()[k]) for k in self.blockers
                    if k != key]
-        data = without(src.data, removed)
+        data = outside(src.data, removed)
         shift = sum(e - s for s, e in removed if e <= sec.offset)
         start, end = sec.payload[0] - shift, sec.payload[1] - shift
         theirs = dst.sections().get(key)
@@ -274,7 +238,7 @@ class Target:
 
     @property
     def name(self) -> str:
-        return wire_name(self.key)
+        return self.key
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -299,7 +263,8 @@ class Target:
         """The oracle's prediction for ``state`` (saved with ``source``, default the
         section's description in the source's capture)."""
         if self.destination is None:
-            idstr, instance = self.key
+            sec = self.direction.source.sections()[self.key]
+            idstr, instance = sec.idstr, sec.instance_id
             return Expectation(REFUSE, reason=Reason.UNKNOWN_SECTION,
                                detail=f"Unknown savevm section or instance '{idstr}' {instance}")
         return expect(source or self.source, self.destination, state, self.prior)
@@ -323,7 +288,7 @@ class Target:
             return Observed(None, f"vmcompat cannot decode the stream QEMU saved, which QEMU "
                                   f"loads: {e}", undecodable=True)
         for sec in stream.sections:
-            if (sec.idstr, sec.instance_id) == self.key and sec.state is not None:
+            if key_of(sec) == self.key and sec.state is not None:
                 return Observed(sec.state, saved=(saved, stream))
         return Observed(None, f"QEMU {release.qemu.name} saved no section {self.name}",
                         undecodable=True)
