@@ -304,7 +304,7 @@ class QemuFuzzCase:
             key = section_key(d, s.section)
             db = settings.default.database
             self.result = fuzz_target(d.target(key), max_examples=s.max_examples,
-                                      seed=target_seed(s.seed, d, key),
+                                      seed=target_seed(s.seed, (s.source, s.destination), key),
                                       max_shrinks=s.max_shrinks,
                                       db=db if is_shared(db) else None)
         return self.result

@@ -18,9 +18,10 @@ value (QEMU compares them with its own), ``int32 le`` fields stay within
 :class:`CapturedStrategy` is a (non-virtual) visitor of the one walk, over the
 description and the captured state together.
 
-Shrinking goes toward the capture: each leaf toward its captured value, a
-random value toward 0, edits toward fewer and smaller ones, so a minimal
-counterexample is the capture with only the values that matter changed.
+Shrinking goes toward the capture: each nested struct (an array element, a
+subsection) and each leaf toward its captured value, a random value toward 0,
+edits toward fewer and smaller ones, so a minimal counterexample is the capture
+with only the values that matter changed.
 
 >>> from harness.dsl import device, uint8
 >>> d = device("d", 1, uint8("a"), uint8("b"))
@@ -164,7 +165,10 @@ class CapturedStrategy(Visitor):
         if subs:
             members[SUBSECTIONS_KEY] = st.fixed_dictionaries(
                 {k: _wrap(v) for k, v in subs.items()}).map(_dict)
-        return st.fixed_dictionaries(members).map(_dict)
+        built = st.fixed_dictionaries(members).map(_dict)
+        # a nested struct (an element, a subsection) may stay whole as captured: one choice
+        # the shrinker can take back, instead of one per leaf
+        return built if not path else _near(value.captured, built)
 
     def get(self, state: Any, name: str) -> Any:
         return state.captured.get(name)

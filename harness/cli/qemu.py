@@ -211,9 +211,12 @@ def cross_cmd(qemu_specs: tuple[str, ...], machines: tuple[str, ...], devices: t
 
 # ----------------------------------------------------------------------------- qemu fuzz
 @qemu.command("fuzz")
-@click.option("--qemu", "qemu_specs", multiple=True, required=True, metavar="NAME|PATH",
+@click.option("--qemu", "qemu_specs", multiple=True, metavar="NAME|PATH",
               help="The source release A, then the destination B (A alone: A -> A; A and B: "
                    "A -> B and B -> A).")
+@click.option("--chain", "chain", metavar="A,B[,C…]",
+              help="Instead of --qemu: a round trip, saved on A, loaded and saved again by B, "
+                   "loaded by C … (e.g. 7.2,10.0,7.2); each hop judged.")
 @click.option("--machine", required=True, help="Machine type, e.g. pc-i440fx-7.2.")
 @click.option("--device", "devices", multiple=True, metavar="SPEC",
               help="Add '-device SPEC' (repeatable; audio back-ends are added).")
@@ -229,8 +232,8 @@ def cross_cmd(qemu_specs: tuple[str, ...], machines: tuple[str, ...], devices: t
 @click.option("--jobs", type=JOBS, default=1, show_default=True,
               help="Worker processes (0: one per core).")
 @click.option("--max-shrinks", type=click.IntRange(min=0), default=50, show_default=True,
-              help="Destination loads each finding's shrink may start (0: keep findings as "
-                   "found).")
+              help="Destination loads the findings of one section and direction share for "
+                   "shrinking, worst first (0: keep findings as found).")
 @click.option("--timeout", type=SECONDS, default=30.0, show_default=True,
               help="Seconds one load may take before the destination is killed (twice: a "
                    "hang).")
@@ -241,10 +244,10 @@ def cross_cmd(qemu_specs: tuple[str, ...], machines: tuple[str, ...], devices: t
 @click.option("--out", "out", required=True, metavar="DIR",
               help="Folder for report.json/.md/.html, junit.xml and findings/.")
 @guarded
-def fuzz_cmd(qemu_specs: tuple[str, ...], machine: str, devices: tuple[str, ...],
-             device_set: str, sections: tuple[str, ...], max_examples: int, seed: int | None,
-             jobs: int, max_shrinks: int, timeout: float, replay: str | None, fmt: str,
-             out: str) -> None:
+def fuzz_cmd(qemu_specs: tuple[str, ...], chain: str | None, machine: str,
+             devices: tuple[str, ...], device_set: str, sections: tuple[str, ...],
+             max_examples: int, seed: int | None, jobs: int, max_shrinks: int, timeout: float,
+             replay: str | None, fmt: str, out: str) -> None:
     """Random states of real sections through real QEMU loads, against vmcompat's prediction.
 
     Exit 0: every example agrees, or is QEMU's own check or normalisation; 1: a corrupt,
@@ -267,18 +270,25 @@ def fuzz_cmd(qemu_specs: tuple[str, ...], machine: str, devices: tuple[str, ...]
         write_report,
     )
 
-    if len(qemu_specs) > 2:
-        fail(f"give one or two --qemu releases, not {len(qemu_specs)}")
+    if chain is not None:
+        if qemu_specs:
+            fail("give --qemu releases or a --chain, not both")
+        qemu_specs = tuple(x.strip() for x in chain.split(","))
+        if len(qemu_specs) < 2 or not all(qemu_specs):
+            fail(f"--chain {chain!r}: give at least two releases, A,B[,C…]")
+    elif not 1 <= len(qemu_specs) <= 2:
+        fail(f"give one or two --qemu releases (or a --chain), not {len(qemu_specs)}")
     qemus = [resolve(spec) for spec in qemu_specs]
     if seed is None:
         seed = random.getrandbits(32)
     click.echo(f"seed: {seed}", err=True)
     options = FuzzOptions(machine, DEVICE_SETS[device_set] + devices, sections, max_examples,
-                          seed, jobs or (os.cpu_count() or 1), max_shrinks, timeout)
+                          seed, jobs or (os.cpu_count() or 1), max_shrinks, timeout,
+                          chain=chain is not None)
     def progress(r: TargetResult, n: int, total: int) -> None:
         counts = ", ".join(f"{k} {o.value}" for o, k in r.outcomes.items() if k)
-        click.echo(f"[{n:>{len(str(total))}}/{total}] {r.section} {r.source} -> "
-                   f"{r.destination}: {counts}", err=True)
+        click.echo(f"[{n:>{len(str(total))}}/{total}] {r.section} {' -> '.join(r.path)}: "
+                   f"{counts}", err=True)
 
     if replay is not None:
         run = replay_finding(qemus, options, replay)

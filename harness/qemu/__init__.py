@@ -16,13 +16,15 @@ from harness.qemu.ops import (
     load_and_capture,
     load_and_capture_async,
     load_async,
+    load_then_save,
+    load_then_save_async,
 )
 from harness.qemu.releases import Qemu, available, find_binary, resolve
-from harness.qemu.session import QemuError, QemuExited, Session
+from harness.qemu.session import QemuError, QemuExited, QemuTimeout, Session
 
 __all__ = [
-    "DETERMINISTIC", "Qemu", "QemuError", "QemuExited", "Session", "available", "capture",
-    "capture_async", "command_line", "dump", "dump_async", "dump_text",
+    "DETERMINISTIC", "Qemu", "QemuError", "QemuExited", "QemuTimeout", "Session", "available",
+    "capture", "capture_async", "command_line", "dump", "dump_async", "dump_text",
     "dump_text_async", "find_binary", "load", "load_and_capture", "load_and_capture_async",
-    "load_async", "resolve",
+    "load_async", "load_then_save", "load_then_save_async", "resolve",
 ]

@@ -31,7 +31,14 @@ from harness.atomic import write_atomic
 from harness.errors import InputError
 from harness.qemu.cmdline import command_line, load_args, save_args
 from harness.qemu.releases import Qemu, resolve
-from harness.qemu.session import DEFAULT_TIMEOUT, QemuError, QemuExited, Session, stderr_line
+from harness.qemu.session import (
+    DEFAULT_TIMEOUT,
+    QemuError,
+    QemuExited,
+    QemuTimeout,
+    Session,
+    stderr_line,
+)
 
 POLL = 0.02
 
@@ -56,7 +63,7 @@ async def dump_text_async(machine: str, *, qemu: Qemu | None = None,
         try:
             _, err = await asyncio.wait_for(proc.communicate(), timeout)
         except TimeoutError:
-            raise QemuError(f"-dump-vmstate did not finish within {timeout:g} s") from None
+            raise QemuTimeout(f"-dump-vmstate did not finish within {timeout:g} s") from None
         finally:
             if proc.returncode is None:
                 proc.kill()
@@ -85,7 +92,7 @@ async def _within(call: Awaitable[Any], deadline: float, timeout: float,
     try:
         return await asyncio.wait_for(call, max(left, 0.1))
     except TimeoutError:
-        raise QemuError(f"{what} did not complete within {timeout:g} s") from None
+        raise QemuTimeout(f"{what} did not complete within {timeout:g} s") from None
 
 
 async def _save(s: Session, deadline: float, timeout: float) -> bytes:
@@ -93,7 +100,7 @@ async def _save(s: Session, deadline: float, timeout: float) -> bytes:
     loop = asyncio.get_running_loop()
     target = os.path.join(s.tmp, "stream.bin")
     if loop.time() > deadline:  # starting QEMU took the whole budget
-        raise QemuError(f"migration did not complete within {timeout:g} s")
+        raise QemuTimeout(f"migration did not complete within {timeout:g} s")
     await _within(s.execute("migrate", {"uri": f"exec:cat > {target}"}), deadline, timeout)
     while True:
         info = await _within(s.execute("query-migrate"), deadline, timeout)
@@ -103,7 +110,7 @@ async def _save(s: Session, deadline: float, timeout: float) -> bytes:
         if status in ("failed", "cancelled"):
             raise QemuError(f"migration {status}: {info.get('error-desc', '')}".strip())
         if loop.time() > deadline:
-            raise QemuError(f"migration did not complete within {timeout:g} s")
+            raise QemuTimeout(f"migration did not complete within {timeout:g} s")
         await asyncio.sleep(POLL)
     await s.quit()
     if not await s.wait_group(10.0):  # `cat > FILE` may still be writing
@@ -149,7 +156,7 @@ async def _incoming(s: Session, deadline: float, timeout: float) -> str | None:
             await s.wait_exit(2.0)
             return stderr_line(await s.stderr()) or f"migration {status}"
         if loop.time() > deadline:
-            raise QemuError(f"incoming migration did not complete within {timeout:g} s")
+            raise QemuTimeout(f"incoming migration did not complete within {timeout:g} s")
         await asyncio.sleep(POLL)
 
 
@@ -191,7 +198,7 @@ async def load_then_save_async(machine: str, stream: str, *, qemu: Qemu | None =
                                ) -> Reloaded:
     """:func:`load_and_capture_async`, also telling how a destination that died ended.
 
-    A load that does not complete within ``timeout`` raises :class:`QemuError` (the
+    A load that does not complete within ``timeout`` raises :class:`QemuTimeout` (the
     process group is killed first).
     """
     return await _load(machine, stream, qemu=qemu, devices=devices, timeout=timeout,

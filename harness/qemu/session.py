@@ -40,6 +40,11 @@ class QemuError(VmcompatError):
     """QEMU did not do what was asked (did not start, timed out, migration failed)."""
 
 
+class QemuTimeout(QemuError):
+    """QEMU did not answer, or an operation did not complete, in the time allowed (the
+    session kills its process group): a hang, not a refusal."""
+
+
 class QemuExited(QemuError):
     """The process ended early; ``returncode`` and ``stderr`` say how."""
 
@@ -117,7 +122,7 @@ class Session:
                     with contextlib.suppress(Exception):  # back to idle for the next try
                         await self.qmp.disconnect()
             if loop.time() > deadline:
-                raise QemuError(f"QMP did not come up within {self.connect_timeout:g} s")
+                raise QemuTimeout(f"QMP did not come up within {self.connect_timeout:g} s")
             await asyncio.sleep(0.01)
 
     def exited(self) -> bool:

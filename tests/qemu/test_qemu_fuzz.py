@@ -96,7 +96,7 @@ def test_a_crash_is_kept_with_the_command_that_reproduces_it(tmp_path: Path) -> 
     [f] = entry["findings"]
     assert f["fields"] == ["fw_cfg/acpi_mr.rsdp_mr_size"]
     assert f["state"] == {"fw_cfg/acpi_mr.rsdp_mr_size": (1 << 64) - 1}
-    assert "Assertion" in f["qemu_error"] and "signal 6" in f["qemu_error"]
+    assert "Assertion" in f["qemu_error"] and "killed by SIGABRT" in f["qemu_error"]
     assert Path(f["stream"]).is_file() and "qemu-crash" in out
     code, again = rerun(f["reproduce"])
     assert code == 1 and "qemu-crash" in again
@@ -113,8 +113,11 @@ def test_across_releases_a_refused_section_is_found_and_reproduced(tmp_path: Pat
     entries = {(e["source"], e["destination"]): e for e in report["sections"]}
     up = entries[("7.2", "10.0")]
     assert up["direction"] == "upgrade" and "Missing section footer" in up["blocked"]
-    assert up["outcomes"]["agree-refused"] == up["examples"] == 3
-    assert up["outcomes"]["disagree"] == 0
+    # 10.0 reads 7.2's am53c974 bytes with another layout: refused, unless the drawn
+    # values happen to line up (then it holds the projection; the control confirms)
+    o = up["outcomes"]
+    assert o["agree-refused"] >= 1 and o["disagree"] == 0 and up["examples"] == 3
+    assert o["agree-refused"] + o["qemu-normalizes"] + o["agree-compatible"] == 3
     f = next(f for f in up["findings"] if "Missing section footer" in f["qemu_error"])
     code, loaded = rerun(f["load"])
     assert code == 1 and f"Missing section footer for {up['section']}" in loaded
@@ -157,3 +160,28 @@ def test_the_pytest_face_skips_a_release_that_is_not_installed(pytester: Any) ->
     r = pytester.runpytest("-p", "no:randomly", "-rs")
     r.assert_outcomes(skipped=4)  # two sections, two directions each
     r.stdout.fnmatch_lines(["*QEMU 9.9 is not installed*"])
+
+
+@needs_10
+def test_a_round_trip_through_a_newer_release_is_judged_hop_by_hop(tmp_path: Path) -> None:
+    """issue 13: ``--chain 7.2,10.0,7.2``: sb16 survives 7.2 -> 10.0 but 10.0's own save
+    does not load back into 7.2 as what it holds (10.0 sends 20 unused bytes there)."""
+    code, report, out = fuzz(tmp_path, "--chain", "7.2,10.0,7.2", "--device", "sb16",
+                             "--section", "sb16", "--max-examples", "2", "--max-shrinks", "0",
+                             "--seed", "1")
+    assert code == 1, out
+    [e] = report["sections"]
+    assert (e["path"], e["source"], e["destination"]) == (["7.2", "10.0", "7.2"], "7.2", "7.2")
+    assert e["outcomes"]["agree-corrupt"] == e["examples"] == 2
+    f = next(f for f in e["findings"] if f["outcome"] == "agree-corrupt")
+    assert f["detail"].startswith("10.0 → 7.2: ") and "irq" in f["fields"]
+    assert "--chain 7.2,10.0,7.2" in f["reproduce"]
+    code, again = rerun(f["reproduce"])
+    assert code == 1 and "agree-corrupt" in again
+
+
+def test_a_chain_or_releases_not_both(tmp_path: Path) -> None:
+    code, _, out = fuzz(tmp_path, "--chain", "7.2,10.0", "--qemu", "7.2")
+    assert code == 2 and "not both" in out
+    code, _, out = fuzz(tmp_path, "--chain", "7.2")
+    assert code == 2 and "at least two releases" in out

@@ -4,7 +4,6 @@ states near a capture, and the replay/explore/shrink driver over a fake destinat
 from __future__ import annotations
 
 from random import Random
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -187,10 +186,9 @@ class FakeTarget:
         self.captured = {"a": 1, "b": 2, "c": 3}
         self.key = ("fake", 0)
         self.name = "fake"
-        release = SimpleNamespace(qemu=SimpleNamespace(name="7.2"), machine="pc",
-                                  devices=())
-        self.direction = SimpleNamespace(source=release, destination=release, name="same",
-                                         blockers={})
+        self.path = ("7.2", "7.2")
+        self.blocked = ""
+        self.setup = ("pc", ())
         self.runs = 0
         self.judged: list[Any] = []
 
@@ -207,14 +205,14 @@ class FakeTarget:
 def test_findings_are_shrunk_counted_and_replayed_first() -> None:
     db = InMemoryExampleDatabase()
     t = FakeTarget()
-    r = fuzz_target(t, max_examples=40, seed=3, max_shrinks=30, db=db)  # type: ignore[arg-type]
+    r = fuzz_target(t, max_examples=40, seed=3, max_shrinks=60, db=db)  # type: ignore[arg-type]
     assert r.examples == 40 and sum(r.outcomes.values()) == 40
     assert r.outcomes[Outcome.QEMU_REJECTS] and r.outcomes[Outcome.QEMU_NORMALIZES]
     assert list(r.normalised) == ["b"]
     rej = next(f for f in r.findings if f.judgement.outcome is Outcome.QEMU_REJECTS)
     assert rej.how == "shrunk" and rej.state == {"a": 101, "b": 2, "c": 3}
     assert rej.changes(t.captured) == {"a": 101}
-    assert r.runs <= 40 + 2 * 30  # every state meets the destination once, shrinks in budget
+    assert r.runs <= 40 + 60  # every state meets the destination once; shrinks share 60
     # the next run replays the minimal states first, before any new example
     t2 = FakeTarget()
     r2 = fuzz_target(t2, max_examples=5, seed=4, max_shrinks=30, db=db)  # type: ignore[arg-type]
@@ -285,3 +283,27 @@ def test_a_ram_block_of_length_zero_decodes() -> None:
     out = bytearray()
     write_ram(records, out.extend)
     assert bytes(out) == raw
+
+
+def test_a_hang_is_a_crash_but_a_qemu_that_cannot_start_stops_the_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A QEMU binary that vanished mid-run (a package upgrade) once came out as
+    ``qemu-crash`` findings; only a load that times out twice is a hang."""
+    from harness.qemu import QemuError, QemuTimeout
+    from harness.qemu.fuzz import _target
+    from harness.qemu.releases import Qemu
+
+    release = _target.ReleaseCapture(Qemu("7.2", "/no/such/qemu"), "pc", (), b"", None,
+                                     {}, None, timeout=1.0)  # type: ignore[arg-type]
+    with pytest.raises(QemuError, match="cannot start /no/such/qemu"):
+        release.load(b"QEVM")
+    timeouts = []
+
+    def hangs(*args: Any, timeout: float, **kw: Any) -> Any:
+        timeouts.append(timeout)
+        raise QemuTimeout(f"incoming migration did not complete within {timeout:g} s")
+
+    monkeypatch.setattr(_target, "load_then_save", hangs)
+    saved = release.load(b"QEVM")
+    assert saved.crashed and saved.stream is None and timeouts == [1.0, 1.0]
+    assert saved.error == "hang: incoming migration did not complete within 1 s (twice)"

@@ -81,6 +81,8 @@ class Observed:
     error: str = ""
     crashed: bool = False
     undecodable: bool = False
+    #: the destination's whole save when it loaded (bytes, decoded stream): a chain's next hop
+    saved: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

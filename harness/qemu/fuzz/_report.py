@@ -8,15 +8,16 @@ finding's stream and replay file under ``findings/``.
                    "outcomes": {OUTCOME: count}, "normalised_fields": [...],
                    "findings": [{"outcome", "fields", "state", "qemu_error", "reproduce",
                                  "detail", "how", "stream", "replay", "load"}],
-                   "seed", "qemu_runs", "duration", "blocked"?}],
+                   "seed", "qemu_runs", "duration", "path"?, "blocked"?}],
      "summary": {"machine", "devices", "releases", "entries", "examples", "outcomes",
                  "seed", "max_examples", "max_shrinks", "duration", "examples_per_second",
                  "blockers", "generated", "ok"}}
 
-A finding's ``state`` is the minimal state as the leaves where it differs from the
-capture (the whole state is in its ``replay`` file); ``reproduce`` is the command that
-runs that state again and reports the same outcome, ``load`` the plain QEMU load of its
-``stream``.
+A chain (``--chain A,B,C``) has its releases in ``path`` (``source`` the first,
+``destination`` the last; the hop of a finding leads its ``detail``). A finding's
+``state`` is the minimal state as the leaves where it differs from the capture (the whole
+state is in its ``replay`` file); ``reproduce`` is the command that runs that state again
+and reports the same outcome, ``load`` the plain QEMU load of its ``stream``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ def counts(outcomes: dict[str, int]) -> str:
     return ", ".join(f"{n} {o}" for o, n in outcomes.items() if n) or "no example"
 
 
+def route(entry: dict[str, Any]) -> str:
+    """``7.2 → 10.0``, or a chain's whole path ``7.2 → 10.0 → 7.2``."""
+    return " → ".join(entry.get("path") or (entry["source"], entry["destination"]))
+
+
 def worst(entry: dict[str, Any]) -> str:
     """The worst outcome an entry saw (what its grid cell shows)."""
     seen = [Outcome(o) for o, n in entry["outcomes"].items() if n]
@@ -83,15 +89,17 @@ class ReportBuilder:
         o = self.run.options
         self.count += 1
         base = os.path.join(self.out, FINDINGS_DIR,
-                            f"{self.count:03d}-{r.source}-{r.destination}-{_slug(r.section)}")
+                            f"{self.count:03d}-{'-'.join(r.path)}-{_slug(r.section)}")
         stream, replay_file = base + ".bin", base + ".json"
         write_atomic(stream, f.stream)
         write_atomic(replay_file, json.dumps(finding_file(r, o, f.state), indent=1) + "\n")
         j = f.judgement
+        releases = ["--chain", ",".join(r.path)] if len(r.path) > 2 else \
+            ["--qemu", r.source, "--qemu", r.destination]
         return {
             "outcome": j.outcome.value, "fields": list(j.fields), "state": f.changes(r.captured),
             "qemu_error": j.error, "reproduce": self.command(
-                "fuzz", "--qemu", r.source, "--qemu", r.destination, "--machine", o.machine,
+                "fuzz", *releases, "--machine", o.machine,
                 *device_flags(o.devices), "--section", r.section, "--replay", replay_file,
                 "--out", os.path.join(self.out, "replay", os.path.basename(base))),
             "detail": j.detail, "how": f.how, "stream": stream, "replay": replay_file,
@@ -106,6 +114,8 @@ class ReportBuilder:
             "normalised_fields": sorted(r.normalised),
             "findings": [self.finding(r, f) for f in r.findings],
             "seed": r.seed, "qemu_runs": r.runs, "duration": round(r.duration, 3)}
+        if len(r.path) > 2:
+            out["path"] = list(r.path)
         if r.blocked:
             out["blocked"] = r.blocked
         return out
@@ -150,14 +160,15 @@ def _context(report: dict[str, Any]) -> dict[str, Any]:
     findings = [(e, f) for e in entries for f in e["findings"]]
     findings.sort(key=lambda ef: SEVERITY.index(Outcome(ef[1]["outcome"])))
     return {"summary": report["summary"], "entries": entries, "outcomes": OUTCOMES,
-            "counts": counts,
+            "counts": counts, "route": route,
             "grids": grids, "findings": findings, "worst": worst, "short": SHORT,
             "anchor": anchor, "not_clean": [e for e in entries if worst(e) !=
                                             Outcome.AGREE_COMPATIBLE.value]}
 
 
 def anchor(entry: dict[str, Any]) -> str:
-    return f"s-{_slug(entry['section'])}-{entry['source']}-{entry['destination']}"
+    releases = entry.get("path") or (entry["source"], entry["destination"])
+    return f"s-{_slug(entry['section'])}-{'-'.join(releases)}"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -176,8 +187,8 @@ def render_junit(report: dict[str, Any]) -> str:
         body = json.dumps({k: e[k] for k in ("normalised_fields", "findings") if e[k]},
                           indent=2) if e["findings"] or e["normalised_fields"] else ""
         cases.append(Case(
-            f"vmcompat.qemu.{e['section']}", f"{e['source']}->{e['destination']} "
-            f"{e['direction']}", e.get("duration", 0),
+            f"vmcompat.qemu.{e['section']}", f"{route(e)} {e['direction']}",
+            e.get("duration", 0),
             (failing[0], f"{seen} ({plural(e['examples'], 'example')})") if failing else None,
             seen, body))
     s = report["summary"]
@@ -200,7 +211,7 @@ def render_text(report: dict[str, Any], limit: int = 30) -> str:
         if shown > limit:
             lines.append("  … more in report.md / report.html")
             break
-        lines.append(f"  {e['section']} {e['source']}→{e['destination']} [{e['direction']}]: "
+        lines.append(f"  {e['section']} {route(e)} [{e['direction']}]: "
                      f"{counts(e['outcomes'])}")
         if e["normalised_fields"]:
             lines.append(f"    normalised by QEMU: {', '.join(e['normalised_fields'][:8])}"

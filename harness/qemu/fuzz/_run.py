@@ -12,9 +12,9 @@ Per target (one section, one direction), with one seed:
 3. **Shrink**: for each finding (:func:`~harness.qemu.fuzz._outcomes.signature`, worst
    first), the same seeded run again, failing on that finding only: Hypothesis replays
    the same examples (from the cache: no QEMU run) up to its first occurrence, then
-   shrinks it. Each shrink may start at most ``max_shrinks`` destination loads; past
-   that, states not seen before count as passing, so Hypothesis settles on the
-   smallest it has.
+   shrinks it. The target's shrinks share ``max_shrinks`` destination loads (each
+   finding a fair share of what is left, worst first); past its share, states not seen
+   before count as passing, so Hypothesis settles on the smallest it has.
 
 Every destination load is cached by state, so a replayed example gives the same
 judgement (QEMU paused is deterministic, and the cache makes the run so).
@@ -37,14 +37,19 @@ from hypothesis import HealthCheck, Phase, Verbosity, given
 from hypothesis.database import ExampleDatabase
 
 from harness import state as statejson
+from harness.compat.directions import DOWNGRADE, SAME, UPGRADE
 from harness.errors import InputError
+from harness.matrix._cells import version_order
+from harness.qemu.fuzz._chain import ChainTarget, chain_target
 from harness.qemu.fuzz._outcomes import SEVERITY, Judgement, Outcome, signature
-from harness.qemu.fuzz._target import Direction, Key, Target, state_key, wire_name
+from harness.qemu.fuzz._target import Direction, Key, Target, state_key
 from harness.stream.compare import leaves
 from strategies.captured import captured_states
 
 #: findings shrunk per target (worst first); more are counted, and kept unshrunk
 MAX_FINDINGS = 8
+#: destination loads each finding's shrink may start at least (while the budget lasts)
+MIN_SHARE = 5
 DB_PREFIX = b"vmcompat-qemu-fuzz:"
 #: a shrink tries at most this many states per destination load it may start, plus
 #: ATTEMPTS (drawing a big section's state costs like a small load)
@@ -86,6 +91,7 @@ class TargetResult:
     seed: int = 0
     duration: float = 0.0
     blocked: str = ""  # the destination refuses this section whatever its state
+    path: tuple[str, ...] = ()  # the releases in order (a chain holds more than two)
 
     def add(self, j: Judgement) -> None:
         self.examples += 1
@@ -133,24 +139,31 @@ def _settings(max_examples: int, phases: tuple[Phase, ...]) -> hypothesis.settin
         phases=phases, suppress_health_check=list(HealthCheck))
 
 
-def target_seed(seed: int, direction: Direction, key: Key) -> int:
-    """A stable 32-bit seed per (run seed, section, direction)."""
-    text = repr((seed, key, direction.source.qemu.name, direction.destination.qemu.name))
+def direction_of(path: Sequence[str]) -> str:
+    """``upgrade``, ``downgrade`` or ``same``, from the first release to the last."""
+    first, last = version_order(path[0]), version_order(path[-1])
+    return SAME if first == last else (UPGRADE if first < last else DOWNGRADE)
+
+
+def target_seed(seed: int, path: Sequence[str], key: Key) -> int:
+    """A stable 32-bit seed per (run seed, section, releases)."""
+    text = repr((seed, key, *path))
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
 
 
-def database_key(target: Target) -> bytes:
-    d = target.direction
-    return DB_PREFIX + json.dumps({
-        "machine": d.source.machine, "devices": list(d.source.devices), "section": target.name,
-        "source": d.source.qemu.name, "destination": d.destination.qemu.name},
-        sort_keys=True).encode()
+def database_key(target: Target | ChainTarget) -> bytes:
+    machine, devices = target.setup
+    ends = {"source": target.path[0], "destination": target.path[-1]}
+    if len(target.path) > 2:
+        ends["path"] = list(target.path)  # type: ignore[assignment]
+    return DB_PREFIX + json.dumps({"machine": machine, "devices": list(devices),
+                                   "section": target.name, **ends}, sort_keys=True).encode()
 
 
 class _Examples:
     """Judged examples of one target, by state (each state meets a destination once)."""
 
-    def __init__(self, target: Target, result: TargetResult) -> None:
+    def __init__(self, target: Target | ChainTarget, result: TargetResult) -> None:
         self.target, self.result = target, result
         self.judged: dict[str, tuple[Judgement, bytes]] = {}
 
@@ -166,7 +179,8 @@ class _Examples:
         return found
 
 
-def _stored(db: ExampleDatabase | None, key: bytes, target: Target) -> list[tuple[bytes, Any]]:
+def _stored(db: ExampleDatabase | None, key: bytes, target: Target | ChainTarget
+            ) -> list[tuple[bytes, Any]]:
     """Earlier minimal states of this target that still fit the capture's layout."""
     if db is None:
         return []
@@ -184,16 +198,15 @@ def _stored(db: ExampleDatabase | None, key: bytes, target: Target) -> list[tupl
     return out
 
 
-def fuzz_target(target: Target, *, max_examples: int, seed: int, max_shrinks: int,
+def fuzz_target(target: Target | ChainTarget, *, max_examples: int, seed: int, max_shrinks: int,
                 db: ExampleDatabase | None = None, states: Sequence[Any] | None = None
                 ) -> TargetResult:
     """Replay, explore and shrink one target (see the module doc); with ``states``, run
     just those (each one that does not agree is a finding as it is)."""
     t0 = time.perf_counter()
-    d = target.direction
-    result = TargetResult(target.name, d.source.qemu.name, d.destination.qemu.name, d.name,
-                          target.captured, seed=seed,
-                          blocked=d.blockers.get(target.key, ""))
+    path = target.path
+    result = TargetResult(target.name, path[0], path[-1], direction_of(path), target.captured,
+                          seed=seed, blocked=target.blocked, path=path)
     examples = _Examples(target, result)
     findings: dict[tuple[str, str], Finding] = {}
     key = database_key(target)
@@ -222,11 +235,15 @@ def fuzz_target(target: Target, *, max_examples: int, seed: int, max_shrinks: in
 
     todo = sorted((s for s in first if s not in findings),
                   key=lambda s: SEVERITY.index(Outcome(s[0])))
+    left = max_shrinks
     for n, sig in enumerate(todo):
         state = first[sig]
         how = "unshrunk"
-        if n < MAX_FINDINGS and max_shrinks > 0:
-            small = _shrink(strategy, examples, sig, seed, max_examples, max_shrinks)
+        share = min(left, max(MIN_SHARE, left // (min(len(todo), MAX_FINDINGS) - n or 1)))
+        if n < MAX_FINDINGS and share > 0:
+            before = target.runs
+            small = _shrink(strategy, examples, sig, seed, max_examples, share)
+            left -= target.runs - before
             if small is not None:
                 state, how = small, "shrunk"
         j, data = examples.run(state)
@@ -236,8 +253,8 @@ def fuzz_target(target: Target, *, max_examples: int, seed: int, max_shrinks: in
     return _finish(result, target, findings, t0)
 
 
-def _finish(result: TargetResult, target: Target, findings: dict[tuple[str, str], Finding],
-            t0: float) -> TargetResult:
+def _finish(result: TargetResult, target: Target | ChainTarget,
+            findings: dict[tuple[str, str], Finding], t0: float) -> TargetResult:
     result.findings = sorted(findings.values(),
                              key=lambda f: SEVERITY.index(f.judgement.outcome))
     result.runs = target.runs
@@ -290,20 +307,20 @@ _JOB: dict[str, Any] = {}
 
 def _work(i: int, key: Key) -> TargetResult:
     job = _JOB
-    direction: Direction = job["directions"][i]
-    target = direction.target(key)
+    target = chain_target(job["routes"][i], key)
     return fuzz_target(target, max_examples=job["max_examples"],
-                       seed=target_seed(job["seed"], direction, key),
+                       seed=target_seed(job["seed"], target.path, key),
                        max_shrinks=job["max_shrinks"], db=job["db"]())
 
 
-def run_targets(directions: Sequence[Direction], tasks: Sequence[tuple[int, Key]], *,
+def run_targets(routes: Sequence[tuple[Direction, ...]], tasks: Sequence[tuple[int, Key]], *,
                 max_examples: int, seed: int, max_shrinks: int, jobs: int,
                 db: Callable[[], ExampleDatabase | None],
                 done: Progress | None = None) -> list[TargetResult]:
-    """Fuzz every ``(direction index, section)`` task, in ``jobs`` forked workers (no more
-    than there are tasks); ``done`` hears of each result as it comes."""
-    _JOB.update(directions=list(directions), max_examples=max_examples, seed=seed,
+    """Fuzz every ``(route index, section)`` task (a route: one direction, or the hops of a
+    chain) in ``jobs`` forked workers (no more than there are tasks); ``done`` hears of
+    each result as it comes."""
+    _JOB.update(routes=list(routes), max_examples=max_examples, seed=seed,
                 max_shrinks=max_shrinks, db=db)
     results: list[TargetResult] = []
     try:
@@ -322,7 +339,11 @@ def run_targets(directions: Sequence[Direction], tasks: Sequence[tuple[int, Key]
                         done(results[-1], len(results), len(tasks))
     finally:
         _JOB.clear()
-    order = {(directions[i].source.qemu.name, directions[i].destination.qemu.name,
-              wire_name(k)): n for n, (i, k) in enumerate(tasks)}
-    results.sort(key=lambda r: order[(r.source, r.destination, r.section)])
+    order = {(route_path(routes[i]), k): n for n, (i, k) in enumerate(tasks)}
+    results.sort(key=lambda r: order[(r.path, r.section)])
     return results
+
+
+def route_path(route: Sequence[Direction]) -> tuple[str, ...]:
+    """The releases a route goes through."""
+    return (route[0].source.qemu.name, *(d.destination.qemu.name for d in route))

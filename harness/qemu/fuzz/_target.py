@@ -13,8 +13,9 @@
   compares that with the oracle's prediction over the two releases' descriptions,
   the destination's captured section being its state before the load.
 
-A load that does not complete within ``timeout`` is tried once more with twice the
-time; a second timeout is a hang (``qemu-crash``). QEMU runs in its own process
+A load that does not complete within ``timeout`` is tried once more; a second timeout
+is a hang (``qemu-crash``). A QEMU that cannot start at all is
+not a finding: the run stops with that error. QEMU runs in its own process
 group, killed by its id on every exit path (:class:`harness.qemu.session.Session`).
 """
 
@@ -22,41 +23,33 @@ from __future__ import annotations
 
 import json
 import os
-import re
+import signal
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness import state as statejson
-from harness.compat.directions import of_versions
 from harness.compat.oracle import REFUSE, Expectation, expect, normalize
-from harness.dumps import from_dump
 from harness.errors import InputError, LoadError, Reason, VmcompatError
-from harness.matrix._cells import version_order
 from harness.model import Description
+from harness.qemu.cross import Options as CrossOptions
+from harness.qemu.cross import capture_on, key_of, real_load
 from harness.qemu.fuzz._outcomes import Judgement, Observed, differing, judge
 from harness.qemu.fuzz._pin import pin
-from harness.qemu.ops import capture, dump, load, load_then_save
+from harness.qemu.ops import load, load_then_save
 from harness.qemu.releases import Qemu
-from harness.qemu.session import QemuError
+from harness.qemu.session import QemuError, QemuTimeout
 from harness.stream.compare import cut_spans
 from harness.stream.devices import DeviceTable, device_table, encode_payload
-from harness.stream.model import Section, Stream
+from harness.stream.model import Section, Stream, Vmdesc
 from harness.stream.reader import StreamReader, find_vmdesc, read_stream
 
-#: (idstr, instance id): how a section is found in a stream
-Key = tuple[str, int]
-#: how many sections the destination may refuse outright before a direction is unusable
-MAX_BLOCKERS = 8
+#: a section's wire identity (:func:`harness.qemu.cross.key_of`): idstr, ``idstr#N``
+Key = str
 FOOTER_SIZE = 5
 #: vmdescs whose merged descriptions a release keeps (each load may send other subsections)
 MAX_TABLES = 64
-
-
-def wire_name(key: Key) -> str:
-    """A section's wire identity: its idstr, ``idstr#N`` for instance N > 0."""
-    return key[0] if key[1] == 0 else f"{key[0]}#{key[1]}"
 
 
 def state_key(state: Any) -> str:
@@ -90,26 +83,25 @@ class ReleaseCapture:
     @classmethod
     def take(cls, qemu: Qemu, machine: str, devices: tuple[str, ...], *,
              timeout: float = 30.0) -> ReleaseCapture:
-        data = capture(machine, qemu=qemu, devices=devices, timeout=timeout)
-        dumped = from_dump(dump(machine, qemu=qemu, devices=devices, timeout=timeout),
-                           f"QEMU {qemu.name} -dump-vmstate")
-        stream = read_stream(data, dump=dumped)
-        if stream.vmdesc is None or not stream.vmdesc.ok:
-            raise InputError(f"a {machine} capture by QEMU {qemu.name} has no vmdesc (machine "
-                             "types before 2.3 write none): nothing to decode sections with",
-                             device=machine)
-        table = device_table(stream.vmdesc.obj, dump=dumped)
-        return cls(qemu, machine, devices, data, stream, dumped, table, timeout,
-                   {stream.vmdesc.raw: table})
+        """Capture ``machine`` on ``qemu`` and dump it (:func:`harness.qemu.cross.capture_on`)."""
+        dumps: dict[tuple[str, str], Any] = {}
+        cap = capture_on(qemu, machine, CrossOptions(devices, timeout=timeout), dumps)
+        dumped = dumps[(qemu.binary, machine)]
+        vmdesc = cap.stream.vmdesc
+        assert vmdesc is not None  # capture_on refuses a capture without one
+        table = device_table(vmdesc.obj, dump=dumped)
+        return cls(qemu, machine, devices, cap.data, cap.stream, dumped, table, timeout,
+                   {vmdesc.raw: table})
 
     def sections(self) -> dict[Key, Section]:
-        """The device sections of the capture, in stream order."""
-        return {(s.idstr, s.instance_id): s for s in self.stream.sections if s.state is not None}
+        """The device sections of the capture, by wire identity, in stream order."""
+        return {key_of(s): s for s in self.stream.sections if s.state is not None}
 
     def description(self, key: Key) -> Description | None:
         """The section's description, its unknown tests decided by what a state holds."""
-        entry = self.table.lookup(*key)
-        if key not in self.sections() or entry is None or entry.description is None:
+        sec = self.sections().get(key)
+        entry = None if sec is None else self.table.lookup(sec.idstr, sec.instance_id)
+        if entry is None or entry.description is None:
             return None
         return pin(entry.description)
 
@@ -122,12 +114,21 @@ class ReleaseCapture:
         vmdesc = find_vmdesc(data)
         if vmdesc is None:
             return read_stream(data, dump=self.dump)  # says why it does not decode
+        return StreamReader(data, self.table_of(data, vmdesc), canonical=False,
+                            known=vmdesc).read()
+
+    def table_of(self, data: bytes, vmdesc: Vmdesc | None = None) -> DeviceTable:
+        """The descriptions a stream this release saved was written with (its vmdesc
+        merged with this release's dump), made once per distinct vmdesc."""
+        vmdesc = vmdesc or find_vmdesc(data)
+        if vmdesc is None or not vmdesc.ok:
+            raise InputError(f"a stream QEMU {self.qemu.name} saved has no vmdesc")
         table = self._tables.get(vmdesc.raw)
         if table is None:
             if len(self._tables) > MAX_TABLES:
                 self._tables.clear()
             table = self._tables[vmdesc.raw] = device_table(vmdesc.obj, dump=self.dump)
-        return StreamReader(data, table, canonical=False, known=vmdesc).read()
+        return table
 
     def load(self, data: bytes) -> Saved:
         """Load ``data`` paused and save again: the stream this release then saves."""
@@ -135,21 +136,22 @@ class ReleaseCapture:
             path = os.path.join(tmp, "stream.bin")
             with open(path, "wb") as fh:
                 fh.write(data)
-            for timeout in (self.timeout, 2 * self.timeout):
+            for _ in range(2):  # a machine busy with other work gets a second chance
                 try:
                     r = load_then_save(self.machine, path, qemu=self.qemu,
-                                       devices=self.devices, timeout=timeout)
+                                       devices=self.devices, timeout=self.timeout)
                     break
-                except QemuError as e:
+                except QemuTimeout as e:
                     hang = str(e)
             else:
                 return Saved(None, f"hang: {hang} (twice)", crashed=True)
         if r.stream is None:
-            died = r.status is not None and (r.status < 0 or r.status >= 128)
-            error = r.error or f"QEMU exited with status {r.status}"
-            if died:
-                error += f" (killed by signal {-r.status if r.status < 0 else r.status - 128})"
-            return Saved(None, error, crashed=died)
+            signum = died_of(r.status)
+            if signum is None:
+                return Saved(None, r.error or f"QEMU exited with status {r.status}")
+            name = signal.Signals(signum).name if signum in _SIGNALS else f"signal {signum}"
+            said = [x for x in r.error.split("; ") if ": warning: " not in x]
+            return Saved(None, "; ".join([*said, f"killed by {name}"]), crashed=True)
         return Saved(r.stream)
 
     def reloads(self, data: bytes) -> str:
@@ -163,16 +165,19 @@ class ReleaseCapture:
         return "" if ok else message
 
 
+_SIGNALS = frozenset(int(s) for s in signal.Signals)
+
+
+def died_of(status: int | None) -> int | None:
+    """The signal that ended a process (its status negative, or 128 + N from a shell)."""
+    if status is None or 0 <= status < 128:
+        return None
+    return -status if status < 0 else status - 128
+
+
 def section_span(stream: Stream, sec: Section) -> tuple[int, int]:
     """Where the whole section (header to footer) lies in the stream it was read from."""
     return sec.offset, sec.payload[1] + (FOOTER_SIZE if stream.layout.footers else 0)
-
-
-def named_section(error: str, keys: list[Key]) -> Key | None:
-    """The section QEMU's error names (the longest idstr mentioned), if any."""
-    found = [k for k in keys if re.search(r"(?<![\w/.:-])" + re.escape(k[0]) + r"(?![\w/.:-])",
-                                          error)]
-    return max(found, key=lambda k: len(k[0]), default=None)
 
 
 @dataclass
@@ -188,42 +193,23 @@ class Direction:
         """Both ends are one release: the example is its own control."""
         return self.source.qemu == self.destination.qemu
 
-    @property
-    def name(self) -> str:
-        """``upgrade``, ``downgrade`` or ``same`` (:mod:`harness.compat.directions`)."""
-        return of_versions(version_order(self.source.qemu.name),  # type: ignore[arg-type]
-                           version_order(self.destination.qemu.name))
-
     def find_blockers(self) -> None:
-        """Load the source's capture as it is; drop each section the destination names in a
-        refusal, until it loads (bounded)."""
-        keys = list(self.source.sections())
-        for _ in range(MAX_BLOCKERS + 1):
-            seen = self.destination.load(self.base())
-            if seen.stream is not None:
-                return
-            key = named_section(seen.error, [k for k in keys if k not in self.blockers])
-            if key is None or seen.crashed:
-                raise QemuError(f"QEMU {self.destination.qemu.name} does not load the capture "
-                                f"of QEMU {self.source.qemu.name} ({self.source.machine}): "
-                                f"{seen.error}")
-            self.blockers[key] = seen.error
-        raise QemuError(f"QEMU {self.destination.qemu.name} refuses more than {MAX_BLOCKERS} "
-                        f"sections of QEMU {self.source.qemu.name}'s capture")
-
-    def base(self, keep: Key | None = None) -> bytes:
-        """The source's capture less the blocking sections (but ``keep``)."""
-        src = self.source
-        secs = src.sections()
-        spans = [section_span(src.stream, secs[k]) for k in self.blockers if k != keep]
-        return cut_spans(src.data, spans)
+        """Load the source's capture as it is, taking out each section the destination
+        refuses until the rest loads (:func:`harness.qemu.cross.real_load`)."""
+        src, dst = self.source, self.destination
+        run = real_load(src, dst.qemu,  # type: ignore[arg-type]
+                        CrossOptions(dst.devices, timeout=dst.timeout))
+        if run.loaded is None:
+            raise QemuError(f"QEMU {dst.qemu.name} does not load the capture of QEMU "
+                            f"{src.qemu.name} ({src.machine}): {run.stopped}")
+        self.blockers = dict(run.refused)
 
     def target(self, key: Key) -> Target:
         src, dst = self.source, self.destination
         sec = src.sections()[key]
         desc = src.description(key)
         if desc is None:
-            raise InputError(f"section {wire_name(key)} has no description in QEMU "
+            raise InputError(f"section {key} has no description in QEMU "
                              f"{src.qemu.name}'s vmdesc")
         removed = [section_span(src.stream, src.sections()[k]) for k in self.blockers
                    if k != key]
@@ -252,18 +238,36 @@ class Target:
 
     @property
     def name(self) -> str:
-        return wire_name(self.key)
+        return self.key
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The releases the state goes through: source, destination."""
+        return self.direction.source.qemu.name, self.direction.destination.qemu.name
+
+    @property
+    def blocked(self) -> str:
+        """QEMU's error when the destination refuses this section whatever its state."""
+        return self.direction.blockers.get(self.key, "")
+
+    @property
+    def setup(self) -> tuple[str, tuple[str, ...]]:
+        """The machine type and device set of the captures."""
+        return self.direction.source.machine, self.direction.source.devices
 
     def stream(self, state: Any) -> bytes:
         """The base stream with ``state`` in place of the captured section."""
         return self.head + encode_payload(self.source, state) + self.tail
 
-    def expectation(self, state: Any) -> Expectation:
+    def expectation(self, state: Any, source: Description | None = None) -> Expectation:
+        """The oracle's prediction for ``state`` (saved with ``source``, default the
+        section's description in the source's capture)."""
         if self.destination is None:
-            idstr, instance = self.key
+            sec = self.direction.source.sections()[self.key]
+            idstr, instance = sec.idstr, sec.instance_id
             return Expectation(REFUSE, reason=Reason.UNKNOWN_SECTION,
                                detail=f"Unknown savevm section or instance '{idstr}' {instance}")
-        return expect(self.source, self.destination, state, self.prior)
+        return expect(source or self.source, self.destination, state, self.prior)
 
     def observe(self, data: bytes, release: ReleaseCapture | None = None) -> Observed:
         """What the destination (or ``release``) holds in this section after loading ``data``."""
@@ -284,8 +288,8 @@ class Target:
             return Observed(None, f"vmcompat cannot decode the stream QEMU saved, which QEMU "
                                   f"loads: {e}", undecodable=True)
         for sec in stream.sections:
-            if (sec.idstr, sec.instance_id) == self.key and sec.state is not None:
-                return Observed(sec.state)
+            if key_of(sec) == self.key and sec.state is not None:
+                return Observed(sec.state, saved=(saved, stream))
         return Observed(None, f"QEMU {release.qemu.name} saved no section {self.name}",
                         undecodable=True)
 
@@ -307,12 +311,18 @@ class Target:
             self._controls[k] = self.observe(data, dst)
         return self._controls[k]
 
-    def judge(self, state: Any) -> tuple[Judgement, bytes]:
-        """Run one example: its judgement, and the stream that reproduces it."""
-        data = self.stream(state)
-        exp = self.expectation(state)
+    def run(self, state: Any, data: bytes, source: Description | None = None
+            ) -> tuple[Judgement, Observed]:
+        """The destination loads ``data`` (which holds ``state``, saved with ``source``):
+        the judgement, and what it observed."""
+        exp = self.expectation(state, source)
         seen = self.observe(data)
         mutated = differing(self.captured, state)
         control = None if self.direction.same or self.destination is None else \
             (lambda: self.control(exp))
-        return judge(exp, seen, control, mutated), data
+        return judge(exp, seen, control, mutated), seen
+
+    def judge(self, state: Any) -> tuple[Judgement, bytes]:
+        """Run one example: its judgement, and the stream that reproduces it."""
+        data = self.stream(state)
+        return self.run(state, data)[0], data
