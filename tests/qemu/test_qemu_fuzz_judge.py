@@ -307,3 +307,35 @@ def test_a_hang_is_a_crash_but_a_qemu_that_cannot_start_stops_the_run(
     saved = release.load(b"QEVM")
     assert saved.crashed and saved.stream is None and timeouts == [1.0, 1.0]
     assert saved.error == "hang: incoming migration did not complete within 1 s (twice)"
+
+
+def test_a_hang_costs_a_short_first_try_once_loads_are_known(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a completed load, the first try of the next is bounded by SLOWER times it (at
+    least FIRST_TRY); the second try, which decides a hang, still gets the whole timeout."""
+    from harness.qemu import QemuTimeout, ops
+    from harness.qemu.fuzz import _target
+    from harness.qemu.releases import Qemu
+
+    release = _target.ReleaseCapture(Qemu("7.2", "/no/such/qemu"), "pc", (), b"", None,
+                                     {}, None, timeout=60.0)  # type: ignore[arg-type]
+    timeouts: list[float] = []
+    clock = iter([100.0, 102.0])  # the completed load took 2 s
+
+    def completes(*args: Any, timeout: float, **kw: Any) -> Any:
+        timeouts.append(timeout)
+        return ops.Reloaded(b"QEVM")
+
+    monkeypatch.setattr(_target.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(_target, "load_then_save", completes)
+    assert release.load(b"QEVM").stream == b"QEVM"
+
+    def hangs(*args: Any, timeout: float, **kw: Any) -> Any:
+        timeouts.append(timeout)
+        raise QemuTimeout(f"incoming migration did not complete within {timeout:g} s")
+
+    monkeypatch.setattr(_target.time, "monotonic", lambda: 0.0)
+    monkeypatch.setattr(_target, "load_then_save", hangs)
+    saved = release.load(b"QEVM")
+    assert timeouts == [60.0, _target.SLOWER * 2.0, 60.0]
+    assert saved.crashed and saved.error.endswith("within 60 s (twice)")

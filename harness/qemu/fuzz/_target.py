@@ -13,10 +13,12 @@
   compares that with the oracle's prediction over the two releases' descriptions,
   the destination's captured section being its state before the load.
 
-A load that does not complete within ``timeout`` is tried once more; a second timeout
-is a hang (``qemu-crash``). A QEMU that cannot start at all is
-not a finding: the run stops with that error. QEMU runs in its own process
-group, killed by its id on every exit path (:class:`harness.qemu.session.Session`).
+A load that does not complete in time is tried once more with the whole ``timeout``; a
+second timeout is a hang (``qemu-crash``). The first try is allowed :data:`SLOWER` times
+the slowest load this release has completed so far (at least :data:`FIRST_TRY`, at most
+``timeout``): a state that makes QEMU spin costs seconds, not two whole timeouts. A QEMU
+that cannot start at all is not a finding: the run stops with that error. QEMU runs in its
+own process group, killed by its id on every exit path (:class:`harness.qemu.session.Session`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import json
 import os
 import signal
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +60,12 @@ def state_key(state: Any) -> str:
     return json.dumps(statejson.to_json(state), sort_keys=True, separators=(",", ":"))
 
 
+#: the first try of a load may take this many times the slowest completed load ...
+SLOWER = 5.0
+#: ... but at least this many seconds
+FIRST_TRY = 8.0
+
+
 @dataclass(frozen=True)
 class Saved:
     """A load then save: the saved stream, or QEMU's error (``crashed``: died or hung)."""
@@ -79,6 +88,14 @@ class ReleaseCapture:
     table: DeviceTable
     timeout: float = 30.0
     _tables: dict[bytes, DeviceTable] = field(default_factory=dict, compare=False, repr=False)
+    #: the slowest load then save this release completed (seconds), for the first try
+    _slowest: list[float] = field(default_factory=lambda: [0.0], compare=False, repr=False)
+
+    def first_try(self) -> float:
+        """Seconds the first try of a load may take (see the module docstring)."""
+        if not self._slowest[0]:
+            return self.timeout
+        return min(self.timeout, max(FIRST_TRY, SLOWER * self._slowest[0]))
 
     @classmethod
     def take(cls, qemu: Qemu, machine: str, devices: tuple[str, ...], *,
@@ -136,15 +153,19 @@ class ReleaseCapture:
             path = os.path.join(tmp, "stream.bin")
             with open(path, "wb") as fh:
                 fh.write(data)
-            for _ in range(2):  # a machine busy with other work gets a second chance
+            # a machine busy with other work gets a second chance, with the whole timeout
+            for limit in (self.first_try(), self.timeout):
+                started = time.monotonic()
                 try:
                     r = load_then_save(self.machine, path, qemu=self.qemu,
-                                       devices=self.devices, timeout=self.timeout)
+                                       devices=self.devices, timeout=limit)
                     break
                 except QemuTimeout as e:
-                    hang = str(e)
+                    hang = str(e)  # the second try's words: the whole timeout
             else:
                 return Saved(None, f"hang: {hang} (twice)", crashed=True)
+            if r.stream is not None:
+                self._slowest[0] = max(self._slowest[0], time.monotonic() - started)
         if r.stream is None:
             signum = died_of(r.status)
             if signum is None:
