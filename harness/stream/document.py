@@ -168,6 +168,7 @@ def write_document(data: Buffer, out: Write, *, pages: Write, pages_file: str,
             release(data, reader.src.pos)
         out(b"[]" if sep.startswith("[") else _NL1.encode() + b"]")
         stream = reader.finish(config)
+        release(data, len(data))
     out(f',{_NL1}"eof": {indented(stream.eof, _NL1)}'.encode())
     if stream.vmdesc is reader.known and reader.known is not None:
         _write_vmdesc(reader.known.raw, out)

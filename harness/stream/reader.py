@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mmap
 import struct
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -75,19 +76,26 @@ def parse_vmdesc(raw: bytes) -> Vmdesc:
 VMDESC_STARTS = (b'{"page_size"', b'{"configuration"')
 
 
-def _tail(data: Buffer) -> tuple[bytes, int]:
-    """The end of the stream a vmdesc can be in, and its offset in the stream."""
+def _tail(data: Buffer) -> tuple[Any, int]:
+    """The stream's bytes, searchable (``rfind``, indexing, slicing) without a copy when
+    they are a mapped file, and the offset of the end part a vmdesc can be in."""
     base = max(0, len(data) - MAX_VMDESC - MAX_TRAILING - 5)
-    return bytes(memoryview(data)[base:]), base
+    whole = data.obj if isinstance(data, memoryview) else data
+    if isinstance(whole, mmap.mmap) and len(whole) == len(data):
+        return whole, base
+    if isinstance(whole, bytes) and len(whole) == len(data):
+        return whole, base
+    return bytes(memoryview(data)[base:]), 0
 
 
-def _candidates(tail: bytes) -> Iterator[int]:
-    """Offsets in ``tail`` where a vmdesc JSON may start, last first (a bounded number)."""
+def _candidates(tail: Any, lo: int = 0) -> Iterator[int]:
+    """Offsets in ``tail`` (not before ``lo``) where a vmdesc JSON may start, last first
+    (a bounded number)."""
     ends = dict.fromkeys(VMDESC_STARTS, len(tail))
     for _ in range(MAX_VMDESC_CANDIDATES):
-        found = {needle: tail.rfind(needle, 0, end) for needle, end in ends.items()}
+        found = {needle: tail.rfind(needle, lo, end) for needle, end in ends.items()}
         needle, q = max(found.items(), key=lambda kv: kv[1])
-        if q < 5:
+        if q < lo + 5:
             return
         yield q
         ends[needle] = q
@@ -99,8 +107,8 @@ def find_vmdesc(data: Buffer) -> Vmdesc | None:
     Only the last :data:`~harness.limits.MAX_VMDESC` + ``MAX_TRAILING`` bytes are
     searched, so a huge (or sparse) file costs no more than a small one.
     """
-    tail, _ = _tail(data)
-    for q in _candidates(tail):
+    tail, lo = _tail(data)
+    for q in _candidates(tail, lo):
         if tail[q - 5] == VMDESCRIPTION:
             n = _BE32.unpack_from(tail, q - 4)[0]
             if q + n <= len(tail):
@@ -112,9 +120,10 @@ def find_vmdesc(data: Buffer) -> Vmdesc | None:
 
 def no_vmdesc(data: Buffer, machine: str | None, at: int) -> LoadError:
     """Why there is no vmdesc to decode with: cut off by a truncation, or none was sent."""
-    tail, base = _tail(data)
-    q = next(_candidates(tail), -1)
-    if q >= 5 and tail[q - 5] == VMDESCRIPTION:
+    tail, lo = _tail(data)
+    base = len(data) - len(tail)  # 0 unless the tail is a copy of the end
+    q = next(_candidates(tail, lo), -1)
+    if q >= lo + 5 and tail[q - 5] == VMDESCRIPTION:
         n = _BE32.unpack_from(tail, q - 4)[0]
         if q + n > len(tail):
             return Truncated(device="stream", path=("vmdesc",), offset=base + q, need=n,
@@ -208,9 +217,9 @@ class StreamReader:
         if eof and src.peek() == VMDESCRIPTION:
             src.u8("vmdesc")
             n = src.be32("vmdesc.len")
-            raw = bytes(src.take(n, "vmdesc"))
-            vmdesc = self.known if self.known is not None and self.known.raw == raw \
-                else parse_vmdesc(raw)
+            view = src.take(n, "vmdesc")  # compared in place: a big vmdesc is not copied
+            vmdesc = self.known if self.known is not None and self.known.raw == view \
+                else parse_vmdesc(bytes(view))
         if not eof:
             raise src.fail("stream ends without EOF", src.pos)
         if self.strict and self.table is not None:
@@ -400,8 +409,8 @@ def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: boo
     vmdesc found at the end raises :class:`~harness.stream.jsontext.Irregular`:
     :func:`read_stream` then decides, with its own errors.
     """
-    tail, _ = _tail(data)
-    for q in _candidates(tail):
+    tail, lo = _tail(data)
+    for q in _candidates(tail, lo):
         if tail[q - 5] != VMDESCRIPTION:
             continue
         n = _BE32.unpack_from(tail, q - 4)[0]
@@ -409,13 +418,13 @@ def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: boo
             continue
         raw = tail[q:q + n]
         del tail
+        release(data, len(data))  # the end searched and copied is not needed until the end
         try:
             text = raw.decode("utf-8")
             table = compact_table(members(text, "devices"), file=file)
         except (UnicodeDecodeError, InputError) as e:
             raise Irregular(str(e)) from None
         del text
-        release(data, len(data))  # the tail searched is not needed until the end
         return StreamReader(data, table, file=file, known=Vmdesc(raw),
                             allow_trailing=allow_trailing)
     raise Irregular("no vmdesc at the end")
