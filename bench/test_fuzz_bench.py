@@ -3,7 +3,8 @@
 1. Fuzz cycles per second (draw -> save -> load -> oracle -> compare, through
    ``run_cell``) against a bare ``@given`` test that only draws the same states
    (same seed, same number of examples, same settings). Ratio = bare time /
-   fuzz time (1.0 = fuzzing costs nothing beyond drawing); target >= 0.8.
+   fuzz time (1.0 = fuzzing costs nothing beyond drawing), on every catalog
+   device; target >= 0.9.
 2. Median time to the first counterexample over the mutation suite (one
    mutation per kind over a few catalog devices): the time until Hypothesis
    meets the first non-compatible example, and the full ``run_cell`` time
@@ -32,7 +33,10 @@ from strategies.evolutions import all_mutations
 
 EXAMPLES = 100
 SEED = 12345
+#: the mutation suite's devices (time to first counterexample)
 DEVICES = ("ps2kbd", "serial", "mc146818rtc", "i440fx")
+#: fuzz cycles are measured on every catalog device (issue 15: >= 0.9 of a bare @given)
+CATALOG = tuple(sorted(load()))
 _SETTINGS = hypothesis.settings(
     max_examples=EXAMPLES, database=None, deadline=None, derandomize=False,
     verbosity=Verbosity.quiet, phases=(Phase.explicit, Phase.generate, Phase.shrink),
@@ -62,7 +66,7 @@ def _fuzz(name: str) -> int:
     return r.examples
 
 
-@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("device", CATALOG)
 def test_bench_fuzz_cycles(benchmark: Any, device: str) -> None:
     """Bare draws and fuzz cycles alternate (5 rounds each) so drift hits both alike."""
     bare_t: list[float] = []
@@ -78,7 +82,7 @@ def test_bench_fuzz_cycles(benchmark: Any, device: str) -> None:
                                 bare_draws_per_s=EXAMPLES / bare)
     benchmark.pedantic(_fuzz, args=(device,), rounds=1, iterations=1)
     print(f"\n{device}: {EXAMPLES / fuzz:.0f} fuzz cycles/s vs {EXAMPLES / bare:.0f} "
-          f"bare draws/s: ratio {ratio:.2f} (target >= 0.8)")
+          f"bare draws/s: ratio {ratio:.2f} (target >= 0.9)")
 
 
 def _first_counterexample(src: Any, dst: Any) -> float:

@@ -6,6 +6,12 @@ Run: ``python -m pytest bench/test_matrix_bench.py --benchmark-only -s``.
   pairwise feature sets, the matrix's default examples per cell, real fuzz engine,
   1 then 2 worker processes. The speedup (jobs=1 time / jobs=2 time) is printed and
   kept in ``extra_info``; the target for jobs=2 is about 60 s on a 2-core machine.
+* ``test_catalog_matrix[qemu|builtin-jobs=1|2]``: ``vmcompat matrix run --catalog C --jobs N``
+  as a whole process (the real release descriptions with ``qemu``): cells per second with 1
+  and 2 jobs, and the same run as two shards (``--shard 1/2``, ``2/2``, one after the other)
+  merged with ``matrix merge``: the wall time each CI job of a 2-job matrix would take.
+  That the merged report equals the unsharded one is a test
+  (``tests/matrix/test_matrix_cli.py::test_merged_shards_equal_unsharded_*``).
 * ``test_growth_with_versions[N]``: a synthetic device with N = 2, 4, 8 versions (each
   adds a field), legacy wire; the time ratio against N=2 (measured in the same run)
   and the cell ratio (N²/4) are printed: growth should follow the cell count.
@@ -13,9 +19,13 @@ Run: ``python -m pytest bench/test_matrix_bench.py --benchmark-only -s``.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -61,6 +71,37 @@ def test_builtin_matrix(benchmark, jobs):
         benchmark.extra_info["speedup_vs_jobs1"] = round(speedup, 2)
         line += f" (speedup vs 1 job: {speedup:.2f}x)"
     print(line)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cli(*args: str) -> float:
+    t = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "harness", *args], cwd=ROOT, capture_output=True,
+                       text=True)
+    assert r.returncode in (0, 1), r.stderr[-500:]  # 1: the matrix found something
+    return time.perf_counter() - t
+
+
+@pytest.mark.parametrize("jobs", [1, 2], ids=lambda j: f"jobs={j}")
+@pytest.mark.parametrize("catalog", ["qemu", "builtin"])
+def test_catalog_matrix(benchmark, catalog, jobs, tmp_path):
+    out = tmp_path / "all"
+    secs = benchmark.pedantic(_cli, args=("matrix", "run", "--catalog", catalog, "--jobs",
+                                          str(jobs), "--out", str(out)), rounds=1, iterations=1)
+    cells = len(json.loads((out / "report.json").read_text())["cells"])
+    shards = [_cli("matrix", "run", "--catalog", catalog, "--jobs", "1", "--shard",
+                   f"{i}/2", "--out", str(tmp_path / f"s{i}")) for i in (1, 2)]
+    merge = _cli("matrix", "merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out",
+                 str(tmp_path / "m"))
+    loadavg = os.getloadavg()[0]
+    benchmark.extra_info.update(cells=cells, seconds=round(secs, 1), jobs=jobs,
+                                cells_per_s=round(cells / secs, 2), shard_s=shards,
+                                merge_s=round(merge, 2), loadavg_1min=loadavg)
+    print(f"\nmatrix --catalog {catalog}: {cells} cells, jobs={jobs}: {secs:.1f} s wall, "
+          f"{cells / secs:.1f} cells/s; as 2 shards of 1 job: {shards[0]:.1f} s + "
+          f"{shards[1]:.1f} s, merge {merge:.1f} s (load average {loadavg:.1f})")
 
 
 def synthetic(n: int) -> DeviceHistory:

@@ -15,20 +15,23 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError, Path
 from harness.limits import MAX_FIELDS, MAX_JSON_DEPTH, too_deep
 from harness.model import Description, Field, Marker, Subsection
 from harness.predicates import parse
 
+if TYPE_CHECKING:
+    import jsonschema
+
 TOO_DEEP = f"nested deeper than {MAX_JSON_DEPTH} JSON levels"
 
 
 @cache
 def _validator() -> jsonschema.protocols.Validator:
+    import jsonschema  # only where a description JSON is validated: not on stream paths
+
     text = resources.files("harness.schemas").joinpath("description.schema.json").read_text()
     schema = json.loads(text)
     cls = jsonschema.validators.validator_for(schema)
@@ -84,8 +87,10 @@ def check(obj: Any, *, file: str | None = None) -> None:
     if problem:
         raise InputError(f"invalid description: {problem}", file=file,
                          device=obj.get("name") if isinstance(obj, dict) else None)
+    from jsonschema.exceptions import best_match
+
     try:
-        err = jsonschema.exceptions.best_match(_validator().iter_errors(obj))
+        err = best_match(_validator().iter_errors(obj))
     except RecursionError:  # within the limits, only on a caller's very deep stack
         raise InputError("invalid description: nested too deeply to validate",
                          file=file) from None

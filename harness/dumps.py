@@ -75,7 +75,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -329,9 +329,22 @@ def vmdesc_entries(obj: Any, file: str | None = None) -> list[VmdescEntry]:
     """The devices of a vmdesc in order, each with its description (if it has a vmsd)."""
     if not is_vmdesc(obj):
         raise InputError("not a vmdesc (expected page_size and a devices list)", file=file)
-    out = []
+    return list(device_entries(obj["devices"], file))
+
+
+#: the keys a compact entry keeps of its vmdesc device (see :func:`device_entries`)
+IDENTITY_KEYS = ("name", "instance_id", "vmsd_name", "version")
+
+
+def device_entries(devices: Iterable[Any], file: str | None = None, *,
+                   keep_raw: bool = True) -> Iterator[VmdescEntry]:
+    """Entries of a vmdesc's ``devices`` list, read one device at a time.
+
+    With ``keep_raw=False`` an entry's ``raw`` keeps only the device's
+    :data:`IDENTITY_KEYS`, so a vmdesc read device by device is never held whole.
+    """
     seen: dict[str, Description] = {}  # equal devices share one description (and its plans)
-    for i, dev in enumerate(obj["devices"]):
+    for i, dev in enumerate(devices):
         bad = _where(file, dev.get("name") if isinstance(dev, dict) else None)
         name = _get(dev, "name", str, bad, f"devices[{i}]")
         inst = _get(dev, "instance_id", int, bad, name)
@@ -345,8 +358,8 @@ def vmdesc_entries(obj: Any, file: str | None = None) -> list[VmdescEntry]:
                     desc = seen[key] = _vmdesc_desc(dev, bad)
             except RecursionError:
                 raise bad("descriptions nested too deeply") from None
-        out.append(VmdescEntry(name, inst, desc, MappingProxyType(dev)))
-    return out
+        raw = dev if keep_raw else {k: dev[k] for k in IDENTITY_KEYS if k in dev}
+        yield VmdescEntry(name, inst, desc, MappingProxyType(raw))
 
 
 def from_vmdesc(obj: Any, file: str | None = None) -> dict[str, Description]:

@@ -158,7 +158,40 @@ class LazyGroup(click.Group):
         return self.commands.get(cmd_name)
 
 
+def installed_version(dist: str = "vmcompat") -> str:
+    """The installed distribution's version, read from its ``*.dist-info/METADATA``.
+
+    ``importlib.metadata`` (what click's ``version_option`` uses) costs more to
+    import than the rest of ``vmcompat --version``; it stays the fallback.
+    """
+    prefix = f"{dist}-"
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(prefix) and name.endswith(".dist-info"):
+                with contextlib.suppress(OSError), open(
+                        os.path.join(entry, name, "METADATA"), encoding="utf-8") as fh:
+                    for line in fh:
+                        if line.startswith("Version:"):
+                            return line.split(":", 1)[1].strip()
+                        if not line.strip():
+                            break
+    import importlib.metadata
+
+    return importlib.metadata.version(dist)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"{ctx.find_root().info_name}, version {installed_version()}")
+        ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="vmcompat")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version, help="Show the version and exit.")
 def main() -> None:
     """vmcompat: property-based compatibility testing of QEMU VMState serialization."""

@@ -24,7 +24,8 @@ from harness.cli import EXIT_FOUND, guarded, main
 from harness.descjson import read_json
 from harness.errors import InputError, LoadError
 from harness.model import Description
-from harness.stream.document import from_document, to_document
+from harness.stream.document import from_document, to_document, write_document
+from harness.stream.jsontext import Irregular
 from harness.stream.layout import MAGIC
 from harness.stream.reader import find_vmdesc, read_stream
 from harness.stream.source import open_source
@@ -84,6 +85,8 @@ def decode_cmd(stream_file: str, out: str, vmdesc_from: str | None,
     """
     source = load_vmdesc_arg(vmdesc_from) if vmdesc_from else None
     side = sidecar_name(out)
+    if source is None and _decode_streamed(stream_file, out, side, allow_trailing):
+        return
     with open_source(stream_file) as data:
         try:
             s = read_stream(data, vmdesc_from=source, file=stream_file,
@@ -99,6 +102,30 @@ def decode_cmd(stream_file: str, out: str, vmdesc_from: str | None,
         text.write("\n")
         text.flush()
         text.detach()
+
+
+def _decode_streamed(stream_file: str, out: str, side: str, allow_trailing: bool) -> bool:
+    """Decode section by section in flat memory (:func:`write_document`); False when that
+    path does not apply (nothing written: the whole-document path gives the same bytes,
+    errors in the same order)."""
+    opened = False
+    try:
+        with open_source(stream_file) as data, atomic_output(side) as pf, \
+                atomic_output(out) as jf:
+            opened = True
+            try:
+                write_document(data, jf.write, pages=pf.write,
+                               pages_file=os.path.basename(side), file=stream_file,
+                               allow_trailing=allow_trailing)
+            except LoadError as e:  # a stream that does not decode is bad input (exit 2)
+                raise InputError(e.line(), file=stream_file) from None
+    except Irregular:
+        return False
+    except InputError:
+        if opened:
+            raise
+        return False  # an unreadable stream or output: reported as the whole path does
+    return True
 
 
 @stream.command("encode")

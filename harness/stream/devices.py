@@ -12,11 +12,11 @@ holds (a vmdesc says what was sent, not when), see :class:`HeldWriter`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.dumps import VmdescEntry, merge, vmdesc_entries
+from harness.dumps import VmdescEntry, device_entries, merge, vmdesc_entries
 from harness.errors import InputError, LoadError, Path
 from harness.formats.legacy import SUBSECTION, LegacyWriter, decode_from
 from harness.model import SUBSECTIONS_KEY, Description, Subsection
@@ -85,12 +85,33 @@ def device_table(vmdesc: Any, *, file: str | None = None,
                     raise err.located(file=file) from None
             merged.append(VmdescEntry(e.name, e.instance_id, d, e.raw))
         entries = merged
+    ps = vmdesc.get("page_size", 4096) if isinstance(vmdesc, dict) else 4096
+    return _table(entries, ps, file)
+
+
+def compact_table(members: Iterable[tuple[str, Any]], *, file: str | None = None
+                  ) -> DeviceTable:
+    """The table of a vmdesc read member by member (``devices`` an iterator of devices),
+    keeping only what decoding needs: never the whole vmdesc as Python objects."""
+    entries: list[VmdescEntry] | None = None
+    ps: Any = None
+    for key, value in members:
+        if key == "devices" and isinstance(value, Iterator):
+            entries = list(device_entries(value, file, keep_raw=False))
+        elif key == "page_size":
+            ps = value
+    if entries is None or ps is None:
+        raise InputError("not a vmdesc (expected page_size and a devices list)", file=file)
+    return _table(entries, ps, file)
+
+
+def _table(entries: Iterable[VmdescEntry], ps: Any, file: str | None) -> DeviceTable:
     by_key: dict[tuple[str, int], VmdescEntry] = {}
+    entries = tuple(entries)
     for e in entries:
         by_key.setdefault((e.name, e.instance_id), e)
-    ps = vmdesc.get("page_size", 4096) if isinstance(vmdesc, dict) else 4096
     if not isinstance(ps, int) or isinstance(ps, bool) or ps < 512 or ps > 1 << 16 \
             or ps & (ps - 1):
         raise InputError(f"vmdesc page_size {ps!r} is not a power of two in [512, 65536]",
                          file=file)
-    return DeviceTable(tuple(entries), by_key, ps)
+    return DeviceTable(entries, by_key, ps)

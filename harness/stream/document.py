@@ -40,7 +40,8 @@ its exact text when ``json.dumps(vmdesc)`` would not reproduce it, and
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from harness import state as statejson
@@ -49,7 +50,8 @@ from harness.limits import MAX_RUN
 from harness.model import SUBSECTIONS_KEY, wire_name_problem
 from harness.stream.configuration import CONFIGURATION_DESC
 from harness.stream.devices import DeviceTable, device_table
-from harness.stream.layout import FULL, SECTION_NAMES, SECTION_TYPES, START, by_name
+from harness.stream.jsontext import Irregular, indented, members
+from harness.stream.layout import FULL, LAYOUT_2_4, SECTION_NAMES, SECTION_TYPES, START, by_name
 from harness.stream.model import (
     Command,
     Configuration,
@@ -63,8 +65,8 @@ from harness.stream.model import (
     Vmdesc,
     ZeroRun,
 )
-from harness.stream.reader import parse_vmdesc
-from harness.stream.source import Buffer
+from harness.stream.reader import compact_reader, located_errors, parse_vmdesc
+from harness.stream.source import Buffer, release
 from harness.words import plural
 
 FORMAT = "vmcompat-stream/1"
@@ -92,16 +94,26 @@ def to_document(stream: Stream, *, pages: Write | None = None, pages_file: str |
                 ) -> dict[str, Any]:
     """The JSON document of a stream; page bytes go to ``pages`` (a sidecar) if given."""
     sink = _Pages(pages)
-    doc: dict[str, Any] = {"format": FORMAT, "header": {"magic": "QEVM", "version": 3},
-                           "layout": stream.layout.name, "page_size": stream.page_size}
-    c = stream.configuration
-    doc["configuration"] = None if c is None else {
-        "machine": c.machine,
-        **({SUBSECTIONS_KEY: state_json(c.subsections)} if c.subsections else {})}
+    doc = _head_json(stream.layout.name, stream.page_size, stream.configuration)
     doc["sections"] = [_item_json(x, sink, stream.page_size) for x in stream.items]
     doc["eof"] = stream.eof
-    v = stream.vmdesc
-    doc["vmdesc"] = v.obj if v is not None and v.obj is not None else None
+    doc.update(_vmdesc_json(stream.vmdesc))
+    doc.update(_rest_json(stream, sink, pages is not None, pages_file))
+    return doc
+
+
+def _head_json(layout: str, page_size: int, c: Configuration | None) -> dict[str, Any]:
+    """The document's keys before ``sections``."""
+    return {"format": FORMAT, "header": {"magic": "QEVM", "version": 3}, "layout": layout,
+            "page_size": page_size,
+            "configuration": None if c is None else {
+                "machine": c.machine,
+                **({SUBSECTIONS_KEY: state_json(c.subsections)} if c.subsections else {})}}
+
+
+def _vmdesc_json(v: Vmdesc | None) -> dict[str, Any]:
+    """``vmdesc`` and, when the parsed form would not give its bytes back, its text."""
+    doc: dict[str, Any] = {"vmdesc": v.obj if v is not None and v.obj is not None else None}
     if v is not None:
         if v.obj is None:
             try:
@@ -110,18 +122,123 @@ def to_document(stream: Stream, *, pages: Write | None = None, pages_file: str |
                 doc["vmdesc_hex"] = v.raw.hex()
         elif json.dumps(v.obj).encode() != v.raw:
             doc["vmdesc_text"] = v.raw.decode("utf-8")
+    return doc
+
+
+def _rest_json(stream: Stream, sink: _Pages, sidecar: bool, pages_file: str | None
+               ) -> dict[str, Any]:
+    """The document's keys after the vmdesc."""
+    doc: dict[str, Any] = {}
     if stream.descriptions_from is not None:
         doc["vmdesc_from"] = stream.descriptions_from
-    if pages is not None:
+    if sidecar:
         doc["pages"] = {"file": pages_file, "bytes": sink.offset}
     if stream.trailing:
         doc["trailing"] = stream.trailing.hex()
     return doc
 
 
+def write_document(data: Buffer, out: Write, *, pages: Write, pages_file: str,
+                   file: str | None = None, allow_trailing: bool = False) -> None:
+    """Decode the stream in ``data`` and write its document's text to ``out`` as it goes.
+
+    The bytes are those of ``json.dump(to_document(read_stream(data), ...), indent=2)``
+    and a newline, but each section is written and dropped as soon as it is
+    decoded, and the vmdesc is read device by device (:func:`compact_reader`),
+    so memory stays flat whatever the number of sections. Errors are
+    :func:`read_stream`'s, raised after part of the text was written (write to an
+    atomic output). A stream this path does not handle exactly as
+    :func:`to_document` would (no configuration section, a vmdesc given or found
+    in an unusual form, a value :func:`indented` does not know) raises
+    :class:`Irregular` before its text could differ.
+    """
+    reader = compact_reader(data, file=file, allow_trailing=allow_trailing)
+    sink = _Pages(pages)
+    with located_errors(data, file):
+        config = reader.begin()
+        if config is None:  # the layout (before the sections) depends on what follows EOF
+            raise Irregular("no configuration section")
+        head = _head_json(LAYOUT_2_4.name, reader.page_size, config)
+        out(("{" + "".join(f"{_NL1}{_key(k)}{indented(v, _NL1)}," for k, v in head.items())
+             + f'{_NL1}"sections": ').encode())
+        sep = "[" + _NL2
+        for x in reader.items():
+            out((sep + indented(_item_json(x, sink, reader.page_size), _NL2)).encode())
+            sep = "," + _NL2
+            release(data, reader.src.pos)
+        out(b"[]" if sep.startswith("[") else _NL1.encode() + b"]")
+        stream = reader.finish(config)
+        release(data, len(data))
+    out(f',{_NL1}"eof": {indented(stream.eof, _NL1)}'.encode())
+    if stream.vmdesc is reader.known and reader.known is not None:
+        _write_vmdesc(reader.known.raw, out)
+    else:
+        for k, v in _vmdesc_json(stream.vmdesc).items():
+            out(f",{_NL1}{_key(k)}{indented(v, _NL1)}".encode())
+    for k, v in _rest_json(stream, sink, True, pages_file).items():
+        out(f",{_NL1}{_key(k)}{indented(v, _NL1)}".encode())
+    out(b"\n}\n")
+
+
+_NL1, _NL2, _NL3 = "\n  ", "\n    ", "\n      "
+
+
+def _key(k: str) -> str:
+    return encode_basestring_ascii(k) + ": "
+
+
+def _write_vmdesc(raw: bytes, out: Write) -> None:
+    """``"vmdesc"`` (and ``"vmdesc_text"`` if needed) from the vmdesc's bytes, device by
+    device, as :func:`_vmdesc_json` and ``json.dump`` would write them."""
+    text = raw.decode("utf-8")
+    canon = _Canonical(raw)
+    out(f',{_NL1}"vmdesc": '.encode())
+    canon.feed("{")
+    sep = "{"
+    for k, v in members(text, "devices"):
+        canon.feed(("" if sep == "{" else ", ") + encode_basestring_ascii(k) + ": ")
+        out((sep + _NL2 + _key(k)).encode())
+        sep = ","
+        if k != "devices" or not isinstance(v, Iterator):
+            canon.feed(json.dumps(v))
+            out(indented(v, _NL2).encode())
+            continue
+        canon.feed("[")
+        inner = "["
+        for dev in v:
+            canon.feed("" if inner == "[" else ", ")
+            canon.feed(json.dumps(dev))
+            out((inner + _NL3 + indented(dev, _NL3)).encode())
+            inner = ","
+        canon.feed("]")
+        out(b"[]" if inner == "[" else _NL2.encode() + b"]")
+    canon.feed("}")
+    out(b"{}" if sep == "{" else _NL1.encode() + b"}")
+    if not canon.same():
+        out(f',{_NL1}"vmdesc_text": {encode_basestring_ascii(text)}'.encode())
+
+
+class _Canonical:
+    """Whether ``json.dumps`` of the parsed vmdesc, fed piece by piece, gives ``raw`` back."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw, self.pos, self.ok = raw, 0, True
+
+    def feed(self, piece: str) -> None:
+        b = piece.encode()
+        if self.ok and self.raw[self.pos:self.pos + len(b)] != b:
+            self.ok = False
+        self.pos += len(b)
+
+    def same(self) -> bool:
+        return self.ok and self.pos == len(self.raw)
+
+
 def state_json(v: Any) -> Any:
     """:func:`harness.state.to_json`, with a fast path for lists of plain integers."""
     t = type(v)
+    if t is int or t is bool or t is str:
+        return v
     if t is dict:
         return {k: state_json(x) for k, x in v.items()}
     if t is list or t is tuple:

@@ -16,7 +16,9 @@ offset.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import mmap
 import struct
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -25,7 +27,14 @@ from harness.errors import InputError, LoadError, StreamError, Truncated, Unknow
 from harness.limits import MAX_TRAILING, MAX_VMDESC, MAX_VMDESC_CANDIDATES
 from harness.model import Description
 from harness.stream.configuration import read_configuration
-from harness.stream.devices import DeviceTable, decode_payload, device_table, encode_payload
+from harness.stream.devices import (
+    DeviceTable,
+    compact_table,
+    decode_payload,
+    device_table,
+    encode_payload,
+)
+from harness.stream.jsontext import Irregular, members
 from harness.stream.layout import (
     COMMAND,
     CONFIGURATION,
@@ -45,7 +54,7 @@ from harness.stream.layout import (
 )
 from harness.stream.model import Command, Configuration, Section, Stream, Vmdesc
 from harness.stream.ram import read_ram
-from harness.stream.source import Buffer, Source, note_cut
+from harness.stream.source import Buffer, Source, note_cut, release
 
 _BE32 = struct.Struct(">I")
 RAM_IDSTR = "ram"
@@ -67,19 +76,26 @@ def parse_vmdesc(raw: bytes) -> Vmdesc:
 VMDESC_STARTS = (b'{"page_size"', b'{"configuration"')
 
 
-def _tail(data: Buffer) -> tuple[bytes, int]:
-    """The end of the stream a vmdesc can be in, and its offset in the stream."""
+def _tail(data: Buffer) -> tuple[Any, int]:
+    """The stream's bytes, searchable (``rfind``, indexing, slicing) without a copy when
+    they are a mapped file, and the offset of the end part a vmdesc can be in."""
     base = max(0, len(data) - MAX_VMDESC - MAX_TRAILING - 5)
-    return bytes(memoryview(data)[base:]), base
+    whole = data.obj if isinstance(data, memoryview) else data
+    if isinstance(whole, mmap.mmap) and len(whole) == len(data):
+        return whole, base
+    if isinstance(whole, bytes) and len(whole) == len(data):
+        return whole, base
+    return bytes(memoryview(data)[base:]), 0
 
 
-def _candidates(tail: bytes) -> Iterator[int]:
-    """Offsets in ``tail`` where a vmdesc JSON may start, last first (a bounded number)."""
+def _candidates(tail: Any, lo: int = 0) -> Iterator[int]:
+    """Offsets in ``tail`` (not before ``lo``) where a vmdesc JSON may start, last first
+    (a bounded number)."""
     ends = dict.fromkeys(VMDESC_STARTS, len(tail))
     for _ in range(MAX_VMDESC_CANDIDATES):
-        found = {needle: tail.rfind(needle, 0, end) for needle, end in ends.items()}
+        found = {needle: tail.rfind(needle, lo, end) for needle, end in ends.items()}
         needle, q = max(found.items(), key=lambda kv: kv[1])
-        if q < 5:
+        if q < lo + 5:
             return
         yield q
         ends[needle] = q
@@ -91,8 +107,8 @@ def find_vmdesc(data: Buffer) -> Vmdesc | None:
     Only the last :data:`~harness.limits.MAX_VMDESC` + ``MAX_TRAILING`` bytes are
     searched, so a huge (or sparse) file costs no more than a small one.
     """
-    tail, _ = _tail(data)
-    for q in _candidates(tail):
+    tail, lo = _tail(data)
+    for q in _candidates(tail, lo):
         if tail[q - 5] == VMDESCRIPTION:
             n = _BE32.unpack_from(tail, q - 4)[0]
             if q + n <= len(tail):
@@ -104,9 +120,10 @@ def find_vmdesc(data: Buffer) -> Vmdesc | None:
 
 def no_vmdesc(data: Buffer, machine: str | None, at: int) -> LoadError:
     """Why there is no vmdesc to decode with: cut off by a truncation, or none was sent."""
-    tail, base = _tail(data)
-    q = next(_candidates(tail), -1)
-    if q >= 5 and tail[q - 5] == VMDESCRIPTION:
+    tail, lo = _tail(data)
+    base = len(data) - len(tail)  # 0 unless the tail is a copy of the end
+    q = next(_candidates(tail, lo), -1)
+    if q >= lo + 5 and tail[q - 5] == VMDESCRIPTION:
         n = _BE32.unpack_from(tail, q - 4)[0]
         if q + n > len(tail):
             return Truncated(device="stream", path=("vmdesc",), offset=base + q, need=n,
@@ -138,8 +155,18 @@ class StreamReader:
         self.page_size = table.page_size if table is not None else 4096
         self.started: dict[int, Section] = {}
         self.machine: str | None = None
+        self.footers = False
+        self.eof = False
+        #: (idstr, instance_id, offset) of each device section read, in order
+        self.devices: list[tuple[str, int, int | None]] = []
 
     def read(self) -> Stream:
+        config = self.begin()
+        items = tuple(self.items())
+        return self.finish(config, items)
+
+    def begin(self) -> Configuration | None:
+        """Read the header and the configuration (if any)."""
         src = self.src
         if src.left < 8:
             raise src.fail("not a migration stream (shorter than its header)", 0)
@@ -153,33 +180,50 @@ class StreamReader:
             src.u8("configuration")
             config = read_configuration(src)
             self.machine = config.machine
-        footers = config is not None
-        items: list[Section | Command] = []
-        eof = False
+        self.footers = config is not None
+        return config
+
+    def items(self) -> Iterator[Section | Command]:
+        """The sections and commands up to EOF, one at a time (after :meth:`begin`).
+
+        Only ``(idstr, instance_id, offset)`` of each device section is kept (for
+        :meth:`match_vmdesc`), so a caller that writes each item out and drops it
+        reads a stream of any length in flat memory.
+        """
+        src = self.src
         while src.left:
             at = src.pos
             kind = src.u8("section type")
             if kind == EOF:
-                eof = True
-                break
+                self.eof = True
+                return
             if kind == COMMAND:
                 cmd, n = src.be16("command"), src.be16("command.len")
-                items.append(Command(cmd, bytes(src.take(n, "command.data")), at))
+                yield Command(cmd, bytes(src.take(n, "command.data")), at)
                 continue
             if kind not in (START, PART, END, FULL):
                 raise src.fail(f"unknown savevm section type {kind}", at)
-            items.append(self.section(kind, at, footers))
+            sec = self.section(kind, at, self.footers)
+            if sec.kind == FULL:
+                self.devices.append((sec.idstr, sec.instance_id, sec.offset))
+            yield sec
+
+    def finish(self, config: Configuration | None, items: tuple[Section | Command, ...] = ()
+               ) -> Stream:
+        """After :meth:`items`: the vmdesc, the checks that need the whole stream, the rest."""
+        src = self.src
+        eof = self.eof
         vmdesc = None
         if eof and src.peek() == VMDESCRIPTION:
             src.u8("vmdesc")
             n = src.be32("vmdesc.len")
-            raw = bytes(src.take(n, "vmdesc"))
-            vmdesc = self.known if self.known is not None and self.known.raw == raw \
-                else parse_vmdesc(raw)
+            view = src.take(n, "vmdesc")  # compared in place: a big vmdesc is not copied
+            vmdesc = self.known if self.known is not None and self.known.raw == view \
+                else parse_vmdesc(bytes(view))
         if not eof:
             raise src.fail("stream ends without EOF", src.pos)
         if self.strict and self.table is not None:
-            self.match_vmdesc(items)
+            self.match_vmdesc()
         if src.left and self.strict and not self.allow_trailing:
             after = "its vmdesc" if vmdesc is not None else "EOF"
             raise src.fail(f"{_count(src.left, 'byte')} after {after} at byte {src.pos} "
@@ -189,10 +233,10 @@ class StreamReader:
         trailing = bytes(src.take(src.left, "trailing"))
         layout = LAYOUT_2_4 if config is not None else (
             LAYOUT_2_3 if vmdesc is not None else LAYOUT_2_0)
-        return Stream(layout, config, tuple(items), eof, vmdesc, trailing, self.page_size,
+        return Stream(layout, config, items, eof, vmdesc, trailing, self.page_size,
                       size=src.end)
 
-    def match_vmdesc(self, items: list[Section | Command]) -> None:
+    def match_vmdesc(self) -> None:
         """The device sections must be the vmdesc's devices, in its order.
 
         QEMU lists every device section it saves in the vmdesc, in save order: a
@@ -200,15 +244,15 @@ class StreamReader:
         lost a section), so the decoded values cannot be trusted.
         """
         assert self.table is not None
-        got = [x for x in items if isinstance(x, Section) and x.kind == FULL]
+        got = self.devices
         want = [(e.name, e.instance_id) for e in self.table.entries]
-        for k, sec in enumerate(got):
-            if k >= len(want) or (sec.idstr, sec.instance_id) != want[k]:
+        for k, (idstr, instance, offset) in enumerate(got):
+            if k >= len(want) or (idstr, instance) != want[k]:
                 listed = (f"lists {_section_name(*want[k])} there" if k < len(want)
                           else f"lists only {_count(len(want), 'device section')}")
-                raise self.src.fail(f"section {_section_name(sec.idstr, sec.instance_id)} at "
-                                    f"byte {sec.offset} does not match {self.vmdesc_name}, "
-                                    f"which {listed}: {_misread(got, k)}", sec.offset)
+                raise self.src.fail(f"section {_section_name(idstr, instance)} at "
+                                    f"byte {offset} does not match {self.vmdesc_name}, "
+                                    f"which {listed}: {_misread(got, k)}", offset)
         if len(got) < len(want):
             missing = want[len(got)]
             raise self.src.fail(f"the stream ends after {_count(len(got), 'device section')} "
@@ -289,12 +333,12 @@ def _section_name(idstr: str, instance: int) -> str:
     return f"'{idstr}'" + (f" instance {instance}" if instance else "")
 
 
-def _misread(got: list[Section], k: int) -> str:
+def _misread(got: list[tuple[str, int, int | None]], k: int) -> str:
     if k == 0:
         return "the vmdesc does not describe this stream"
-    prev = got[k - 1]
+    idstr, instance, offset = got[k - 1]
     return (f"the vmdesc does not describe this stream (section "
-            f"{_section_name(prev.idstr, prev.instance_id)} at byte {prev.offset} was "
+            f"{_section_name(idstr, instance)} at byte {offset} was "
             "probably decoded with the wrong layout)")
 
 
@@ -315,9 +359,9 @@ def read_stream(data: Buffer, *, vmdesc_from: Any = None, dump: Mapping[str, Des
     ``strict=False`` reads as far as the framing allows (``stream verify``
     reports the rest as defects).
     """
-    own = None
-    table = None
-    try:
+    with located_errors(data, file):
+        own = None
+        table = None
         if vmdesc_from is not None:
             table = device_table(vmdesc_from, file=file, dump=dump)
         else:
@@ -334,6 +378,16 @@ def read_stream(data: Buffer, *, vmdesc_from: Any = None, dump: Mapping[str, Des
         stream = StreamReader(data, table, canonical=canonical, file=file, known=own,
                               strict=strict, allow_trailing=allow_trailing,
                               vmdesc_name=name).read()
+    if vmdesc_from is not None:
+        stream = _with(stream, descriptions_from=vmdesc_from)
+    return stream
+
+
+@contextlib.contextmanager
+def located_errors(data: Buffer, file: str | None) -> Iterator[None]:
+    """Errors of a stream read as :func:`read_stream` raises them (file, cut, depth)."""
+    try:
+        yield
     except InputError as e:
         raise e.located(file=file) from None
     except Truncated as e:
@@ -342,9 +396,38 @@ def read_stream(data: Buffer, *, vmdesc_from: Any = None, dump: Mapping[str, Des
     except RecursionError:
         raise StreamError(device="stream", offset=None,
                           detail="descriptions or data nested too deeply") from None
-    if vmdesc_from is not None:
-        stream = _with(stream, descriptions_from=vmdesc_from)
-    return stream
+
+
+def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: bool = False
+                   ) -> StreamReader:
+    """A reader of a stream with its own vmdesc, which it reads device by device.
+
+    The vmdesc is kept as its bytes (``known.obj`` is None) and a device table
+    sharing one description per distinct device, so memory does not grow with
+    the stream's devices; read the sections with :meth:`StreamReader.items`.
+    Whatever :func:`read_stream` would treat differently from a plain, valid
+    vmdesc found at the end raises :class:`~harness.stream.jsontext.Irregular`:
+    :func:`read_stream` then decides, with its own errors.
+    """
+    tail, lo = _tail(data)
+    for q in _candidates(tail, lo):
+        if tail[q - 5] != VMDESCRIPTION:
+            continue
+        n = _BE32.unpack_from(tail, q - 4)[0]
+        if q + n > len(tail):
+            continue
+        raw = tail[q:q + n]
+        del tail
+        release(data, len(data))  # the end searched and copied is not needed until the end
+        try:
+            text = raw.decode("utf-8")
+            table = compact_table(members(text, "devices"), file=file)
+        except (UnicodeDecodeError, InputError) as e:
+            raise Irregular(str(e)) from None
+        del text
+        return StreamReader(data, table, file=file, known=Vmdesc(raw),
+                            allow_trailing=allow_trailing)
+    raise Irregular("no vmdesc at the end")
 
 
 def _with(stream: Stream, **changes: Any) -> Stream:

@@ -89,6 +89,20 @@ def note_cut(e: LoadError, data: Buffer) -> None:
         e.add_note(f"the stream is truncated at byte {len(data)}")
 
 
+def release(data: Buffer, upto: int) -> None:
+    """Drop the mapped pages of ``data`` before ``upto`` from this process's resident set.
+
+    A read-only file mapping reads them back from the page cache if they are touched
+    again; so reading a stream front to back keeps the process's memory flat however
+    long the file is. Anything but an ``mmap`` view is left alone.
+    """
+    mm = data.obj if isinstance(data, memoryview) else None
+    upto -= upto % mmap.PAGESIZE
+    if isinstance(mm, mmap.mmap) and upto > 0:
+        with contextlib.suppress(OSError, ValueError):
+            mm.madvise(mmap.MADV_DONTNEED, 0, min(upto, len(mm)))
+
+
 @contextlib.contextmanager
 def open_source(path: str) -> Iterator[memoryview]:
     """The bytes of a file as a read-only view of an ``mmap`` (empty files too)."""

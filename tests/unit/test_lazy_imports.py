@@ -1,0 +1,44 @@
+"""Commands import only what they use: start-up is not paid for jsonschema, Hypothesis,
+Jinja2, asn1tools or rich on paths that never touch them (issue 15)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STREAM = ROOT / "golden" / "qemu-7.2" / "streams" / "pc-i440fx-7.2.bin"
+HEAVY = ("jsonschema", "hypothesis", "jinja2", "asn1tools", "rich")
+_PROBE = """
+import atexit, json, sys
+from harness.cli import main
+atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))
+main(sys.argv[1:])
+"""
+
+
+def _modules(*args: str) -> set[str]:
+    r = subprocess.run([sys.executable, "-c", _PROBE, *args], cwd=ROOT, capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    return set(json.loads(r.stderr.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("args", [("--version",), ("stream", "decode", str(STREAM), "-o", "OUT")],
+                         ids=["version", "stream-decode"])
+def test_light_commands_import_no_heavy_library(args: tuple[str, ...], tmp_path: Path) -> None:
+    args = tuple(str(tmp_path / "d.json") if a == "OUT" else a for a in args)
+    loaded = {m.split(".")[0] for m in _modules(*args)}
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_version_matches_the_installed_metadata() -> None:
+    import importlib.metadata
+
+    from harness.cli import installed_version
+
+    assert installed_version() == importlib.metadata.version("vmcompat")
