@@ -51,8 +51,12 @@ def shared_database(url: str | None = None, directory: str | None = None) -> Exa
 def _make(url: str | None, directory: str | None) -> ExampleDatabase:
     url = os.environ.get(REDIS_ENV, "") if url is None else url
     if url:
-        import redis
-        from hypothesis.extra.redis import RedisExampleDatabase
+        try:
+            import redis
+            from hypothesis.extra.redis import RedisExampleDatabase
+        except ImportError:
+            raise InputError(f"${REDIS_ENV} is set but the Redis client is not installed: "
+                             "pip install 'vmcompat[redis]'") from None
 
         try:
             client = redis.Redis.from_url(url)
