@@ -28,7 +28,7 @@ The marker ``vmcompat_histories(*histories, wire="legacy", features=())`` (what
 (``all`` for the whole catalog) makes one test per ordered version pair
 (directions ``same``, ``upgrade`` old→new, ``downgrade`` new→old).
 ``compat_cell.check("refused")`` asserts an exact verdict instead. The
-verdict of each example is a Hypothesis ``event``, so
+verdict of each example is a Hypothesis ``event``, and
 ``--hypothesis-show-statistics`` shows the verdict mix per cell.
 
 Fuzzing real sections against real QEMU releases (``vmcompat qemu fuzz``)::
@@ -46,6 +46,7 @@ allows outcomes that would otherwise fail the test.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,25 @@ def pytest_configure(config: Any) -> None:
         config.addinivalue_line("markers", f"{name}: {doc}")
 
 
+#: ``user_properties`` key of a ``compat_cell`` test's verdict counts
+STATISTICS_KEY = "vmcompat_verdicts"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
+    """With ``--hypothesis-show-statistics``: each ``compat_cell`` test's verdict mix."""
+    if not config.getoption("hypothesis_show_statistics", default=False):
+        return
+    lines = [f"{r.nodeid}: " + ", ".join(f"verdict: {v}: {n} examples"
+                                         for v, n in sorted(counts.items()))
+             for reports in terminalreporter.stats.values() for r in reports
+             if getattr(r, "when", None) == "call"
+             for key, counts in getattr(r, "user_properties", ()) if key == STATISTICS_KEY]
+    if lines:
+        terminalreporter.write_sep("=", "vmcompat verdict statistics")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 def parametrize_cells(*histories: Any, wire: str = "legacy",
                       features: tuple[str, ...] = ()) -> Any:
     """The ``vmcompat_histories`` marker: ``@parametrize_cells("catalog:ps2kbd", hist)``."""
@@ -138,6 +158,8 @@ class CompatCell:
     node: Any = None
     seed: int | None = None
     result: Any = field(default=None)
+    #: how many examples got each verdict (shown by ``--hypothesis-show-statistics``)
+    verdicts: Counter[str] = field(default_factory=Counter)
 
     @property
     def cell(self) -> Any:
@@ -150,21 +172,14 @@ class CompatCell:
     def run(self, max_examples: int | None = None) -> Any:
         """Fuzz the cell once (cached); ``max_examples`` defaults to the active profile's."""
         if self.result is None:
-            from hypothesis.statistics import collector, describe_statistics
-
             from harness.compat.engine import run_cell
 
             n = max_examples or settings.default.max_examples
-            node = self.node
-
-            def note(stats: dict[str, Any]) -> None:
-                if node is not None:
-                    stats["nodeid"] = node.nodeid
-                    node.hypothesis_statistics = describe_statistics(stats)
-
-            with collector.with_value(note):
-                self.result = run_cell(self.spec.src, self.spec.dst, self.cell,
-                                       max_examples=n, seed=self.seed)
+            self.result = run_cell(self.spec.src, self.spec.dst, self.cell,
+                                   max_examples=n, seed=self.seed,
+                                   observe=lambda o: self.verdicts.update([o.verdict.value]))
+            if self.node is not None:  # reaches the controller under pytest-xdist too
+                self.node.user_properties.append((STATISTICS_KEY, dict(self.verdicts)))
         return self.result
 
     def check(self, expected: Any = None, *, max_examples: int | None = None) -> Any:
