@@ -28,7 +28,7 @@ DEFAULT_DIR = os.path.join(".hypothesis", "examples")
 #: keys in Redis start with this, so one server can serve other projects too
 KEY_PREFIX = b"vmcompat-examples:"
 #: profiles that use the shared database by default
-SHARED_PROFILES = frozenset({"nightly"})
+SHARED_PROFILES = frozenset({"nightly", "vmcompat-nightly"})
 #: ``nightly`` when no plugin registered one: many examples, no deadline
 NIGHTLY = settings(max_examples=500, deadline=None)
 

@@ -1,11 +1,14 @@
 """vmcompat's pytest plugin (entry point ``pytest11``): markers, options, profiles, fixtures.
 
-Hypothesis profiles, registered when the plugin loads and selected with
-Hypothesis's own ``--hypothesis-profile NAME``:
+Every name it adds is vmcompat's (options ``--vmcompat-…``, markers ``vmcompat_…``,
+profiles ``vmcompat-…``), so it never clashes with a suite's own ``--run-slow``, ``slow``
+marker or ``ci`` profile. Hypothesis profiles, registered when the plugin loads and
+selected with Hypothesis's own ``--hypothesis-profile NAME``:
 
-- ``dev`` — 25 examples, no deadline (quick local runs);
-- ``ci`` — ``derandomize=True`` (the same examples every run), no deadline, 50 examples;
-- ``nightly`` — 1000 examples, no deadline.
+- ``vmcompat-dev`` — 25 examples, no deadline (quick local runs);
+- ``vmcompat-ci`` — ``derandomize=True`` (the same examples every run), no deadline,
+  50 examples;
+- ``vmcompat-nightly`` — 1000 examples, no deadline.
 
 Fuzzing your own device histories::
 
@@ -53,11 +56,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+#: every marker, option and profile the plugin adds is in vmcompat's namespace: the plugin
+#: loads in every pytest session where vmcompat is installed, next to the user's own
+#: suite (its ``--run-slow``, ``slow`` marker or ``ci`` profile are the user's)
 MARKERS = {
-    "qemu": "needs a real qemu-system-x86_64 (skipped with a reason when absent)",
-    "slow": "slow test (nightly): skipped unless --run-slow or VMCOMPAT_SLOW=1",
-    "chromium": "needs headless chromium (skipped with a reason when absent)",
-    "redis": "needs redis-server (skipped with a reason when absent)",
     "vmcompat_histories": "vmcompat_histories(*histories, wire='legacy', features=()): "
                           "parametrize the compat_cell fixture over every version pair",
     "vmcompat_qemu_fuzz": "vmcompat_qemu_fuzz(*sections, releases=('7.2',), "
@@ -68,14 +70,13 @@ MARKERS = {
 }
 
 OPTION_CATALOG = "--vmcompat-catalog"
-OPTION_SLOW = "--run-slow"
 
 PROFILES = {
-    "dev": settings(max_examples=25, deadline=None),
-    "ci": settings(derandomize=True, deadline=None, max_examples=50,
-                   suppress_health_check=[HealthCheck.too_slow]),
-    "nightly": settings(max_examples=1000, deadline=None,
-                        suppress_health_check=[HealthCheck.too_slow]),
+    "vmcompat-dev": settings(max_examples=25, deadline=None),
+    "vmcompat-ci": settings(derandomize=True, deadline=None, max_examples=50,
+                            suppress_health_check=[HealthCheck.too_slow]),
+    "vmcompat-nightly": settings(max_examples=1000, deadline=None,
+                                 suppress_health_check=[HealthCheck.too_slow]),
 }
 for _name, _s in PROFILES.items():
     settings.register_profile(_name, _s)
@@ -85,19 +86,6 @@ def pytest_addoption(parser: Any) -> None:
     group = parser.getgroup("vmcompat", "vmcompat compatibility fuzzing")
     group.addoption(OPTION_CATALOG, action="store", default=None, metavar="DEV[,DEV...]",
                     help="parametrize compat_cell tests over these catalog devices ('all')")
-    group.addoption(OPTION_SLOW, action="store_true", default=False,
-                    help="also run tests marked slow (the nightly runs do)")
-
-
-def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
-    import os
-
-    if config.getoption(OPTION_SLOW) or os.environ.get("VMCOMPAT_SLOW") == "1":
-        return
-    skip = pytest.mark.skip(reason="slow (nightly): run with --run-slow or VMCOMPAT_SLOW=1")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
 
 
 def pytest_configure(config: Any) -> None:
