@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import hypothesis
-from hypothesis import HealthCheck, Phase, Verbosity, event, given
+from hypothesis import Phase, Verbosity, event, given
 from hypothesis.errors import Flaky
 
 from harness import state as statejson
@@ -60,6 +60,7 @@ from harness.database import NamespacedDatabase, is_shared
 from harness.errors import LoadError, Path, dotted
 from harness.filters import chain
 from harness.formats import FORMATS, Format
+from harness.health import GENERATION_CHECKS
 from harness.model import SUBSECTIONS_KEY, Description, Field
 from harness.types import WireType
 from harness.walk import Visitor, Walk
@@ -345,11 +346,6 @@ class _Tally:
         self.first.setdefault(o.verdict, o)
 
 
-_QUIET_CHECKS = (HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
-                 HealthCheck.large_base_example, HealthCheck.nested_given,
-                 HealthCheck.differing_executors, HealthCheck.function_scoped_fixture)
-
-
 def cell_database_key(cell: Cell) -> bytes:
     """The namespace of a cell's examples in a shared database (see
     :class:`~harness.database.NamespacedDatabase`)."""
@@ -413,7 +409,7 @@ def run_cell(src: Description, dst: Description, cell: Cell, *, max_examples: in
         base, max_examples=max_examples, database=db, deadline=None,
         derandomize=False, report_multiple_bugs=False, verbosity=Verbosity.quiet,
         print_blob=False, phases=phases,
-        suppress_health_check=[*base.suppress_health_check, *_QUIET_CHECKS])
+        suppress_health_check=[*base.suppress_health_check, *GENERATION_CHECKS])
     found: Outcome | None = None
     # settings after @seed: @seed alone turns the database off, and a shared one is asked for
     test = run_settings(hypothesis.seed(seed)(given(states(src))(body)))
