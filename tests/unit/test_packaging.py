@@ -1,0 +1,120 @@
+"""The distribution installs one import package, vmcompat, whose public API is its __all__."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import harness
+
+REPO = Path(__file__).resolve().parents[2]
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
+#: repository folder -> installed package
+FOLDERS = {folder: package for package, folder in SETUPTOOLS["package-dir"].items()}
+
+
+def _packages_on_disk() -> set[str]:
+    out = set()
+    for folder, package in FOLDERS.items():
+        for init in (REPO / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(REPO / folder).parts
+            out.add(".".join((package, *rel)))
+    return out
+
+
+def test_every_package_folder_is_listed() -> None:
+    assert set(SETUPTOOLS["packages"]) == _packages_on_disk()
+
+
+def test_every_data_file_is_package_data() -> None:
+    """A file that is not Python and not covered by package-data would be missing from a
+    regular (non-editable) install."""
+    data = SETUPTOOLS["package-data"]
+    missing = []
+    for folder, package in FOLDERS.items():
+        for path in (REPO / folder).rglob("*"):
+            if path.is_dir() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+                continue
+            rel = path.relative_to(REPO / folder)
+            owners = [(pkg, pats) for pkg, pats in data.items()
+                      if pkg == package or pkg.startswith(package + ".")]
+            if not any(rel.match(str(Path(*pkg.split(".")[len(package.split(".")):], pat)))
+                       for pkg, pats in owners for pat in pats):
+                missing.append(str(path.relative_to(REPO)))
+    assert missing == []
+
+
+def test_the_public_api_imports_from_the_package() -> None:
+    from harness import (
+        FORMATS,
+        Cell,
+        Verdict,
+        chain_test,
+        check,
+        decode,
+        dsl,
+        encode,
+        expect,
+        load_input,
+        load_one,
+        parametrize_cells,
+        run_cell,
+        strategies,
+    )
+
+    assert harness.__name__ == "vmcompat"
+    assert sorted(harness.__all__) == sorted(set(harness.__all__))
+    for name in harness.__all__:
+        assert getattr(harness, name) is not None, name
+    assert "states" in strategies.__all__ and "legacy" in FORMATS
+    old = dsl.device("timer", 1, dsl.uint32("count"))
+    new = dsl.device("timer", 2, dsl.uint32("count"), dsl.uint64("period", version=2),
+                     minimum=1)
+    assert decode(new, encode(old, {"count": 7}), 1)["count"] == 7
+    assert expect(old, new, {"count": 7}).state["count"] == 7
+    assert run_cell(old, new, Cell("timer", "1", "2"), max_examples=5, seed=1).verdict \
+        is Verdict.COMPATIBLE
+    ps2 = load_one("catalog:ps2kbd@3")
+    assert ps2.version_id == 3
+    result = check([load_input("catalog:ps2kbd@2"), load_input("catalog:ps2kbd@3")])
+    assert result is not None
+    assert callable(parametrize_cells) and callable(chain_test)
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = harness.no_such_name  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list the sources")
+def test_the_wheel_holds_one_import_package(tmp_path: Path) -> None:
+    """``pip install .`` puts exactly ``vmcompat`` (and its dist-info) into site-packages."""
+    src = tmp_path / "src"
+    files = subprocess.run(["git", "ls-files", "pyproject.toml", "README.md", *FOLDERS],
+                           cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    for f in files:
+        (src / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / f, src / f)
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                        "--no-build-isolation", "-w", str(tmp_path / "dist"), str(src)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    (wheel,) = (tmp_path / "dist").glob("vmcompat-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/", 1)[0] for n in names}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {"vmcompat"}, tops
+    for must in ("vmcompat/strategies/__init__.py", "vmcompat/schemas/description.schema.json",
+                 "vmcompat/qemu/bundles/qemu-7.2.json.gz", "vmcompat/formats/vmstate.asn",
+                 "vmcompat/report/templates/report.html.j2"):
+        assert must in names, must
+    meta = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    entry_points = zipfile.ZipFile(wheel).read(meta).decode()
+    assert "vmcompat = vmcompat.cli:main" in entry_points
+    assert "vmcompat = vmcompat.pytest_plugin" in entry_points
