@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import harness
+import harness as api
 
 REPO = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
@@ -69,11 +69,11 @@ def test_the_public_api_imports_from_the_package() -> None:
         strategies,
     )
 
-    assert harness.__name__ == "vmcompat"
-    assert sorted(harness.__all__) == sorted(set(harness.__all__))
-    for name in harness.__all__:
-        assert getattr(harness, name) is not None, name
-    assert "states" in strategies.__all__ and "legacy" in FORMATS
+    assert api.__name__ == "vmcompat" and strategies is api.strategies
+    assert sorted(api.__all__) == sorted(set(api.__all__))
+    for name in api.__all__:
+        assert getattr(api, name) is not None, name
+    assert "states" in api.strategies.__all__ and "legacy" in FORMATS
     old = dsl.device("timer", 1, dsl.uint32("count"))
     new = dsl.device("timer", 2, dsl.uint32("count"), dsl.uint64("period", version=2),
                      minimum=1)
@@ -90,7 +90,7 @@ def test_the_public_api_imports_from_the_package() -> None:
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
-        _ = harness.no_such_name  # type: ignore[attr-defined]
+        _ = api.no_such_name  # type: ignore[attr-defined]
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list the sources")
