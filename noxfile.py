@@ -22,8 +22,12 @@ WIRES = ["legacy", "ber", "json"]
 JOBS = os.environ.get("VMCOMPAT_JOBS", "2")
 
 
+#: CI's exact versions (pyproject.toml declares compatible ranges only)
+CONSTRAINTS = os.path.join(".ci", "constraints.txt")
+
+
 def _install(session: nox.Session) -> None:
-    session.install("-e", ".[test]")
+    session.install("-c", CONSTRAINTS, "-e", ".[test]")
 
 
 def _reports(session: nox.Session) -> str:

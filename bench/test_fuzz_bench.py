@@ -22,12 +22,13 @@ from typing import Any
 
 import hypothesis
 import pytest
-from hypothesis import HealthCheck, Phase, Verbosity, given
+from hypothesis import Phase, Verbosity, given
 
 from harness.catalog import load
 from harness.compat.engine import check_state, run_cell
 from harness.compat.verdict import Cell, Verdict
 from harness.formats import FORMATS
+from harness.health import GENERATION_CHECKS
 from strategies import states
 from strategies.evolutions import all_mutations
 
@@ -40,7 +41,7 @@ CATALOG = tuple(sorted(load()))
 _SETTINGS = hypothesis.settings(
     max_examples=EXAMPLES, database=None, deadline=None, derandomize=False,
     verbosity=Verbosity.quiet, phases=(Phase.explicit, Phase.generate, Phase.shrink),
-    suppress_health_check=list(HealthCheck))
+    suppress_health_check=GENERATION_CHECKS)  # as run_cell does: real devices' states
 
 
 def _pair(name: str) -> tuple[Any, Any]:

@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from hypothesis import settings
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
@@ -27,7 +28,7 @@ DEFAULT_DIR = os.path.join(".hypothesis", "examples")
 #: keys in Redis start with this, so one server can serve other projects too
 KEY_PREFIX = b"vmcompat-examples:"
 #: profiles that use the shared database by default
-SHARED_PROFILES = frozenset({"nightly"})
+SHARED_PROFILES = frozenset({"nightly", "vmcompat-nightly"})
 #: ``nightly`` when no plugin registered one: many examples, no deadline
 NIGHTLY = settings(max_examples=500, deadline=None)
 
@@ -41,6 +42,54 @@ def is_shared(db: ExampleDatabase | None) -> bool:
     return db is not None and bool(getattr(db, SHARED_MARK, False))
 
 
+class NamespacedDatabase(ExampleDatabase):
+    """``db`` with every key put under ``namespace``: the examples of one cell (or target)
+    never replay in another, whatever key Hypothesis derives for the test function.
+
+    Public API only (an ``ExampleDatabase`` subclass, as Hypothesis's own
+    ``ReadOnlyDatabase`` wraps one); changes are not broadcast to listeners.
+
+    >>> from hypothesis.database import InMemoryExampleDatabase
+    >>> inner = InMemoryExampleDatabase()
+    >>> NamespacedDatabase(inner, b"cell-a").save(b"k", b"v")
+    >>> list(NamespacedDatabase(inner, b"cell-a").fetch(b"k")), list(inner.fetch(b"k"))
+    ([b'v'], [])
+    """
+
+    def __init__(self, db: ExampleDatabase, namespace: bytes) -> None:
+        super().__init__()
+        self.db, self.namespace = db, namespace
+
+    def __repr__(self) -> str:
+        return f"NamespacedDatabase({self.db!r}, {self.namespace!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, NamespacedDatabase) and self.db == other.db
+                and self.namespace == other.namespace)
+
+    def key(self, key: bytes) -> bytes:
+        """Where ``key`` lives in the wrapped database."""
+        return self.namespace + b"/" + key
+
+    def fetch(self, key: bytes) -> Iterable[bytes]:
+        yield from self.db.fetch(self.key(key))
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self.db.save(self.key(key), value)
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        self.db.delete(self.key(key), value)
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        self.db.move(self.key(src), self.key(dest), value)
+
+    def _start_listening(self) -> None:  # no change events to broadcast
+        pass
+
+    def _stop_listening(self) -> None:
+        pass
+
+
 def shared_database(url: str | None = None, directory: str | None = None) -> ExampleDatabase:
     """Redis when a URL is given (or ``$VMCOMPAT_REDIS_URL``), else a directory."""
     db = _make(url, directory)
@@ -51,8 +100,12 @@ def shared_database(url: str | None = None, directory: str | None = None) -> Exa
 def _make(url: str | None, directory: str | None) -> ExampleDatabase:
     url = os.environ.get(REDIS_ENV, "") if url is None else url
     if url:
-        import redis
-        from hypothesis.extra.redis import RedisExampleDatabase
+        try:
+            import redis
+            from hypothesis.extra.redis import RedisExampleDatabase
+        except ImportError:
+            raise InputError(f"${REDIS_ENV} is set but the Redis client is not installed: "
+                             "pip install 'vmcompat[redis]'") from None
 
         try:
             client = redis.Redis.from_url(url)

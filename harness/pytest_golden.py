@@ -2,7 +2,7 @@
 
 Follows syrupy / pytest-regressions: a test compares a value with a file kept
 beside it (``<test dir>/goldens/<module>/<test>/<name>``); a missing or
-different file fails with a readable diff; ``pytest --update-goldens`` writes
+different file fails with a readable diff; ``pytest --vmcompat-update-goldens`` writes
 the files instead (atomically) and the run passes, listing what it wrote.
 
     def test_encoding(golden):
@@ -24,7 +24,9 @@ from typing import Any
 
 import pytest
 
-UPDATE_OPTION = "--update-goldens"
+UPDATE_OPTION = "--vmcompat-update-goldens"
+#: where the option lands (tests/conftest.py adds the project's ``--update-goldens`` alias)
+UPDATE_DEST = "vmcompat_update_goldens"
 WIRE_OPTION = "--vmcompat-wire"
 WIRE_ENV = "VMCOMPAT_WIRE"
 _UPDATED = pytest.StashKey[list[str]]()
@@ -32,7 +34,7 @@ _UPDATED = pytest.StashKey[list[str]]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("vmcompat-golden", "vmcompat golden files")
-    group.addoption(UPDATE_OPTION, action="store_true", default=False,
+    group.addoption(UPDATE_OPTION, action="store_true", default=False, dest=UPDATE_DEST,
                     help="Write golden files instead of comparing with them.")
     group.addoption(WIRE_OPTION, action="append", default=None, metavar="WIRE",
                     help=f"Wire format(s) to test (repeatable; default ${WIRE_ENV} or all).")
@@ -52,7 +54,7 @@ def _serialize(value: Any) -> tuple[bytes, Any]:
 
 
 class GoldenFixture:
-    """Compare values with golden files; update them with ``--update-goldens``."""
+    """Compare values with golden files; update them with ``--vmcompat-update-goldens``."""
 
     def __init__(self, directory: Path, update: bool, updated: list[str]) -> None:
         self.directory, self.update, self._updated = directory, update, updated
@@ -98,7 +100,7 @@ def golden(request: pytest.FixtureRequest) -> GoldenFixture:
     """Golden files of this test: ``<test dir>/goldens/<module>/<test name>/``."""
     path = Path(str(request.node.path))
     directory = path.parent / "goldens" / path.stem / _slug(request.node.name)
-    return GoldenFixture(directory, bool(request.config.getoption(UPDATE_OPTION)),
+    return GoldenFixture(directory, bool(request.config.getoption(UPDATE_DEST)),
                          request.config.stash[_UPDATED])
 
 

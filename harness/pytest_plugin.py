@@ -1,11 +1,14 @@
 """vmcompat's pytest plugin (entry point ``pytest11``): markers, options, profiles, fixtures.
 
-Hypothesis profiles, registered when the plugin loads and selected with
-Hypothesis's own ``--hypothesis-profile NAME``:
+Every name it adds is vmcompat's (options ``--vmcompat-…``, markers ``vmcompat_…``,
+profiles ``vmcompat-…``), so it never clashes with a suite's own ``--run-slow``, ``slow``
+marker or ``ci`` profile. Hypothesis profiles, registered when the plugin loads and
+selected with Hypothesis's own ``--hypothesis-profile NAME``:
 
-- ``dev`` — 25 examples, no deadline (quick local runs);
-- ``ci`` — ``derandomize=True`` (the same examples every run), no deadline, 50 examples;
-- ``nightly`` — 1000 examples, no deadline.
+- ``vmcompat-dev`` — 25 examples, no deadline (quick local runs);
+- ``vmcompat-ci`` — ``derandomize=True`` (the same examples every run), no deadline,
+  50 examples;
+- ``vmcompat-nightly`` — 1000 examples, no deadline.
 
 Fuzzing your own device histories::
 
@@ -28,7 +31,7 @@ The marker ``vmcompat_histories(*histories, wire="legacy", features=())`` (what
 (``all`` for the whole catalog) makes one test per ordered version pair
 (directions ``same``, ``upgrade`` old→new, ``downgrade`` new→old).
 ``compat_cell.check("refused")`` asserts an exact verdict instead. The
-verdict of each example is a Hypothesis ``event``, so
+verdict of each example is a Hypothesis ``event``, and
 ``--hypothesis-show-statistics`` shows the verdict mix per cell.
 
 Fuzzing real sections against real QEMU releases (``vmcompat qemu fuzz``)::
@@ -46,17 +49,17 @@ allows outcomes that would otherwise fail the test.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+#: every marker, option and profile the plugin adds is in vmcompat's namespace: the plugin
+#: loads in every pytest session where vmcompat is installed, next to the user's own
+#: suite (its ``--run-slow``, ``slow`` marker or ``ci`` profile are the user's)
 MARKERS = {
-    "qemu": "needs a real qemu-system-x86_64 (skipped with a reason when absent)",
-    "slow": "slow test (nightly): skipped unless --run-slow or VMCOMPAT_SLOW=1",
-    "chromium": "needs headless chromium (skipped with a reason when absent)",
-    "redis": "needs redis-server (skipped with a reason when absent)",
     "vmcompat_histories": "vmcompat_histories(*histories, wire='legacy', features=()): "
                           "parametrize the compat_cell fixture over every version pair",
     "vmcompat_qemu_fuzz": "vmcompat_qemu_fuzz(*sections, releases=('7.2',), "
@@ -67,14 +70,15 @@ MARKERS = {
 }
 
 OPTION_CATALOG = "--vmcompat-catalog"
-OPTION_SLOW = "--run-slow"
 
+#: ``vmcompat-ci`` and ``vmcompat-nightly`` suppress ``too_slow`` alone: on shared CI
+#: machines generation time follows the machine's load, not the strategy
 PROFILES = {
-    "dev": settings(max_examples=25, deadline=None),
-    "ci": settings(derandomize=True, deadline=None, max_examples=50,
-                   suppress_health_check=[HealthCheck.too_slow]),
-    "nightly": settings(max_examples=1000, deadline=None,
-                        suppress_health_check=[HealthCheck.too_slow]),
+    "vmcompat-dev": settings(max_examples=25, deadline=None),
+    "vmcompat-ci": settings(derandomize=True, deadline=None, max_examples=50,
+                            suppress_health_check=[HealthCheck.too_slow]),
+    "vmcompat-nightly": settings(max_examples=1000, deadline=None,
+                                 suppress_health_check=[HealthCheck.too_slow]),
 }
 for _name, _s in PROFILES.items():
     settings.register_profile(_name, _s)
@@ -84,24 +88,30 @@ def pytest_addoption(parser: Any) -> None:
     group = parser.getgroup("vmcompat", "vmcompat compatibility fuzzing")
     group.addoption(OPTION_CATALOG, action="store", default=None, metavar="DEV[,DEV...]",
                     help="parametrize compat_cell tests over these catalog devices ('all')")
-    group.addoption(OPTION_SLOW, action="store_true", default=False,
-                    help="also run tests marked slow (the nightly runs do)")
-
-
-def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
-    import os
-
-    if config.getoption(OPTION_SLOW) or os.environ.get("VMCOMPAT_SLOW") == "1":
-        return
-    skip = pytest.mark.skip(reason="slow (nightly): run with --run-slow or VMCOMPAT_SLOW=1")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
 
 
 def pytest_configure(config: Any) -> None:
     for name, doc in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {doc}")
+
+
+#: ``user_properties`` key of a ``compat_cell`` test's verdict counts
+STATISTICS_KEY = "vmcompat_verdicts"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
+    """With ``--hypothesis-show-statistics``: each ``compat_cell`` test's verdict mix."""
+    if not config.getoption("hypothesis_show_statistics", default=False):
+        return
+    lines = [f"{r.nodeid}: " + ", ".join(f"verdict: {v}: {n} examples"
+                                         for v, n in sorted(counts.items()))
+             for reports in terminalreporter.stats.values() for r in reports
+             if getattr(r, "when", None) == "call"
+             for key, counts in getattr(r, "user_properties", ()) if key == STATISTICS_KEY]
+    if lines:
+        terminalreporter.write_sep("=", "vmcompat verdict statistics")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def parametrize_cells(*histories: Any, wire: str = "legacy",
@@ -138,6 +148,8 @@ class CompatCell:
     node: Any = None
     seed: int | None = None
     result: Any = field(default=None)
+    #: how many examples got each verdict (shown by ``--hypothesis-show-statistics``)
+    verdicts: Counter[str] = field(default_factory=Counter)
 
     @property
     def cell(self) -> Any:
@@ -150,21 +162,14 @@ class CompatCell:
     def run(self, max_examples: int | None = None) -> Any:
         """Fuzz the cell once (cached); ``max_examples`` defaults to the active profile's."""
         if self.result is None:
-            from hypothesis.statistics import collector, describe_statistics
-
             from harness.compat.engine import run_cell
 
             n = max_examples or settings.default.max_examples
-            node = self.node
-
-            def note(stats: dict[str, Any]) -> None:
-                if node is not None:
-                    stats["nodeid"] = node.nodeid
-                    node.hypothesis_statistics = describe_statistics(stats)
-
-            with collector.with_value(note):
-                self.result = run_cell(self.spec.src, self.spec.dst, self.cell,
-                                       max_examples=n, seed=self.seed)
+            self.result = run_cell(self.spec.src, self.spec.dst, self.cell,
+                                   max_examples=n, seed=self.seed,
+                                   observe=lambda o: self.verdicts.update([o.verdict.value]))
+            if self.node is not None:  # reaches the controller under pytest-xdist too
+                self.node.user_properties.append((STATISTICS_KEY, dict(self.verdicts)))
         return self.result
 
     def check(self, expected: Any = None, *, max_examples: int | None = None) -> Any:

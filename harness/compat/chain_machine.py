@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import hypothesis
-from hypothesis import HealthCheck, Phase, Verbosity
+from hypothesis import Phase, Verbosity
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 from hypothesis.stateful import (
@@ -45,6 +45,7 @@ from harness.compat.chain import (
     ChainVerdict,
     writable,
 )
+from harness.health import GENERATION_CHECKS
 from harness.model import Description
 from strategies.states import states
 
@@ -161,7 +162,7 @@ def run_chain(spec: ChainSpec, *, max_examples: int = 50, seed: int | None = Non
         deadline=None, derandomize=False, report_multiple_bugs=False,
         verbosity=Verbosity.quiet, print_blob=False,
         phases=(Phase.explicit, Phase.generate, Phase.shrink),
-        suppress_health_check=list(HealthCheck))
+        suppress_health_check=GENERATION_CHECKS)
     hypothesis.seed(seed)(machine)
     try:
         run_state_machine_as_test(machine, settings=run_settings)

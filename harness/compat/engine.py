@@ -34,7 +34,6 @@ reads as misaligned: refuse-or-project).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 from collections import Counter
@@ -43,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import hypothesis
-from hypothesis import HealthCheck, Phase, Verbosity, event, given
+from hypothesis import Phase, Verbosity, event, given
 from hypothesis.errors import Flaky
 
 from harness import state as statejson
@@ -57,10 +56,11 @@ from harness.compat.oracle import (
     normalize,
 )
 from harness.compat.verdict import SEVERITY, Cell, CellResult, Verdict
-from harness.database import is_shared
+from harness.database import NamespacedDatabase, is_shared
 from harness.errors import LoadError, Path, dotted
 from harness.filters import chain
 from harness.formats import FORMATS, Format
+from harness.health import GENERATION_CHECKS
 from harness.model import SUBSECTIONS_KEY, Description, Field
 from harness.types import WireType
 from harness.walk import Visitor, Walk
@@ -346,34 +346,9 @@ class _Tally:
         self.first.setdefault(o.verdict, o)
 
 
-_QUIET_CHECKS = (HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
-                 HealthCheck.large_base_example, HealthCheck.nested_given,
-                 HealthCheck.differing_executors, HealthCheck.function_scoped_fixture)
-
-
-@contextlib.contextmanager
-def _nested_given_allowed() -> Iterator[None]:
-    """Allow ``run_cell`` inside a running ``@given`` test (a fresh test per call).
-
-    Hypothesis checks nesting when ``given`` decorates, against the default
-    settings; they are swapped for the duration (no profile is registered).
-    """
-    from hypothesis.control import currently_in_test_context
-
-    if not currently_in_test_context():
-        yield
-        return
-    from hypothesis._settings import default_variable
-
-    base = hypothesis.settings.default
-    relaxed = hypothesis.settings(
-        base, suppress_health_check=[*base.suppress_health_check, HealthCheck.nested_given])
-    with default_variable.with_value(relaxed):
-        yield
-
-
 def cell_database_key(cell: Cell) -> bytes:
-    """The key of a cell's examples in a shared database."""
+    """The namespace of a cell's examples in a shared database (see
+    :class:`~harness.database.NamespacedDatabase`)."""
     return b"vmcompat-cell:" + json.dumps(cell.to_json(), sort_keys=True).encode()
 
 
@@ -385,7 +360,8 @@ def no_filter(state: State) -> State:
 def run_cell(src: Description, dst: Description, cell: Cell, *, max_examples: int = 100,
              seed: int | None = None, settings: hypothesis.settings | None = None,
              transform: Callable[[dict], dict] | None = None,
-             prior: dict | None = None) -> CellResult:
+             prior: dict | None = None,
+             observe: Callable[[Outcome], None] | None = None) -> CellResult:
     """Fuzz one cell: states of ``src`` saved with ``src`` and loaded by ``dst``.
 
     ``seed`` makes the run reproducible (a random one is chosen and returned in
@@ -393,7 +369,11 @@ def run_cell(src: Description, dst: Description, cell: Cell, *, max_examples: in
     ``max_examples`` always applies. ``transform`` defaults to
     ``harness.filters.chain(src, dst)``; ``prior`` fixes the destination's prior
     state (default: :func:`prior_for` per example). ``transform=no_filter`` runs
-    the cell without filters.
+    the cell without filters. ``observe`` sees every example's outcome (the pytest
+    plugin's verdict statistics).
+
+    Inside a running ``@given`` test, the outer test must suppress
+    ``HealthCheck.nested_given`` (Hypothesis's documented opt-in for nesting).
     """
     fmt = FORMATS[cell.wire]
     if transform is None:
@@ -410,6 +390,8 @@ def run_cell(src: Description, dst: Description, cell: Cell, *, max_examples: in
         if out.reason:
             event(f"refused: {out.reason}")
         tally.add(out)
+        if observe is not None:
+            observe(out)
         if out.verdict is Verdict.CRASH:
             raise _Crash(out)
         if out.verdict is Verdict.CORRUPT:
@@ -418,7 +400,8 @@ def run_cell(src: Description, dst: Description, cell: Cell, *, max_examples: in
     base = settings if settings is not None else hypothesis.settings.default
     # only a shared example database (nightly: Redis or a directory) is used: then
     # what one run found is replayed first by the next run of the same cell
-    db = base.database if is_shared(base.database) else None
+    db = (NamespacedDatabase(base.database, cell_database_key(cell))
+          if is_shared(base.database) else None)
     phases = (Phase.explicit, Phase.generate, Phase.shrink)
     if db is not None:
         phases = (Phase.explicit, Phase.reuse, *phases[1:])
@@ -426,17 +409,10 @@ def run_cell(src: Description, dst: Description, cell: Cell, *, max_examples: in
         base, max_examples=max_examples, database=db, deadline=None,
         derandomize=False, report_multiple_bugs=False, verbosity=Verbosity.quiet,
         print_blob=False, phases=phases,
-        suppress_health_check=[*base.suppress_health_check, *_QUIET_CHECKS])
+        suppress_health_check=[*base.suppress_health_check, *GENERATION_CHECKS])
     found: Outcome | None = None
-    with _nested_given_allowed():
-        test = given(states(src))(body)
-    test = hypothesis.seed(seed)(run_settings(test))
-    if db is not None:
-        # @seed turns the database off; put it back (a shared database is asked for)
-        test._hypothesis_internal_use_settings = run_settings  # type: ignore[attr-defined]
-        # one key per cell (Hypothesis 6.155's attribute for a test's database key;
-        # the version is pinned): cells must not replay each other's examples
-        test._hypothesis_internal_database_key = cell_database_key(cell)  # type: ignore[attr-defined]
+    # settings after @seed: @seed alone turns the database off, and a shared one is asked for
+    test = run_settings(hypothesis.seed(seed)(given(states(src))(body)))
     try:
         test()
     except _Bad as e:

@@ -20,7 +20,8 @@ from harness.catalog import load
 from harness.compat import checker as C
 from harness.model import Description
 
-evolutions = importlib.import_module("strategies.evolutions")  # the module, not the strategy
+# the module, not the strategy of the same name
+evolutions = importlib.import_module("strategies.evolutions")
 
 #: examples per dynamic cell, and how many changes of each kind the dynamic sample takes
 EXAMPLES, PER_KIND = 15, 2

@@ -1,4 +1,4 @@
-"""The ``golden`` pytest fixture and ``--update-goldens`` (syrupy/pytest-regressions style)."""
+"""The ``golden`` pytest fixture and ``--vmcompat-update-goldens`` (syrupy/pytest-regressions style)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ def test_missing_then_update_then_pass_then_mismatch(pytester, monkeypatch):
     pytester.makepyfile(test_it=TEST)
     r = pytester.runpytest("-p", "no:randomly")
     r.assert_outcomes(failed=1)
-    r.stdout.fnmatch_lines(["*no golden file*--update-goldens*"])
-    r = pytester.runpytest("-p", "no:randomly", "--update-goldens")
+    r.stdout.fnmatch_lines(["*no golden file*--vmcompat-update-goldens*"])
+    r = pytester.runpytest("-p", "no:randomly", "--vmcompat-update-goldens")
     r.assert_outcomes(passed=1)
     r.stdout.fnmatch_lines(["*2 golden files written*"])
     stored = pytester.path / "goldens" / "test_it" / "test_payload"

@@ -30,7 +30,7 @@ from hostile_inputs import (
     vmdesc_bases,
     with_vmdesc,
 )
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from harness import descjson, dumps, schema
@@ -47,7 +47,7 @@ SIZES = [pytest.param("ci"), pytest.param("nightly", marks=pytest.mark.slow)]
 def fuzz(size: str, ci_examples: int, strategy: st.SearchStrategy[Any],
          target: Callable[[Any], None]) -> None:
     """Run ``target`` on ``strategy``'s examples at ``size``."""
-    common: dict[str, Any] = {"deadline": None, "suppress_health_check": list(HealthCheck)}
+    common: dict[str, Any] = {"deadline": None}
     if size == "ci":
         s = settings(settings.default, max_examples=ci_examples, **common)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from harness.database import KEY_PREFIX, REDIS_ENV, settings_for, shared_database
+from harness.errors import InputError
 
 REDIS = shutil.which("redis-server")
 
@@ -97,3 +99,10 @@ def test_nightly_profile_uses_the_shared_database(monkeypatch, tmp_path):
     s = settings_for("nightly-test-base")
     assert s.max_examples == 7 and isinstance(s.database, DirectoryBasedExampleDatabase)
     assert settings_for("nightly-test-base", shared=False).database is not s.database
+
+
+def test_a_redis_url_without_the_redis_extra_names_the_extra(monkeypatch):
+    """redis is an optional extra: without it a Redis URL is bad input naming what to install."""
+    monkeypatch.setitem(sys.modules, "redis", None)  # `import redis` raises ImportError
+    with pytest.raises(InputError, match=r"pip install 'vmcompat\[redis\]'"):
+        shared_database(url="redis://127.0.0.1:1/0")

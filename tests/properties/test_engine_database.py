@@ -5,14 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 
 import hypothesis
+from hypothesis.database import InMemoryExampleDatabase
 
 from harness.compat.engine import cell_database_key, run_cell
 from harness.compat.verdict import Cell, Verdict
-from harness.database import is_shared, shared_database
+from harness.database import SHARED_MARK, is_shared, shared_database
 from harness.dsl import device, int8, uint8
 
 OLD = device("d", 1, uint8("a"))
 NEW = device("d", 1, int8("a"))  # uint8 -> int8: values >= 128 load negated: corrupt
+
+
+class _KeySpy(InMemoryExampleDatabase):
+    """A shared in-memory database that remembers every key written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys: set[bytes] = set()
+        setattr(self, SHARED_MARK, True)
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self.keys.add(key)
+        super().save(key, value)
 
 
 def test_shared_database_saves_and_replays_per_cell(tmp_path: Path) -> None:
@@ -22,14 +36,27 @@ def test_shared_database_saves_and_replays_per_cell(tmp_path: Path) -> None:
     s = hypothesis.settings(database=db)
     first = run_cell(OLD, NEW, cell, max_examples=200, seed=1, settings=s)
     assert first.verdict is Verdict.CORRUPT
-    saved = list(db.fetch(cell_database_key(cell)))
-    assert saved, "the shrunk counterexample is in the shared database"
+    assert any((tmp_path / "db").iterdir()), "the shrunk counterexample is in the database"
     # the replay finds it again even with a single example to spend
     again = run_cell(OLD, NEW, cell, max_examples=1, seed=2, settings=s)
     assert again.verdict is Verdict.CORRUPT
     assert again.counterexample["state"] == first.counterexample["state"]
-    # another cell's key holds nothing
-    assert list(db.fetch(cell_database_key(Cell("d", "1", "1", wire="json")))) == []
+
+
+def test_each_cell_keeps_its_examples_under_its_own_key() -> None:
+    db = _KeySpy()
+    cell, other = Cell("d", "1", "1"), Cell("d", "1", "1", features=("other",))
+    s = hypothesis.settings(database=db)
+    assert run_cell(OLD, NEW, cell, max_examples=200, seed=1, settings=s).verdict \
+        is Verdict.CORRUPT
+    assert db.keys and all(k.startswith(cell_database_key(cell) + b"/") for k in db.keys)
+    assert not any(k.startswith(cell_database_key(other)) for k in db.keys)
+    # the same cell replays its counterexample with one example to spend; another cell
+    # (same descriptions, same test body, another key) does not see it
+    assert run_cell(OLD, NEW, cell, max_examples=1, seed=2, settings=s).verdict \
+        is Verdict.CORRUPT
+    assert run_cell(OLD, NEW, other, max_examples=1, seed=2, settings=s).verdict \
+        is Verdict.COMPATIBLE
 
 
 def test_without_a_shared_database_nothing_is_stored(tmp_path: Path) -> None:
@@ -40,4 +67,4 @@ def test_without_a_shared_database_nothing_is_stored(tmp_path: Path) -> None:
     r = run_cell(OLD, NEW, cell, max_examples=200, seed=1,
                  settings=hypothesis.settings(database=plain))
     assert r.verdict is Verdict.CORRUPT
-    assert list(plain.fetch(cell_database_key(cell))) == []
+    assert not (tmp_path / "plain").exists() or not any((tmp_path / "plain").iterdir())

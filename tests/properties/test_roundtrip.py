@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.catalog import load
@@ -20,7 +20,7 @@ from harness.walk import Visitor, Walk
 from strategies import descriptions, states
 
 CATALOG = sorted((name, v) for name, h in load().items() for v in h.version_ids)
-FAST = settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+FAST = settings(max_examples=10, deadline=None)
 
 
 class _ScalarWriter(LegacyWriter):
@@ -57,13 +57,13 @@ def test_catalog_roundtrip(device: str, version: int, data: st.DataObject) -> No
     _roundtrip(desc, data.draw(states(desc), label="state"))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None)
 @given(desc=descriptions(), data=st.data())
 def test_random_description_roundtrip(desc: Description, data: st.DataObject) -> None:
     _roundtrip(desc, data.draw(states(desc), label="state"))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, deadline=None)
 @given(desc=descriptions(), data=st.data())
 def test_states_of_older_versions_are_valid(desc: Description, data: st.DataObject) -> None:
     v = data.draw(st.integers(desc.minimum_version_id, desc.version_id), label="version")

@@ -7,7 +7,7 @@ from random import Random
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, find, given, settings
+from hypothesis import find, given, settings
 from hypothesis.database import InMemoryExampleDatabase
 
 from harness.compat.oracle import EITHER, EXACT, REFUSE, Expectation, expect
@@ -24,8 +24,7 @@ from harness.qemu.fuzz._target import state_key
 from harness.stream.compare import leaves
 from strategies.captured import MAX_EDITS, SMALL_ARRAY, SMALL_BUFFER, captured_states
 
-SOME = settings(max_examples=60, database=None, deadline=None,
-                suppress_health_check=list(HealthCheck))
+SOME = settings(max_examples=60, database=None, deadline=None)
 
 
 # ----------------------------------------------------------------------------- judge

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, given, seed, settings
 
 from harness.catalog import load
 from harness.compat.engine import run_cell
@@ -27,7 +27,7 @@ from strategies import descriptions
 from strategies.evolutions import Change, all_evolutions, all_mutations
 
 #: the quick suite (every CI run); ``test_full_catalog_quality`` (slow, nightly) takes them all
-QUICK_DEVICES = ("ps2kbd", "serial")
+QUICK_DEVICES = ("ps2kbd", "serial", "hpet")  # hpet: a varray (its count's kinds)
 RANDOM_DESCRIPTIONS = 6
 EXAMPLES = 20
 SEED = 20260101
@@ -36,8 +36,10 @@ SEED = 20260101
 def _random_descriptions(n: int) -> list[Description]:
     found: list[Description] = []
 
-    @settings(max_examples=n, database=None, derandomize=True, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    # a fixed seed, not derandomize: derandomize seeds from the function's source text, so
+    # the drawn descriptions (and the kinds they exercise) changed with any edit of it
+    @seed(SEED)
+    @settings(max_examples=n, database=None, phases=[Phase.generate])
     @given(descriptions(max_fields=4))
     def collect(d: Description) -> None:
         found.append(d)

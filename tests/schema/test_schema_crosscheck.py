@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, given, settings
 from hypothesis_jsonschema import from_schema
 
 from harness.compat.engine import judge, prior_for
@@ -33,7 +33,7 @@ def test_states_from_the_schema_round_trip(name: str, desc) -> None:
 
     # no shrinking: hypothesis-jsonschema examples of big schemas shrink for minutes
     @settings(max_examples=3, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck), phases=(Phase.explicit, Phase.generate))
+              phases=(Phase.explicit, Phase.generate))
     @given(from_schema(sc))
     def check(obj: dict) -> None:
         obj = sync(desc, obj)

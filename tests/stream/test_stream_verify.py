@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness import dumps
@@ -120,7 +120,7 @@ def test_data_byte_changes_pass(analyses: dict[str, corrupt.Analysis], machine: 
     assert verify(bytes(out)) == []
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_strategy_structural_damage_always_fails_verify(damage: dict, data: st.DataObject
                                                          ) -> None:
@@ -130,7 +130,7 @@ def test_strategy_structural_damage_always_fails_verify(damage: dict, data: st.D
     assert verify(c.data), f"{machine}: {c.detail}"
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, deadline=None)
 @given(data=st.data())
 def test_strategy_data_bytes_always_pass(damage: dict, data: st.DataObject) -> None:
     machine = data.draw(st.sampled_from(FOOTERED + UNFOOTERED))
@@ -138,7 +138,7 @@ def test_strategy_data_bytes_always_pass(damage: dict, data: st.DataObject) -> N
     assert verify(c.data) == [], c.detail
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_random_mutations_raise_only_typed_errors(damage: dict, data: st.DataObject) -> None:
     machine = data.draw(st.sampled_from(FOOTERED + UNFOOTERED))

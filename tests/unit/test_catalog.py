@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import harness.catalog as catalog
@@ -497,8 +497,7 @@ def test_subsection_unknown_to_a_description_without_subsections() -> None:
 
 
 # ----------------------------------------------------------------------------- properties
-_PROPS = settings(max_examples=8, deadline=None, derandomize=True,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+_PROPS = settings(max_examples=8, deadline=None, derandomize=True)
 
 
 @pytest.mark.parametrize(("name", "version"), VERSIONS, ids=_ids(VERSIONS))

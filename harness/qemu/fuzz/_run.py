@@ -33,12 +33,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import hypothesis
-from hypothesis import HealthCheck, Phase, Verbosity, given
+from hypothesis import Phase, Verbosity, given
 from hypothesis.database import ExampleDatabase
 
 from harness import state as statejson
 from harness.compat.directions import DOWNGRADE, SAME, UPGRADE
 from harness.errors import InputError
+from harness.health import GENERATION_CHECKS
 from harness.matrix._cells import version_order
 from harness.qemu.fuzz._chain import ChainTarget, chain_target
 from harness.qemu.fuzz._outcomes import SEVERITY, Judgement, Outcome, signature
@@ -136,7 +137,7 @@ def _settings(max_examples: int, phases: tuple[Phase, ...]) -> hypothesis.settin
     return hypothesis.settings(
         max_examples=max_examples, database=None, deadline=None, derandomize=False,
         report_multiple_bugs=False, verbosity=Verbosity.quiet, print_blob=False,
-        phases=phases, suppress_health_check=list(HealthCheck))
+        phases=phases, suppress_health_check=GENERATION_CHECKS)
 
 
 def direction_of(path: Sequence[str]) -> str:
