@@ -81,9 +81,9 @@ from types import MappingProxyType
 from typing import Any
 
 from harness.errors import InputError
+from harness.loaders import Loader, register_loader
 from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection
 from harness.predicates import Cmp, Predicate
-from harness.sources import Loader, register_loader
 from harness.types import TYPES
 
 TEST_PREFIX = "__test__"

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.errors import InputError
 from harness.limits import MAX_ARRAY_LEN, MAX_FIELD_BYTES, MAX_FIELDS, MAX_NESTING
 from harness.predicates import Predicate
 from harness.types import ALL_TYPE_NAMES, COUNT_TYPES, TYPES, WireType, did_you_mean
-
-if TYPE_CHECKING:
-    from harness.plan import Plan
 
 SUBSECTIONS_KEY = "__subsections__"
 
@@ -400,16 +397,6 @@ class Description:
                 return None
             total += s
         return total
-
-    def plan(self, version: int | None = None) -> Plan:
-        """The compiled plan for loading/saving ``version`` (cached)."""
-        v = self.version_id if version is None else version
-        p = self._cache.get(("plan", v))
-        if p is None:
-            from harness.plan import compile_plan
-
-            p = self._cache[("plan", v)] = compile_plan(self, v)
-        return p
 
     def walk_fields(self) -> Iterator[tuple[tuple[str, ...], Field]]:
         """Every field, nested ones too, with its path of names (no recursion limit)."""

@@ -79,6 +79,15 @@ def _element_type(f: Field) -> tuple[WireType, int | None] | None:
     return t, f.array_len
 
 
+def plan_of(desc: Description, version: int | None = None) -> Plan:
+    """The compiled plan for loading/saving ``version`` of ``desc`` (cached on ``desc``)."""
+    v = desc.version_id if version is None else version
+    p = desc._cache.get(("plan", v))
+    if p is None:
+        p = desc._cache[("plan", v)] = compile_plan(desc, v)
+    return p
+
+
 def compile_plan(desc: Description, version: int) -> Plan:
     steps: list[Run | Step] = []
     pending: list[Slot] = []

@@ -30,7 +30,7 @@ from typing import Any
 
 from harness.errors import Path
 from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection, bitmap_words
-from harness.plan import Run
+from harness.plan import Run, plan_of
 from harness.types import TYPES, WireType
 
 _U64 = TYPES["uint64"]
@@ -282,7 +282,7 @@ class Walk:
     def struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
         v = self.v
         state = v.start_struct(path, desc, version, value)
-        for step in desc.plan(version).steps:
+        for step in plan_of(desc, version).steps:
             if type(step) is Run:
                 state = v.run(path, step, state)
             else:

@@ -44,7 +44,8 @@ from harness.golden._update import (
     apply_update,
     plan_update,
 )
-from harness.golden._verify import Problem, VerifyResult, require_golden_store, verify
+from harness.golden._result import Problem, VerifyResult
+from harness.golden._verify import require_golden_store, verify
 
 __all__ = [
     "CHANGES_FILE",
