@@ -143,9 +143,14 @@ def as_captured(desc: Description, state: Any) -> Any:
     return out
 
 
+def is_unknown_test(pred: Predicate | None) -> bool:
+    """True if ``pred`` is (or reads) a ``field_exists`` test imported from QEMU."""
+    return pred is not None and any(n.startswith(TEST_PREFIX) for n in pred.reads())
+
+
 def has_unknown_test(f: Field) -> bool:
     """True if ``f`` has a ``field_exists`` test imported from QEMU (outcome unknown)."""
-    return f.exists is not None and any(n.startswith(TEST_PREFIX) for n in f.exists.reads())
+    return is_unknown_test(f.exists)
 
 
 def has_unknown_needed(s: Subsection) -> bool:
@@ -603,6 +608,7 @@ VMDESC_LOADER = register_loader(Loader("vmdesc", is_vmdesc, from_vmdesc))
 __all__ = [
     "DUMP_LOADER", "GUESS_DOC", "NEEDED_PREFIX", "TEST_PREFIX", "VMDESC_LOADER", "VMDESC_TYPES",
     "VmdescEntry", "as_captured", "c_size", "dump_machine", "from_dump", "from_vmdesc",
-    "has_unknown_needed", "has_unknown_test", "is_dump", "is_guess", "is_vmdesc", "merge",
-    "merge_all", "to_dump", "unknown_needed", "unknown_test", "vmdesc_entries",
+    "has_unknown_needed", "has_unknown_test", "is_dump", "is_guess", "is_unknown_test",
+    "is_vmdesc", "merge", "merge_all", "to_dump", "unknown_needed", "unknown_test",
+    "vmdesc_entries",
 ]

@@ -142,8 +142,6 @@ def from_json(desc: Description, obj: Any, *, file: str | None = None,
         raise e.located(file=file, device=desc.name) from None
 
 
-validate = from_json
-
 
 def to_json(state: Any) -> Any:
     """The JSON form of an in-memory state (bytes -> hex, tuples -> lists)."""

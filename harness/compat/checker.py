@@ -313,7 +313,7 @@ def _sig(f: Field, depth: int = 0) -> Any:
 _SUFFIX = re.compile(r"\[\d+\]$")
 
 
-def _qemu_name(name: str) -> str:
+def _base_name(name: str) -> str:
     """A field's name without the ``[k]`` QEMU (and dump imports) add to repeated names."""
     return _SUFFIX.sub("", name)
 
@@ -356,7 +356,7 @@ class _Comparer:
     def section(self, src: Description, dst: Description | None,
                 versions: Claims = (None, None), dst_device: str = "") -> list[Finding]:
         segs = (self.device, src.name)
-        self.emit(R.Section(self.device, src, dst, dst_device), segs)
+        self.emit(R.SectionSite(self.device, src, dst, dst_device), segs)
         if dst is not None:
             self.description(segs, src, dst, "section", src.version_id, 0, versions)
         return self.findings
@@ -447,7 +447,7 @@ class _Comparer:
     def renamed(self, segs: tuple[str, ...], a: _Item, b: _Item, vs: int, vd: int, level: str,
                 depth: int) -> None:
         """A pair matched by place, not by name: a rename unless only the ``[k]`` differs."""
-        if _qemu_name(a.field.name) != _qemu_name(b.field.name):
+        if _base_name(a.field.name) != _base_name(b.field.name):
             self.emit(R.Rename(a.field, b.field, "/".join(a.names), "/".join(b.names)),
                       segs + a.display)
         self.pair(segs, a, b, vs, vd, level, depth, by_name=False)
@@ -462,7 +462,7 @@ class _Comparer:
             if ua and ub and a.wire_size() == b.wire_size() is not None:
                 i += 1
             elif not ua and not ub and (_sig(a) == _sig(b)
-                                        or _qemu_name(a.name) == _qemu_name(b.name)):
+                                        or _base_name(a.name) == _base_name(b.name)):
                 i += 1
             else:
                 break
@@ -745,7 +745,7 @@ def apply_ignores(result: Result, config: Config) -> None:
     result.findings = kept
 
 
-def sites_of(findings: Sequence[Finding]) -> Iterator[tuple[str, list[Finding]]]:
+def by_device(findings: Sequence[Finding]) -> Iterator[tuple[str, list[Finding]]]:
     """Findings grouped by device, in first-seen order."""
     groups: dict[str, list[Finding]] = {}
     for f in findings:

@@ -231,14 +231,27 @@ def first_difference(a: Any, b: Any, path: Path = ()) -> Path | None:
 
 
 def _json(value: Any) -> Any:
-    value = statejson.to_json(normalize(value))
+    """A state as plain JSON for a counterexample (converted once: linear in its size)."""
+    return _plain(statejson.to_json(normalize(value)))
+
+
+def _plain(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_json(v) for v in value]
+        return [_plain(v) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return repr(value)
+
+
+def _refusal_notes(exp: Expectation, error: LoadError) -> tuple[str, ...]:
+    """What a refusal adds to the notes: where QEMU would refuse otherwise, or load."""
+    if exp.kind == REFUSE and error.reason != exp.reason:
+        return (f"refused as {error.reason.value}, where QEMU refuses with {exp.reason.value}",)
+    if exp.kind == EXACT:
+        return ("QEMU would load it",)
+    return ()
 
 
 def judge(exp: Expectation, loaded: Any, error: BaseException | None) -> Outcome:
@@ -247,12 +260,8 @@ def judge(exp: Expectation, loaded: Any, error: BaseException | None) -> Outcome
     if error is not None and not isinstance(error, LoadError):
         return Outcome(Verdict.CRASH, None, f"{type(error).__name__}: {error}", notes)
     if isinstance(error, LoadError):
-        if exp.kind == REFUSE:
-            extra = () if error.reason == exp.reason else (
-                f"refused as {error.reason.value}, where QEMU refuses with {exp.reason.value}",)
-            return Outcome(Verdict.REFUSED, error.reason.value, str(error), notes + extra)
-        extra = ("QEMU would load it",) if exp.kind == EXACT else ()
-        return Outcome(Verdict.REFUSED, error.reason.value, str(error), notes + extra)
+        return Outcome(Verdict.REFUSED, error.reason.value, str(error),
+                       notes + _refusal_notes(exp, error))
     got = normalize(loaded)
     if exp.kind == REFUSE:
         return Outcome(Verdict.CORRUPT, None,
@@ -315,17 +324,11 @@ def check_state(src: Description, dst: Description, state: State, fmt: Format,
 
 # ----------------------------------------------------------------------------- a cell
 class _Bad(Exception):
+    """A corrupt or crashing example: stops the run so Hypothesis shrinks it."""
+
     def __init__(self, outcome: Outcome) -> None:
         super().__init__(outcome.detail)
         self.outcome = outcome
-
-
-class _Corrupt(_Bad):
-    pass
-
-
-class _Crash(_Bad):
-    pass
 
 
 @dataclass
@@ -410,10 +413,8 @@ def run_cell(src: Description, dst: Description, cell: Cell, *, max_examples: in
         if out.reason:
             event(f"refused: {out.reason}")
         tally.add(out)
-        if out.verdict is Verdict.CRASH:
-            raise _Crash(out)
-        if out.verdict is Verdict.CORRUPT:
-            raise _Corrupt(out)
+        if out.verdict.bad:
+            raise _Bad(out)
 
     base = settings if settings is not None else hypothesis.settings.default
     # only a shared example database (nightly: Redis or a directory) is used: then

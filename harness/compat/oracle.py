@@ -505,16 +505,14 @@ class TokenReader(InputVisitor):
                 yield sub, self.sub_versions.get(path + (sub.name,), sub.description.version_id)
 
 
-def _strip(value: Any) -> Any:
+def normalize(value: Any) -> Any:
     """Drop NOPRIOR ("no value") entries so projections compare cleanly."""
     if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if v is not NOPRIOR}
+        return {k: normalize(v) for k, v in value.items() if v is not NOPRIOR}
     if isinstance(value, list):
-        return [_strip(v) for v in value]
+        return [normalize(v) for v in value]
     return value
 
-
-normalize = _strip
 
 
 def _version_check(dst: Description, version: int) -> Expectation | str | None:
@@ -581,4 +579,4 @@ def expect(src: Description, dst: Description, state: Any, prior: Any = None, *,
             return Expectation(EITHER, state=None, detail=f"marshal {check}: {e}",
                                notes=tuple(notes))
         notes.append(f"loaded through marshal function {check!r}")
-    return Expectation(kind, state=_strip(loaded), detail=reader.why, notes=tuple(notes))
+    return Expectation(kind, state=normalize(loaded), detail=reader.why, notes=tuple(notes))

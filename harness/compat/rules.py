@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from harness.dumps import NEEDED_PREFIX, TEST_PREFIX, is_guess
+from harness.dumps import NEEDED_PREFIX, TEST_PREFIX, is_guess, is_unknown_test
 from harness.errors import MSG, Reason
 from harness.model import Description, Field, Subsection
 from harness.predicates import Const
@@ -39,7 +39,7 @@ CATEGORIES = ("wire", "version", "semantics", "config", "section")
 
 # -- sites: what the checker meets -------------------------------------------------------------
 @dataclass(frozen=True)
-class Section:
+class SectionSite:
     """A device (section) of the source; ``dst`` is None when the destination lacks it."""
 
     kind = "section"
@@ -279,12 +279,6 @@ def _pj(o: Any) -> str:
     return str(o)
 
 
-def unknown_test(pred: object) -> bool:
-    """An exists-test imported from a QEMU dump (its outcome is unknown)."""
-    reads = getattr(pred, "reads", lambda: frozenset())()
-    return any(n.startswith(TEST_PREFIX) for n in reads)
-
-
 def base_type(f: Field) -> str:
     """The wire kind without load checks: ``"uint16 equal"`` -> ``uint16``; composites as is."""
     t = f.wire_type
@@ -325,7 +319,7 @@ def guessed(s: Pair) -> bool:
 
 # -- section -----------------------------------------------------------------------------------
 @rule("SECTION_MISSING", "error", "wire", "section")
-def section_missing(s: Section) -> Iterator[str]:
+def section_missing(s: SectionSite) -> Iterator[str]:
     """The destination has no device of this name: the load fails on the section."""
     if s.dst is None:
         yield (f"section '{s.device}' (description '{s.src.name}' version {s.src.version_id}) "
@@ -334,7 +328,7 @@ def section_missing(s: Section) -> Iterator[str]:
 
 
 @rule("QOM_TYPE_RENAMED", "info", "section", "section")
-def qom_type_renamed(s: Section) -> Iterator[str]:
+def qom_type_renamed(s: SectionSite) -> Iterator[str]:
     """Only the QOM type name differs: the section travels under its VMStateDescription
     name (the idstr), so the destination's device of another name loads it."""
     if s.dst is not None and s.dst_device and s.dst_device != s.device:
@@ -501,8 +495,8 @@ def nested_description_missing(s: Pair) -> Iterator[str]:
 def field_test_changed(s: Pair) -> Iterator[str]:
     """The field's exists-test differs: sent and read under different conditions."""
     a, b = s.src.exists, s.dst.exists
-    if a != b and not (unknown_test(a) and unknown_test(b)) and (
-            s.by_name or not (unknown_test(a) or unknown_test(b))):
+    if a != b and not (is_unknown_test(a) and is_unknown_test(b)) and (
+            s.by_name or not (is_unknown_test(a) or is_unknown_test(b))):
         if a is None:
             yield (f"field '{s.src.name}' is always sent by the source, but the destination "
                    f"reads it only {when(b)}")
@@ -519,9 +513,9 @@ def field_test_unknown(s: Pair) -> Iterator[str]:
     """Tested alternatives of a QEMU dump: a field matched by place (not by name) whose
     field_exists function (unknown C code) one side has and the other does not."""
     a, b = s.src.exists, s.dst.exists
-    if (not s.by_name and (unknown_test(a) or unknown_test(b))
-            and not (unknown_test(a) and unknown_test(b))):
-        if unknown_test(b):
+    if (not s.by_name and (is_unknown_test(a) or is_unknown_test(b))
+            and not (is_unknown_test(a) and is_unknown_test(b))):
+        if is_unknown_test(b):
             side, other = "destination", f"the source sends it {when(a)}"
         else:
             side, other = "source", f"the destination reads it {when(b)}"

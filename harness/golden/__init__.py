@@ -30,7 +30,7 @@ from harness.golden._frozen import (
 )
 from harness.golden._generate import Case, cases, expected
 from harness.golden._keys import GoldenKey
-from harness.golden._states import sample_state
+from harness.golden._states import golden_state
 from harness.golden._store import (
     DirectoryGoldenStore,
     GoldenStore,
@@ -74,7 +74,7 @@ __all__ = [
     "plan_update",
     "record_change",
     "require_golden_store",
-    "sample_state",
+    "golden_state",
     "save_frozen",
     "verify",
 ]

@@ -26,7 +26,7 @@ from harness.golden._frozen import CHANGES_FILE, FROZEN_FILE
 from harness.golden._generate import Case, cases
 from harness.golden._keys import GoldenKey, device_prefix
 from harness.golden._result import Problem, VerifyResult
-from harness.golden._states import sample_state
+from harness.golden._states import golden_state
 from harness.golden._streams import verify_streams
 from harness.golden._store import GoldenStore
 from harness.model import DeviceHistory
@@ -74,7 +74,7 @@ def check_in_newest(h: DeviceHistory, case: Case, wire: str, payload: bytes) -> 
     """A golden of an earlier version must load in the newest version (or be declared too old)."""
     newest = h.at(h.latest.version_id, case.features)
     try:
-        FORMATS[wire].decode(newest, payload, case.version, sample_state(newest))
+        FORMATS[wire].decode(newest, payload, case.version, golden_state(newest))
     except VersionTooOld:
         return None  # the newest declares it unsupported: a clean, documented refusal
     except LoadError as e:
