@@ -81,6 +81,34 @@ class Marker:
 DEFAULT_MARKER = Marker()
 
 
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What an import from QEMU knows of a field beyond its wire form (compared, like all data).
+
+    ``c_size`` is the C element size a ``-dump-vmstate`` gave; ``qemu_name`` the name QEMU
+    gave when an import made it unique (``unused`` -> ``unused[1]``); ``guessed`` says the
+    wire type is a guess from the C size (a dump alone gives no type).
+    """
+
+    c_size: int | None = None
+    qemu_name: str | None = None
+    guessed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.c_size is not None:
+            out["c_size"] = self.c_size
+        if self.qemu_name is not None:
+            out["qemu_name"] = self.qemu_name
+        if self.guessed:
+            out["guessed"] = True
+        return out
+
+    @classmethod
+    def from_json(cls, o: Mapping[str, Any]) -> Provenance:
+        return cls(o.get("c_size"), o.get("qemu_name"), bool(o.get("guessed", False)))
+
+
 @dataclass(frozen=True)
 class Field:
     """One field of a description (a ``VMStateField``).
@@ -106,6 +134,7 @@ class Field:
     derived: bool = False
     broken: bool = False
     marker: Marker | None = None
+    provenance: Provenance | None = None
     doc: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
