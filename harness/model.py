@@ -61,7 +61,7 @@ class Marker:
         if self.sentinel is not None:
             first = element.fields[0] if element.fields else None
             if first is None or first.name != self.sentinel or first.wire_type is None \
-                    or first.wire_type.kind != "int" or first.is_array \
+                    or not first.wire_type.integer or first.is_array \
                     or first.exists is not None or not first.on_wire:
                 return (f"marker sentinel {self.sentinel!r} must name the first field of "
                         f"{element.name!r}, an integer sent in every element")

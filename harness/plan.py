@@ -99,7 +99,7 @@ def compile_plan(desc: Description, version: int) -> Plan:
             fmt = ">" + "".join(s.type.fmt if s.count is None else f"{s.count}{s.type.fmt}"
                                 for s in pending)
             checked = tuple(i for i, s in enumerate(pending)
-                            if s.type.check is not None or s.type.kind == "bool")
+                            if s.type.checked)
             steps.append(Run(tuple(pending), struct.Struct(fmt), checked))
             pending.clear()
 

@@ -166,14 +166,7 @@ class SchemaBuilder(Visitor):
                 fr.conditional.append({"if": predicate_schema(s.needed), "then": need})
 
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
-        if t.kind == "bool":
-            return {"type": "boolean"}
-        if t.check == "equal" and f.default is not None:
-            return {"type": "integer", "const": f.default}
-        if t.check == "le":
-            return {"type": "integer", "minimum": 0,
-                    "maximum": t.hi if f.default is None else f.default}
-        return {"type": "integer", "minimum": t.lo, "maximum": t.hi}
+        return t.schema(f.default)
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
         return _hex(n)

@@ -79,7 +79,7 @@ class SampleBuilder(Visitor):
         t = TYPES.get(f.type)
         if t is None:
             return f.default
-        if t.kind == "bool":
+        if t.valid(True):
             return True  # off-wire flags gate subsections: turn them on
         return self.scalar(path, f, t, None)
 
@@ -88,18 +88,14 @@ class SampleBuilder(Visitor):
         if t.check is not None and f.default is not None:
             return f.default
         h = _h(path)
-        if t.kind == "bool":
-            return bool(h & 1)
-        if t.kind == "timer":
-            return -1 if h % 4 == 0 else h % 1_000_000_007
+        special = t.sample_special(h)
+        if special is not None:
+            return special
         if self._counters and f.name in self._counters[-1]:
             return min(self.n, t.hi)
         if self._wanted and f.name in self._wanted[-1] and t.valid(self._wanted[-1][f.name]):
             return self._wanted[-1][f.name]
-        if t.check == "le":
-            return h % 8
-        hi = t.hi if not t.signed else min(t.hi, 0x7FFF)
-        return 1 + h % hi
+        return t.sample_int(h)
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
         h = _h(path)

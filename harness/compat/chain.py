@@ -77,7 +77,6 @@ from harness.formats import FORMATS
 from harness.model import SUBSECTIONS_KEY, Description, DeviceHistory, Field, Subsection
 from harness.types import WireType
 from harness.walk import NOPRIOR, InputVisitor, Walk
-from strategies.states import required_value
 
 State = dict[str, Any]
 
@@ -183,7 +182,7 @@ class _Reset(InputVisitor):
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if value is not NOPRIOR:
             return value
-        return required_value(f) if t.check else (False if t.kind == "bool" else 0)
+        return t.prior(f.default)
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
         return bytes(n) if value is NOPRIOR else value

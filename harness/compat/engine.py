@@ -64,7 +64,7 @@ from harness.formats import FORMATS, Format
 from harness.model import SUBSECTIONS_KEY, Description, Field
 from harness.types import WireType
 from harness.walk import Visitor, Walk
-from strategies.states import required_value, states
+from strategies.states import states
 
 State = dict[str, Any]
 
@@ -86,7 +86,7 @@ class _Pair:
 def _zero(f: Field) -> Any:
     t = f.wire_type
     if t is not None:
-        return False if t.kind == "bool" else (required_value(f) if t.check else 0)
+        return t.prior(f.default)
     if f.type == "buffer":
         return bytes(f.size or 0)
     if f.type == "struct":
@@ -123,11 +123,7 @@ class PriorBuilder(Visitor):
         return f.default if f.default is not None else _zero(f)
 
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
-        if t.check == "equal":
-            return required_value(f)
-        if t.check == "le" and isinstance(f.default, int):
-            return f.default
-        return _OMIT
+        return t.prior(f.default) if t.pinned(f.default) else _OMIT
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
         return _OMIT

@@ -54,7 +54,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import InputError, LoadError, Path, Reason, dotted
+from harness.errors import InputError, LoadError, Path, Reason, dotted, message
 from harness.marshal import MARSHALS
 from harness.model import NULLPTR_MARKER, SUBSECTIONS_KEY, Description, Field, Subsection
 from harness.plan import Run
@@ -333,8 +333,8 @@ class TokenReader(InputVisitor):
         positional = _MISSING
         if tok is not None:
             positional = _reinterpret(tok, t)
-            if t.kind == "bool" and positional is not _MISSING:
-                positional = bool(positional)
+            if positional is not _MISSING:
+                positional = t.from_int(positional)
             self.check(path, f, t, positional, value)
         elif self.self_describing:
             src_t = self.source_type(path)
@@ -350,10 +350,10 @@ class TokenReader(InputVisitor):
 
     def check(self, path: Path, f: Field, t: WireType, got: Any, prior: Any) -> None:
         local = prior if prior is not None and prior is not NOPRIOR else f.default
-        if t.check == "equal" and local is not None and got != local:
-            raise _Refuse(Reason.EQUAL, f"{dotted(path)}: {got} != {local}")
-        if t.check == "le" and (got < 0 or (local is not None and got > local)):
-            raise _Refuse(Reason.LE, f"{dotted(path)}: {got} > {local}")
+        refused = t.refusal(got, local)
+        if refused is not None:
+            reason, params = refused
+            raise _Refuse(reason, f"{dotted(path)}: {message(reason, **params)}")
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
         tok = self.take(path, n, ("buffer", "unused"))

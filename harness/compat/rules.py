@@ -555,11 +555,14 @@ def default_changed(s: Pair) -> Iterator[str]:
 @rule("EQUAL_VALUE_CHANGED", "error", "semantics", "pair")
 def equal_value_changed(s: Pair) -> Iterator[str]:
     """The value an ``equal`` field must have (or an ``le`` field's bound) is not the source's."""
-    a, b, check = s.src.default, s.dst.default, _checked(s.dst)
-    if check == "equal" and _checked(s.src) == "equal" and a != b:
+    a, b = s.src.default, s.dst.default
+    ta, tb = s.src.wire_type, s.dst.wire_type
+    if ta is None or tb is None:
+        return
+    if tb.must_match and ta.must_match and a != b:
         yield (f"field '{s.src.name}' must equal the destination's {b!r}, but the source "
                f"sends {a!r}: " + MSG[Reason.EQUAL].format(got=_int(a), local=_int(b)))
-    elif (check == "le" and _checked(s.src) == "le" and isinstance(a, int)
+    elif (tb.capped and ta.capped and isinstance(a, int)
           and isinstance(b, int) and b < a):
         yield (f"field '{s.src.name}' must be <= {b} in the destination, but the source "
                f"allows up to {a}")
@@ -574,9 +577,8 @@ def equal_field(s: Pair) -> Iterator[str]:
     """The destination checks the incoming value against its own (equal / le)."""
     a, b = s.src.wire_type, s.dst.wire_type
     if b is not None and b.check is not None and (a is None or a.check != b.check):
-        how = "equal" if b.check == "equal" else "be between 0 and"
         yield (f"field '{s.src.name}' is '{b.name}' in the destination: the incoming value "
-               f"must {how} the destination's own, or the load is refused")
+               f"must {b.demand} the destination's own, or the load is refused")
 
 
 @rule("BROKEN_FIELD", "info", "semantics", "pair")

@@ -190,7 +190,7 @@ class TreeWriter(Visitor):
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if value is None:  # a defaulted field the state leaves out: not sent
             return SKIP
-        return self.d.boolean(value) if t.kind == "bool" else self.d.integer(value)
+        return getattr(self.d, t.node)(value)
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
         return SKIP if value is None else self.d.octets(bytes(value))
@@ -338,13 +338,10 @@ class TreeReader(InputVisitor):
         node = self.locate(path)
         if node is None:
             return value
-        if t.kind == "bool":
-            return self._expect(path, node, "boolean", t.name)
-        got = self._expect(path, node, "integer", t.name)
-        if not t.lo <= got <= t.hi:
+        got = self._expect(path, node, t.node, t.name)
+        if not t.valid(got):
             raise _mismatch(path, f"{got} is out of range of {t.name}")
-        if t.check is not None:
-            LegacyReader._check(path, f, t, got, value, None)  # type: ignore[arg-type]
+        LegacyReader._check(path, f, t, got, value, None)  # type: ignore[arg-type]
         return got
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:

@@ -20,11 +20,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from harness.errors import (
+    BY_REASON,
     BadMarker,
     BadValue,
-    EqualMismatch,
     InputError,
-    LeViolation,
     LoadError,
     NullPointerMismatch,
     Path,
@@ -42,10 +41,6 @@ from harness.walk import NOPRIOR, InputVisitor, OutputVisitor, Walk
 SUBSECTION = 0x05
 _ST = {name: struct.Struct(">" + t.fmt) for name, t in TYPES.items()}
 _BE32 = struct.Struct(">I")
-
-
-def _mask(t: WireType, v: int) -> int:
-    return v & ((1 << (8 * t.size)) - 1)
 
 
 def min_size(f: Field) -> int:
@@ -175,14 +170,10 @@ class LegacyReader(InputVisitor):
     @staticmethod
     def _check(path: Path, f: Field, t: WireType, got: Any, prior: Any, offset: int) -> None:
         local = prior if prior is not None and prior is not NOPRIOR else f.default
-        if t.check == "equal":
-            if local is not None and got != local:
-                raise EqualMismatch(path=path, offset=offset,
-                                    got=_mask(t, got), local=_mask(t, local))
-        elif t.check == "le":
-            if got < 0 or (local is not None and got > local):
-                raise LeViolation(path=path, offset=offset, got=got,
-                                  local=local if local is not None else "local")
+        refused = t.refusal(got, local)
+        if refused is not None:
+            reason, params = refused
+            raise BY_REASON[reason](path=path, offset=offset, **params)
 
     # structs
     def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
