@@ -120,14 +120,13 @@ def as_captured(desc: Description, state: Any) -> Any:
     if not isinstance(state, dict):
         return state
     out = dict(state)
-    held = state.get(SUBSECTIONS_KEY) or {}
+    held = state.get(SUBSECTIONS_KEY)
     if held:
         subs = {}
-        for sub in desc.subsections:
-            if sub.name in held:
-                if has_unknown_needed(sub):
-                    out[NEEDED_PREFIX + sub.name] = 1
-                subs[sub.name] = as_captured(sub.description, held[sub.name])
+        for sub in desc.held_subsections(held):
+            if has_unknown_needed(sub):
+                out[NEEDED_PREFIX + sub.name] = 1
+            subs[sub.name] = as_captured(sub.description, held[sub.name])
         out[SUBSECTIONS_KEY] = subs
     for f in desc.fields:
         if f.struct is None or f.name not in state:

@@ -220,6 +220,14 @@ class Field:
         """False for QIDL ``immutable``/``derived`` fields: in the state, never sent."""
         return not (self.immutable or self.derived)
 
+    def present_at(self, version: int) -> bool:
+        """Whether a stream of ``version`` may carry the field: QEMU's rule, its one home.
+
+        A field with an exists-test is present iff the test holds (the test alone
+        decides, at run time); any other iff ``field.version_id <= version``.
+        """
+        return self.exists is not None or self.version_id <= version
+
     @property
     def in_state(self) -> bool:
         """``unused_buffer`` is sent but holds no state."""
@@ -399,7 +407,14 @@ class Description:
 
     def fields_at(self, version: int) -> tuple[Field, ...]:
         """Fields a stream of ``version`` may carry (exists-tests decide at run time)."""
-        return tuple(f for f in self.fields if f.exists is not None or f.version_id <= version)
+        return tuple(f for f in self.fields if f.present_at(version))
+
+    def held_subsections(self, held: Any) -> tuple[Subsection, ...]:
+        """The declared subsections a state holds, in declaration order: ``held`` is the
+        state's ``__subsections__`` value (anything else holds none)."""
+        if not isinstance(held, Mapping) or not held:
+            return ()
+        return tuple(s for s in self.subsections if s.name in held)
 
     def subsection(self, name: str) -> Subsection | None:
         for s in self.subsections:

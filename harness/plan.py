@@ -104,7 +104,7 @@ def compile_plan(desc: Description, version: int) -> Plan:
             pending.clear()
 
     for f in desc.fields:
-        if f.exists is None and f.version_id > version:
+        if not f.present_at(version):
             continue  # not in streams of this version
         et = _element_type(f)
         if et is not None:

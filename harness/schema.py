@@ -267,10 +267,8 @@ class _Sync(Visitor):
         return len(v) if isinstance(v, list) else 0
 
     def subsections(self, path: Path, desc: Description, state: Any) -> Any:
-        held = state.get(SUBSECTIONS_KEY) or {}
-        for s in desc.subsections:
-            if s.name in held:
-                yield s, s.description.version_id
+        for s in desc.held_subsections(state.get(SUBSECTIONS_KEY)):
+            yield s, s.description.version_id
 
     def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
         held = state.get(SUBSECTIONS_KEY)

@@ -152,10 +152,10 @@ class Visitor:
                     ) -> Iterable[tuple[Subsection, int]]:
         """The subsections to visit, in order, each with its stream version."""
         if self.all_fields:
-            held = self.get(state, SUBSECTIONS_KEY) or {}
-            for s in desc.subsections:
-                if self.virtual or s.name in held:
-                    yield s, s.description.version_id
+            subs = desc.subsections if self.virtual else desc.held_subsections(
+                self.get(state, SUBSECTIONS_KEY))
+            for s in subs:
+                yield s, s.description.version_id
             return
         for s in desc.subsections:
             if s.is_needed(state):
@@ -234,7 +234,7 @@ class _Kept(OutputVisitor):
 
     def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
         for f in desc.fields:
-            off = not f.on_wire or (f.exists is None and f.version_id > version)
+            off = not f.on_wire or not f.present_at(version)
             if off and f.in_state and f.name not in value:
                 self.absent.append(path + (f.name,))
         return value
@@ -247,10 +247,8 @@ class _Kept(OutputVisitor):
 
     def subsections(self, path: Path, desc: Description, state: Any
                     ) -> Iterator[tuple[Subsection, int]]:
-        held = state.get(SUBSECTIONS_KEY) or {}
-        for s in desc.subsections:
-            if s.name in held:
-                yield s, s.description.version_id
+        for s in desc.held_subsections(state.get(SUBSECTIONS_KEY)):
+            yield s, s.description.version_id
 
 
 def kept_absent(desc: Description, version: int, loaded: Any) -> list[Path]:

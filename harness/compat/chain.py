@@ -189,9 +189,9 @@ class _Reset(InputVisitor):
 
     def subsections(self, path: Path, desc: Description, state: Any
                     ) -> Iterator[tuple[Subsection, int]]:
-        held = state.get(SUBSECTIONS_KEY) or {}
+        held = desc.held_subsections(state.get(SUBSECTIONS_KEY))
         for s in desc.subsections:
-            if s.name in held or s.is_needed(state):
+            if s in held or s.is_needed(state):
                 yield s, s.description.version_id
 
 

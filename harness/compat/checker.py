@@ -239,7 +239,7 @@ def _items(desc: Description, version: int, opened: frozenset[tuple[str, ...]],
            nested: bool = False, depth: int = 0) -> list[_Item]:
     out: list[_Item] = []
     for f in desc.fields:
-        here = present and f.on_wire and (f.exists is not None or f.version_id <= version)
+        here = present and f.on_wire and f.present_at(version)
         names = prefix + (f.name,)
         if names in opened and _openable(f) and depth < MAX_DEPTH:
             assert f.struct is not None

@@ -165,12 +165,9 @@ class PriorBuilder(Visitor):
         """Subsections the source state holds: their immutable/derived fields."""
         visited: list[str] = []
         self.visited.append(visited)
-        held = state.src.get(SUBSECTIONS_KEY)
-        if isinstance(held, dict):
-            for s in desc.subsections:
-                if s.name in held:
-                    visited.append(s.name)
-                    yield s, s.description.version_id
+        for s in desc.held_subsections(state.src.get(SUBSECTIONS_KEY)):
+            visited.append(s.name)
+            yield s, s.description.version_id
 
     def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
         visited = self.visited.pop() if self.visited else []

@@ -497,12 +497,8 @@ class TokenReader(InputVisitor):
                                               f"{sub.description.minimum_version_id}")
             yield sub, version
         # by name: the subsections the source sent that the destination knows
-        held = lookup(self.source, path + (SUBSECTIONS_KEY,))
-        if not isinstance(held, dict):
-            return
-        for sub in desc.subsections:
-            if sub.name in held:
-                yield sub, self.sub_versions.get(path + (sub.name,), sub.description.version_id)
+        for sub in desc.held_subsections(lookup(self.source, path + (SUBSECTIONS_KEY,))):
+            yield sub, self.sub_versions.get(path + (sub.name,), sub.description.version_id)
 
 
 def normalize(value: Any) -> Any:

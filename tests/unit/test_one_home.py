@@ -25,3 +25,15 @@ def test_scalar_type_behaviour_lives_in_the_type_table() -> None:
 
 def test_the_grep_sees_a_branch() -> None:
     assert re.search(r"""\.kind\s*(==|!=)\s*["'](bool|int|timer)["']""", 'if t.kind == "bool":')
+
+
+def test_present_at_version_is_decided_once() -> None:
+    """QEMU's "field present in a stream of version v" lives in Field.present_at."""
+    rule = r"version_id\s*(<=|>)\s*version\b"
+    assert _hits(rule, outside={"harness/model.py"}) == []
+
+
+def test_held_subsections_are_decided_once() -> None:
+    """Which declared subsections a state holds: Description.held_subsections."""
+    rule = r"\.name in held\b"
+    assert _hits(rule, outside={"harness/model.py"}) == []
