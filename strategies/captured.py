@@ -247,10 +247,8 @@ class CapturedStrategy(Visitor):
 
     # subsections ---------------------------------------------------------------
     def subsections(self, path: Path, desc: Description, state: Any) -> Any:
-        held = state.captured.get(SUBSECTIONS_KEY) or {}
-        for s in desc.subsections:
-            if s.name in held:
-                yield s, s.description.version_id
+        for s in desc.held_subsections(state.captured.get(SUBSECTIONS_KEY)):
+            yield s, s.description.version_id
 
 
 @defines_strategy

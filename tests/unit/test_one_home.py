@@ -29,11 +29,11 @@ def test_the_grep_sees_a_branch() -> None:
 
 def test_present_at_version_is_decided_once() -> None:
     """QEMU's "field present in a stream of version v" lives in Field.present_at."""
-    rule = r"version_id\s*(<=|>)\s*version\b"
+    rule = r"(?<!minimum_)version_id\s*(<=|>)\s*version\b"
     assert _hits(rule, outside={"harness/model.py"}) == []
 
 
 def test_held_subsections_are_decided_once() -> None:
     """Which declared subsections a state holds: Description.held_subsections."""
-    rule = r"\.name in held\b"
+    rule = r"\b(s|sub)\.name in held\b"
     assert _hits(rule, outside={"harness/model.py"}) == []
