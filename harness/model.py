@@ -50,6 +50,17 @@ class Marker:
         """The marker byte written before ``element`` (its marker field, else ``more[0]``)."""
         return element[self.field] if self.field is not None else self.more[0]
 
+    def after(self, byte: int) -> bool | None:
+        """What a marker byte read before an element says: True another element follows,
+        False the list ends, None a bad marker (QEMU refuses the load)."""
+        if byte == self.end:
+            return False
+        return True if byte in self.more else None
+
+    def seed(self, byte: int) -> dict[str, int] | None:
+        """The element's marker field as the byte sets it (None: no marker field)."""
+        return {self.field: byte} if self.field is not None else None
+
     def problem(self, element: Description) -> str | None:
         """Why this marker cannot frame lists of ``element`` (None: it can)."""
         if not self.more or any(not 0 <= b <= 255 for b in (*self.more, self.end)):

@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import InputError, LoadError, Path, Reason, dotted, message
+from harness.loadrules import SUBSECTION, TREE_END, TREE_NODE, check_version, claims_subsection
 from harness.marshal import MARSHALS
 from harness.model import NULLPTR_MARKER, SUBSECTIONS_KEY, Description, Field, Subsection
 from harness.plan import Run
@@ -71,7 +72,6 @@ OUTCOMES = {EXACT: "QEMU loads the expected state",
 
 NOTHING_LEFT = "the stream holds nothing more to read here"
 
-SUBSECTION_BYTE = 0x05
 _MISSING: Any = object()
 
 
@@ -109,7 +109,7 @@ class Token:
         if self.kind == "count":
             return struct.pack(">I", self.value)
         name = self.value[0].encode()
-        return bytes((SUBSECTION_BYTE, len(name))) + name + struct.pack(">I", self.value[1])
+        return bytes((SUBSECTION, len(name))) + name + struct.pack(">I", self.value[1])
 
 
 class SourceTokens(OutputVisitor):
@@ -165,11 +165,11 @@ class SourceTokens(OutputVisitor):
         return len(value)
 
     def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
-        self.tokens.append(Token("byte", path + (i,), 1, 1))
+        self.tokens.append(Token("byte", path + (i,), 1, TREE_NODE))
         return value[i][0], value[i][1]
 
     def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
-        self.tokens.append(Token("byte", path, 1, 0))
+        self.tokens.append(Token("byte", path, 1, TREE_END))
         return [[k, v] for k, v in nodes]
 
     def subsections(self, path: Path, desc: Description, state: Any
@@ -423,11 +423,11 @@ class TokenReader(InputVisitor):
         tok = self.take(path + (i,), 1, ("byte",))
         if tok is None:
             return self.list_item(path, f, value, i)
-        if tok.value == m.end:
-            return False, None
-        if tok.value not in m.more:
-            raise _Refuse(Reason.BAD_MARKER, f"{dotted(path + (i,))}: marker {tok.value}")
-        return True, ({m.field: tok.value} if m.field is not None else NOPRIOR)
+        more = m.after(tok.value)
+        if more is None:
+            raise _Refuse(Reason.BAD_MARKER, f"{dotted(path + (i,))}: "
+                          + message(Reason.BAD_MARKER, got=tok.value))
+        return (True, m.seed(tok.value) or NOPRIOR) if more else (False, None)
 
     def start_tree(self, path: Path, f: Field, value: Any) -> int:
         tok = self.take(path, 4, ("count",))
@@ -438,14 +438,16 @@ class TokenReader(InputVisitor):
 
     def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         tok = self.take(path + (i,), 1, ("byte",))
-        if tok is not None and tok.value != 1:
-            raise _Refuse(Reason.BAD_MARKER, f"{dotted(path + (i,))}: marker {tok.value}")
+        if tok is not None and tok.value != TREE_NODE:
+            raise _Refuse(Reason.BAD_MARKER, f"{dotted(path + (i,))}: "
+                          + message(Reason.BAD_MARKER, got=tok.value))
         return NOPRIOR, NOPRIOR
 
     def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
         tok = self.take(path, 1, ("byte",))
-        if tok is not None and tok.value != 0:
-            raise _Refuse(Reason.BAD_MARKER, f"{dotted(path)}: marker {tok.value}")
+        if tok is not None and tok.value != TREE_END:
+            raise _Refuse(Reason.BAD_MARKER,
+                          f"{dotted(path)}: " + message(Reason.BAD_MARKER, got=tok.value))
         return [[k, v] for k, v in nodes]
 
     # subsections: vmstate_subsection_load --------------------------------------
@@ -475,26 +477,23 @@ class TokenReader(InputVisitor):
             if tok is None:
                 return
             if tok.kind != "sub":
-                if tok.packed()[:1] == bytes((SUBSECTION_BYTE,)) and self.names_a_sub(parent):
+                if tok.packed()[:1] == bytes((SUBSECTION,)) and self.names_a_sub(parent):
                     self.lose(path, f"{dotted(tok.path)} starts with byte 0x05 where QEMU "
                                     "looks for a subsection")
                     break
                 return
             name, version = tok.value
-            raw = name.encode()
-            if len(raw) < len(parent) + 1 or not raw.startswith(parent):
+            if not claims_subsection(parent, name.encode()):
                 return  # not ours: QEMU's loop ends quietly
             sub = desc.subsection(name)
             if sub is None:
-                raise _Refuse(Reason.UNKNOWN_SUBSECTION,
-                              f"subsection {name!r} does not exist in {desc.name!r}")
+                raise _Refuse(Reason.UNKNOWN_SUBSECTION, message(
+                    Reason.UNKNOWN_SUBSECTION, sub=name, name=desc.name))
             self.i += 1
-            if version > sub.description.version_id:
-                raise _Refuse(Reason.TOO_NEW, f"subsection {name}: version {version} > "
-                                              f"{sub.description.version_id}")
-            if version < sub.description.minimum_version_id:
-                raise _Refuse(Reason.TOO_OLD, f"subsection {name}: version {version} < "
-                                              f"{sub.description.minimum_version_id}")
+            try:
+                check_version(sub.description, version, marshal=False)
+            except LoadError as e:
+                raise _Refuse(e.reason, f"subsection {name}: {e.message}") from None
             yield sub, version
         # by name: the subsections the source sent that the destination knows
         for sub in desc.held_subsections(lookup(self.source, path + (SUBSECTIONS_KEY,))):
@@ -512,19 +511,12 @@ def normalize(value: Any) -> Any:
 
 
 def _version_check(dst: Description, version: int) -> Expectation | str | None:
-    """Refusal for the version, a marshal name, or None (plain load)."""
-    if version > dst.version_id:
-        return Expectation(REFUSE, reason=Reason.TOO_NEW,
-                           detail=f"incoming version_id {version} is too new for local "
-                                  f"version_id {dst.version_id}")
-    if version < dst.minimum_version_id:
-        name = dst.marshal_for(version)
-        if name is None:
-            return Expectation(REFUSE, reason=Reason.TOO_OLD,
-                               detail=f"incoming version_id {version} is too old for local "
-                                      f"minimum version_id {dst.minimum_version_id}")
-        return name
-    return None
+    """Refusal for the version, a marshal name, or None (plain load): QEMU's rule is
+    :func:`harness.loadrules.check_version`."""
+    try:
+        return check_version(dst, version)
+    except LoadError as e:
+        return Expectation(REFUSE, reason=e.reason, detail=e.message)
 
 
 def expect(src: Description, dst: Description, state: Any, prior: Any = None, *,
@@ -554,14 +546,15 @@ def expect(src: Description, dst: Description, state: Any, prior: Any = None, *,
         return Expectation(REFUSE, reason=r.reason, detail=r.detail, notes=tuple(reader.notes))
     if reader.aligned and reader.i < len(reader.tokens):
         nxt = reader.tokens[reader.i]
-        if nxt.kind == "sub" and not target.subsections and nxt.value[0].startswith(target.name):
+        if (nxt.kind == "sub" and not target.subsections
+                and claims_subsection(target.name.encode(), nxt.value[0].encode())):
             # QEMU always runs vmstate_subsection_load, even with no subsections declared
             return Expectation(REFUSE, reason=Reason.UNKNOWN_SUBSECTION,
-                               detail=f"subsection {nxt.value[0]!r} does not exist in "
-                                      f"{target.name!r}", notes=tuple(reader.notes))
+                               detail=message(Reason.UNKNOWN_SUBSECTION, sub=nxt.value[0],
+                                              name=target.name), notes=tuple(reader.notes))
         left = sum(t.size for t in reader.tokens[reader.i:])
         return Expectation(REFUSE, reason=Reason.TRAILING,
-                           detail=f"{plural(left, 'byte')} left after the last field",
+                           detail=message(Reason.TRAILING, count=left),
                            notes=tuple(reader.notes))
     if self_describing:
         kind = EITHER if reader.why else EXACT

@@ -63,9 +63,9 @@ from harness.errors import (
     UnknownSubsection,
 )
 from harness.formats.legacy import LegacyReader
+from harness.loadrules import check_version, load_versioned
 from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection
 from harness.types import WireType
-from harness.versions import check_version
 from harness.walk import NOPRIOR, InputVisitor, Visitor, Walk, load_base
 from harness.words import plural
 
@@ -447,17 +447,11 @@ class TreeReader(InputVisitor):
 def read_tree(dialect: Dialect, desc: Description, tree: Any, into: Any = None) -> Any:
     """Load a dialect's device node with ``desc`` (raises LoadError located at the device)."""
     from harness.errors import LoadError
-    from harness.marshal import MARSHALS
 
     try:
         name, version, attrs = dialect.device_parts(tree)
         if name != desc.name:
             raise UnknownSection(idstr=name, instance_id=0)
-        marshal = check_version(desc, version)
-        r = TreeReader(dialect, attrs)
-        if marshal is None:
-            return Walk(r).device(desc, version, into)
-        m = MARSHALS[marshal]
-        return m.convert(Walk(r).device(m.layout, version, None), into)
+        return load_versioned(Walk(TreeReader(dialect, attrs)), desc, version, into)
     except LoadError as e:
         raise e.at(device=desc.name) from None

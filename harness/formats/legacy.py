@@ -32,13 +32,19 @@ from harness.errors import (
     UnknownSubsection,
 )
 from harness.limits import MAX_PADDING
+from harness.loadrules import (
+    SUBSECTION,
+    TREE_END,
+    TREE_NODE,
+    check_version,
+    claims_subsection,
+    load_versioned,
+)
 from harness.model import NULLPTR_MARKER, Description, Field, Subsection
 from harness.plan import Run
 from harness.types import TYPES, WireType
-from harness.versions import check_version
 from harness.walk import NOPRIOR, InputVisitor, OutputVisitor, Walk
 
-SUBSECTION = 0x05
 _ST = {name: struct.Struct(">" + t.fmt) for name, t in TYPES.items()}
 _BE32 = struct.Struct(">I")
 
@@ -126,11 +132,11 @@ class LegacyWriter(OutputVisitor):
         return len(value)
 
     def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
-        self.out.append(1)
+        self.out.append(TREE_NODE)
         return value[i][0], value[i][1]
 
     def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
-        self.out.append(0)
+        self.out.append(TREE_END)
         return [[k, v] for k, v in nodes]
 
     def subsections(self, path: Path, desc: Description, state: Any
@@ -267,11 +273,10 @@ class LegacyReader(InputVisitor):
                 return False, None
             return True, NOPRIOR
         b = self.byte(path + (i,))
-        if b == m.end:
-            return False, None
-        if b not in m.more:
+        more = m.after(b)
+        if more is None:
             raise BadMarker(path=path + (i,), offset=self.pos - 1, got=b)
-        return True, ({m.field: b} if m.field is not None else NOPRIOR)
+        return (True, m.seed(b) or NOPRIOR) if more else (False, None)
 
     def start_tree(self, path: Path, f: Field, value: Any) -> int:
         n = _BE32.unpack_from(self.data, self.need(4, path))[0]
@@ -281,13 +286,13 @@ class LegacyReader(InputVisitor):
 
     def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         b = self.byte(path + (i,))
-        if b != 1:
+        if b != TREE_NODE:
             raise BadMarker(path=path + (i,), offset=self.pos - 1, got=b)
         return NOPRIOR, NOPRIOR
 
     def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
         b = self.byte(path)
-        if b != 0:
+        if b != TREE_END:
             raise BadMarker(path=path, offset=self.pos - 1, got=b)
         return [[k, v] for k, v in nodes]
 
@@ -299,10 +304,10 @@ class LegacyReader(InputVisitor):
             if self.pos + 2 > self.end:
                 return
             n = data[self.pos + 1]
-            if n < len(parent) + 1 or self.pos + 2 + n > self.end:
+            if self.pos + 2 + n > self.end:
                 return
             name = bytes(data[self.pos + 2:self.pos + 2 + n])
-            if not name.startswith(parent):
+            if not claims_subsection(parent, name):
                 return  # not ours: the caller's loop goes on
             sub = desc.subsection(name.decode("latin-1"))
             if sub is None:
@@ -332,8 +337,6 @@ def decode_from(desc: Description, data: bytes | bytearray | memoryview, version
 
     Raises :class:`~harness.errors.LoadError` located at the device.
     """
-    from harness.marshal import load_versioned
-
     r = LegacyReader(data, offset, end)
     try:
         state = load_versioned(Walk(r), desc, version, into)
