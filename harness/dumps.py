@@ -199,13 +199,18 @@ def _get(obj: Any, key: str, kind: type | tuple[type, ...], bad: Callable[[str],
 
 
 # ----------------------------------------------------------------------------- dump import
-def is_dump(obj: Any) -> bool:
-    """A ``-dump-vmstate`` document: device types → {Name, version_id, Description}."""
+def is_dump(obj: Any, *, lenient: bool = False) -> bool:
+    """A ``-dump-vmstate`` document: device types → {Name, version_id, Description}.
+
+    ``lenient`` (as QEMU's own checker reads dumps): an entry may lack its
+    ``Description`` if it has a ``version_id``; at least one entry is needed.
+    """
     if not isinstance(obj, dict) or not obj:
         return False
     entries = [v for k, v in obj.items() if k != MACHINE_KEY]
-    return (MACHINE_KEY in obj or bool(entries)) and all(
-        isinstance(v, dict) and "Description" in v and "Name" in v for v in entries)
+    keys = ("Description", "version_id") if lenient else ("Description",)
+    return (bool(entries) or (MACHINE_KEY in obj and not lenient)) and all(
+        isinstance(v, dict) and "Name" in v and any(k in v for k in keys) for v in entries)
 
 
 def dump_machine(obj: Mapping[str, Any]) -> str | None:
