@@ -305,7 +305,8 @@ def _field_dump(f: Field, name: str) -> dict[str, Any]:
         size = f.element_size() or 0
     out: dict[str, Any] = {"field": name, "version_id": f.version_id,
                            "field_exists": f.exists is not None, "size": size}
-    if f.struct is not None and f.type == "struct":
+    if f.is_struct:
+        assert f.struct is not None
         out["Description"] = _desc_dump(f.struct)
     return out
 

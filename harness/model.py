@@ -19,7 +19,15 @@ from typing import Any
 from harness.errors import InputError
 from harness.limits import MAX_ARRAY_LEN, MAX_FIELD_BYTES, MAX_FIELDS, MAX_NESTING
 from harness.predicates import Predicate
-from harness.types import ALL_TYPE_NAMES, COUNT_TYPES, TYPES, WireType, did_you_mean
+from harness.types import (
+    ALL_TYPE_NAMES,
+    COMPOSITES,
+    COUNT_TYPES,
+    TYPES,
+    Composite,
+    WireType,
+    did_you_mean,
+)
 
 SUBSECTIONS_KEY = "__subsections__"
 
@@ -154,21 +162,21 @@ class Field:
             raise InputError(problem, path=(self.name,))
 
     def _problem(self) -> str | None:
-        t = self.type
+        t, c = self.type, COMPOSITES.get(self.type)
         if self.name == SUBSECTIONS_KEY:
             return f"{SUBSECTIONS_KEY!r} is reserved: states hold their subsections under it"
         if t not in ALL_TYPE_NAMES:
             return f"unknown field type {t!r}{did_you_mean(t)}"
-        if t in ("buffer", "unused_buffer", "bitmap") and (self.size is None or self.size < 0):
+        if c is not None and c.sized and (self.size is None or self.size < 0):
             return f"type {t!r} needs a non-negative size"
-        if t in ("buffer", "unused_buffer", "bitmap"):
-            unit = 8 * bitmap_words(self.size or 0) if t == "bitmap" else self.size or 0
+        if c is not None and c.sized:
+            unit = c.unit_bytes(self.size) or 0
             if unit * (self.array_len or 1) > MAX_FIELD_BYTES:
                 return (f"{t} of {unit * (self.array_len or 1)} bytes is over the limit of "
                         f"{MAX_FIELD_BYTES} bytes per field")
-        if t in ("struct", "qtailq", "qlist", "gtree") and not isinstance(self.struct, Description):
+        if c is not None and c.nested and not isinstance(self.struct, Description):
             return f"type {t!r} needs a nested description ('struct')"
-        if t == "gtree" and self.key is None:
+        if c is not None and c.keyed and self.key is None:
             return "type 'gtree' needs a key (a description or a scalar type name)"
         if isinstance(self.key, str) and self.key not in TYPES:
             hint = did_you_mean(self.key, TYPES)
@@ -179,10 +187,10 @@ class Field:
             return f"array_len {self.array_len} is outside 0..{MAX_ARRAY_LEN}"
         if self.pointer and not self.is_array:
             return "pointer marks an array of pointers: give array_len or varray"
-        if self.is_list or t == "gtree":
+        if self.is_list or self.is_tree:
             if self.is_array:
                 return f"type {t!r} cannot be an array"
-        if t == "bitmap" and self.is_array:
+        if c is not None and c.bits and self.is_array:
             return "a bitmap cannot be an array"
         if self.marker is not None:
             if not self.is_list:
@@ -200,7 +208,8 @@ class Field:
     def _default_problem(self) -> str | None:
         """A default is a value of the field: a scalar's or a buffer's (not an array's)."""
         t, v = self.wire_type, self.default
-        if self.is_array or (t is None and self.type != "buffer"):
+        c = COMPOSITES.get(self.type)
+        if self.is_array or (t is None and not (c is not None and c.defaults)):
             return "a default applies to a scalar or buffer field, not to " + (
                 "an array" if self.is_array else f"type {self.type!r}")
         if t is not None and not t.valid(v):
@@ -223,8 +232,31 @@ class Field:
         return self.array_len is not None or self.varray is not None
 
     @property
+    def composite(self) -> Composite | None:
+        """The non-scalar type's table entry (None for a scalar)."""
+        return COMPOSITES.get(self.type)
+
+    @property
+    def words(self) -> int | None:
+        """A bitmap's count of big-endian 64-bit words on the wire (None: not a bitmap)."""
+        c = COMPOSITES.get(self.type)
+        return bitmap_words(self.size or 0) if c is not None and c.bits else None
+
+    @property
     def is_list(self) -> bool:
-        return self.type in ("qtailq", "qlist")
+        c = COMPOSITES.get(self.type)
+        return c is not None and c.listed
+
+    @property
+    def is_tree(self) -> bool:
+        c = COMPOSITES.get(self.type)
+        return c is not None and c.keyed
+
+    @property
+    def is_struct(self) -> bool:
+        """A nested description inline (once per element), not a list or a tree."""
+        c = COMPOSITES.get(self.type)
+        return c is not None and c.inline and self.struct is not None
 
     @property
     def on_wire(self) -> bool:
@@ -242,7 +274,8 @@ class Field:
     @property
     def in_state(self) -> bool:
         """``unused_buffer`` is sent but holds no state."""
-        return self.type != "unused_buffer"
+        c = COMPOSITES.get(self.type)
+        return c is None or c.holds_state
 
     @property
     def list_marker(self) -> Marker:
@@ -259,11 +292,11 @@ class Field:
         t = self.wire_type
         if t is not None:
             return t.size
-        if self.type in ("buffer", "unused_buffer"):
-            return self.size
-        if self.type == "bitmap":
-            return 8 * bitmap_words(self.size or 0)
-        if self.type == "struct" and self.struct is not None:
+        c = COMPOSITES.get(self.type)
+        if c is not None and c.sized:
+            return c.unit_bytes(self.size)
+        if self.is_struct:
+            assert self.struct is not None
             return self.struct.fixed_size()
         return None
 

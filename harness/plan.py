@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.model import Field, bitmap_words
+from harness.model import Field
 from harness.types import TYPES, WireType
 
 if TYPE_CHECKING:
@@ -69,10 +69,10 @@ def _element_type(f: Field) -> tuple[WireType, int | None] | None:
     """The scalar type and count if ``f`` can join a run."""
     if f.exists is not None or not f.on_wire or f.pointer or f.varray is not None:
         return None
-    if f.type == "bitmap":
+    if f.words is not None:
         if f.is_array:
             return None
-        return TYPES["uint64"], bitmap_words(f.size or 0)
+        return TYPES["uint64"], f.words
     t = TYPES.get(f.type)
     if t is None:
         return None

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import Path
-from harness.model import SUBSECTIONS_KEY, Description, Field, bitmap_words
+from harness.model import SUBSECTIONS_KEY, Description, Field
 from harness.predicates import All, AnyOf, Cmp, Const, Not, Predicate
 from harness.types import TYPES, WireType
 from harness.walk import Visitor, Walk
@@ -179,7 +179,7 @@ class SchemaBuilder(Visitor):
         if f.pointer:
             elem = {"anyOf": [elem, {"type": "null"}]}
         out: Schema = {"type": "array", "items": elem}
-        size = bitmap_words(f.size or 0) if f.type == "bitmap" else f.array_len
+        size = f.words if f.words is not None else f.array_len
         if size is not None:
             out["minItems"] = out["maxItems"] = size
         else:

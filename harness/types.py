@@ -235,10 +235,55 @@ TYPES: MappingProxyType[str, WireType] = MappingProxyType(
 #: types a variable array may take its element count from.
 COUNT_TYPES = frozenset({"uint8", "uint16", "int32", "uint32"})
 
+@dataclass(frozen=True, slots=True)
+class Composite:
+    """A non-scalar field type: what a field of it needs, holds and takes on the wire.
+
+    The walk (:mod:`harness.walk`) drives them; this table says what each one is, so
+    no module branches on the names.
+    """
+
+    name: str
+    sized: bool = False  # needs ``size``: a buffer's bytes, a bitmap's bits
+    bits: bool = False  # ``size`` counts bits, sent as big-endian 64-bit words
+    holds_state: bool = True  # False: sent, but holds nothing (``unused_buffer``)
+    nested: bool = False  # needs a nested description (``struct``)
+    inline: bool = False  # the nested description sits inline, once per element
+    listed: bool = False  # a marker-framed list of elements (QTAILQ/QLIST)
+    keyed: bool = False  # a tree of (key, value) nodes: needs a ``key`` (GTree)
+    defaults: bool = False  # may declare a ``default`` value (bytes)
+    #: the fewest wire bytes one element takes when its size is not fixed (hostile counts)
+    least: int = 0
+
+    def unit_bytes(self, size: int | None) -> int | None:
+        """Wire bytes of one element given the field's ``size`` (None: not fixed here)."""
+        if not self.sized:
+            return None
+        return 8 * (((size or 0) + 63) // 64) if self.bits else size
+
+    def zero(self, size: int | None) -> Any:
+        """A field's value reset with nothing else to go by (None: no such value)."""
+        if self.defaults:
+            return bytes(size or 0)
+        return {} if self.inline else None
+
+
+_COMPOSITES = [
+    Composite("buffer", sized=True, defaults=True),
+    Composite("unused_buffer", sized=True, holds_state=False),
+    Composite("bitmap", sized=True, bits=True),
+    Composite("struct", nested=True, inline=True),
+    Composite("qtailq", nested=True, listed=True, least=1),
+    Composite("qlist", nested=True, listed=True, least=1),
+    Composite("gtree", nested=True, keyed=True, least=5),
+]
+
+#: type name -> Composite, for every non-scalar type of the model.
+COMPOSITES: MappingProxyType[str, Composite] = MappingProxyType(
+    {c.name: c for c in _COMPOSITES})
+
 #: Non-scalar field types, handled by the walk (see :mod:`harness.walk`).
-COMPOSITE_TYPES = frozenset(
-    {"buffer", "unused_buffer", "bitmap", "struct", "qtailq", "qlist", "gtree"}
-)
+COMPOSITE_TYPES = frozenset(COMPOSITES)
 
 ALL_TYPE_NAMES = frozenset(TYPES) | COMPOSITE_TYPES
 

@@ -303,7 +303,7 @@ class Walk:
     def field(self, path: Path, f: Field, state: Any) -> Any:
         v = self.v
         p = path + (f.name,)
-        if f.type == "unused_buffer":
+        if not f.in_state:
             if f.exists is None or v.all_fields or v.exists(path, f, state):
                 v.unused(p, f, (f.size or 0) * (v.count(p, f, state) if f.is_array else 1))
             return state

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from harness.errors import Path
-from harness.model import SUBSECTIONS_KEY, Description, Field, bitmap_words
+from harness.model import SUBSECTIONS_KEY, Description, Field
 from harness.predicates import All, AnyOf, Cmp, Not, Predicate
 from harness.types import TYPES, WireType
 from harness.walk import Visitor, Walk
@@ -303,8 +303,8 @@ class StateStrategy(Visitor):
 
     def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         elem = items[0]
-        if f.type == "bitmap":
-            words = bitmap_words(f.size or 0)
+        if f.words is not None:
+            words = f.words
             return st.lists(elem, min_size=words, max_size=words).map(_MaskBitmap(f.size or 0))
         t = f.wire_type
         if (t is not None and f.array_len is not None and f.array_len >= _PACKED_MIN

@@ -106,7 +106,7 @@ class SampleBuilder(Visitor):
         return not (isinstance(path[-1], int) and path[-1] % 2 == 1)
 
     def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
-        if f.type == "bitmap" and items:
+        if f.words is not None and items:
             rem = (f.size or 0) % 64
             if rem:
                 items[-1] &= (1 << rem) - 1

@@ -87,11 +87,8 @@ def _zero(f: Field) -> Any:
     t = f.wire_type
     if t is not None:
         return t.prior(f.default)
-    if f.type == "buffer":
-        return bytes(f.size or 0)
-    if f.type == "struct":
-        return {}
-    return None
+    c = f.composite
+    return None if c is None else c.zero(f.size)
 
 
 class PriorBuilder(Visitor):

@@ -287,10 +287,9 @@ def base_type(f: Field) -> str:
 
 def type_text(f: Field) -> str:
     out = f.type
-    if f.type in ("buffer", "unused_buffer"):
-        out += f"[{f.size}]"
-    elif f.type == "bitmap":
-        out += f"<{f.size} bits>"
+    c = f.composite
+    if c is not None and c.sized:
+        out += f"<{f.size} bits>" if c.bits else f"[{f.size}]"
     if f.struct is not None:
         out += f" of {f.struct.name}"
     if f.array_len is not None:

@@ -56,7 +56,8 @@ def min_size(f: Field) -> int:
     size = f.element_size()
     if size is not None:
         return size
-    if f.type == "struct" and f.struct is not None:
+    if f.is_struct:
+        assert f.struct is not None
         return _min_struct(f.struct)
     return 0
 
@@ -67,7 +68,8 @@ def _min_struct(d: Description) -> int:
         if g.exists is None and g.on_wire and g.array_len is not None:
             total += g.array_len * min_size(g)
         elif g.exists is None and g.on_wire and not g.is_array:
-            total += 1 if g.is_list else 5 if g.type == "gtree" else min_size(g)
+            c = g.composite
+            total += c.least if c is not None and c.least else min_size(g)
     return total
 
 

@@ -28,12 +28,12 @@ class _Item:
 
 
 def _unused(f: Field) -> bool:
-    return f.type == "unused_buffer"
+    return not f.in_state
 
 
 def _openable(f: Field) -> bool:
     """A plain struct whose fields sit inline on the wire (no array, test, subsections)."""
-    return (f.type == "struct" and f.struct is not None and not f.is_array and not f.pointer
+    return (f.is_struct and f.struct is not None and not f.is_array and not f.pointer
             and f.exists is None and f.on_wire and not f.struct.subsections)
 
 
