@@ -468,7 +468,7 @@ def marker_changed(s: Pair) -> Iterator[str]:
 def gtree_key_changed(s: Pair) -> Iterator[str]:
     """A GTree's key type changed (another scalar type, or a scalar key vs a struct key)."""
     a, b = s.src.key, s.dst.key
-    if s.src.type != "gtree" or s.dst.type != "gtree":
+    if not (s.src.is_tree and s.dst.is_tree):
         return
     if isinstance(a, str) or isinstance(b, str):
         if a != b:
