@@ -45,7 +45,7 @@ from typing import Any
 
 from harness.errors import Path
 from harness.model import SUBSECTIONS_KEY, Description, Field
-from harness.predicates import All, AnyOf, Cmp, Const, Not, Predicate
+from harness.predicates import All, AnyOf, Cmp, Const, Not, Predicate, fold
 from harness.types import TYPES, WireType
 from harness.walk import Visitor, Walk
 
@@ -87,15 +87,15 @@ def predicate_schema(p: Predicate) -> Schema:
     >>> predicate_schema(parse({"field": "m", "op": "eq", "value": 2}))
     {'required': ['m'], 'properties': {'m': {'const': 2}}}
     """
-    return _PRED[type(p)](p)
+    return fold(p, lambda q, parts: _PRED[type(q)](q, parts))
 
 
 _PRED: dict[type, Any] = {
-    Const: lambda p: {} if p.value else {"not": {}},
-    Cmp: _cmp,
-    All: lambda p: {"allOf": [predicate_schema(x) for x in p.parts]},
-    AnyOf: lambda p: {"anyOf": [predicate_schema(x) for x in p.parts]},
-    Not: lambda p: {"not": predicate_schema(p.part)},
+    Const: lambda p, parts: {} if p.value else {"not": {}},
+    Cmp: lambda p, parts: _cmp(p),
+    All: lambda p, parts: {"allOf": parts},
+    AnyOf: lambda p, parts: {"anyOf": parts},
+    Not: lambda p, parts: {"not": parts[0]},
 }
 
 

@@ -33,11 +33,12 @@ Rules, chosen so that the state is valid and exercises the description:
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from harness.errors import Path
 from harness.model import Description, Field
-from harness.predicates import All, AnyOf, Cmp, Predicate
+from harness.predicates import All, AnyOf, Cmp, Predicate, fold
 from harness.types import TYPES, WireType
 from harness.walk import Visitor, Walk
 
@@ -138,13 +139,29 @@ class SampleBuilder(Visitor):
 
 def _equalities(p: Predicate | None, out: dict[str, Any]) -> None:
     """Values that make ``p``'s ``eq`` comparisons true (first one wins)."""
-    if isinstance(p, Cmp) and p.op == "eq":
-        out.setdefault(p.field, p.value)
-    elif isinstance(p, All):
-        for q in p.parts:
-            _equalities(q, out)
-    elif isinstance(p, AnyOf) and p.parts:
-        _equalities(p.parts[0], out)
+    if p is not None:
+        for k, v in fold(p, lambda q, parts: _EQUALITIES.get(type(q), _none)(q, parts)).items():
+            out.setdefault(k, v)
+
+
+def _none(p: Predicate, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    return {}
+
+
+def _all_equal(p: Predicate, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for part in parts:
+        for k, v in part.items():
+            out.setdefault(k, v)
+    return out
+
+
+#: what each predicate node asks to be equal (an ``any`` asks what its first part asks)
+_EQUALITIES: dict[type, Callable[[Any, list[dict[str, Any]]], dict[str, Any]]] = {
+    Cmp: lambda p, parts: {p.field: p.value} if p.op == "eq" else {},
+    All: _all_equal,
+    AnyOf: lambda p, parts: parts[0] if parts else {},
+}
 
 
 def sample_state(desc: Description, version: int | None = None, *, count: int = 3) -> Any:
