@@ -33,7 +33,7 @@ from hypothesis.strategies import SearchStrategy
 
 from harness.errors import Path
 from harness.model import SUBSECTIONS_KEY, Description, Field
-from harness.predicates import All, AnyOf, Cmp, Not, Predicate
+from harness.predicates import Cmp, Predicate, fold
 from harness.types import TYPES, WireType
 from harness.walk import Visitor, Walk
 from strategies._registry import defines_strategy
@@ -49,13 +49,9 @@ def _constants(p: Predicate | None, into: dict[str, set[Any]]) -> None:
     """Values a predicate compares fields with (so the strategy can hit both branches)."""
     if p is None:
         return
-    if isinstance(p, Cmp):
-        into.setdefault(p.field, set()).update({0, 1} if p.value is None else {p.value, 0})
-    elif isinstance(p, (All, AnyOf)):
-        for q in p.parts:
-            _constants(q, into)
-    elif isinstance(p, Not):
-        _constants(p.part, into)
+    for q in fold(p, lambda q, parts: [q, *(x for part in parts for x in part)]):
+        if isinstance(q, Cmp):
+            into.setdefault(q.field, set()).update({0, 1} if q.value is None else {q.value, 0})
 
 
 class _Frame:
