@@ -24,9 +24,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, given
 
 from harness.catalog import load
-from harness.compat.engine import check_state, run_cell
 from harness.compat.verdict import Cell, Verdict
 from harness.formats import FORMATS
+from harness.matrix.engine import check_state, run_cell
 from strategies import states
 from strategies.evolutions import all_mutations
 

@@ -152,7 +152,7 @@ class CompatCell:
         if self.result is None:
             from hypothesis.statistics import collector, describe_statistics
 
-            from harness.compat.engine import run_cell
+            from harness.matrix.engine import run_cell
 
             n = max_examples or settings.default.max_examples
             node = self.node

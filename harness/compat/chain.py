@@ -2,7 +2,7 @@
 
 A *hop* saves the chain's current state with one version's description and
 loads it with another's on one wire, through a :data:`Loader`. The loader
-returns the one-hop :class:`~harness.compat.engine.Outcome` (its verdict
+returns the one-hop :class:`~harness.matrix.engine.Outcome` (its verdict
 against the oracle, and the loaded state); :func:`engine_hop` is the fuzz
 engine's (``check_state`` with the registered filters), and a loader that
 drives real QEMU releases can take its place. :class:`ChainRun` is the chain:
@@ -66,10 +66,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness import state as statejson
-from harness.compat.engine import Outcome, check_state, first_difference
 from harness.compat.verdict import CHAIN_SEVERITY, ChainVerdict, Verdict
 from harness.errors import Path, dotted
 from harness.filters import chain as filter_for
@@ -78,16 +77,22 @@ from harness.model import SUBSECTIONS_KEY, Description, DeviceHistory, Field, Su
 from harness.types import WireType
 from harness.walk import NOPRIOR, InputVisitor, Walk
 
+if TYPE_CHECKING:
+    from harness.matrix.engine import Outcome
+
 State = dict[str, Any]
 
 #: one hop: save ``state`` with the first description, load it with the second on ``wire``
-Loader = Callable[[Description, Description, State, str], Outcome]
+Loader = Callable[[Description, Description, State, str], "Outcome"]
 
 _MISSING: Any = object()
 
 
 def engine_hop(src: Description, dst: Description, state: State, wire: str) -> Outcome:
     """The fuzz engine's hop: ``check_state`` on ``wire`` with the registered filters."""
+    # the engine sits beside the matrix, which runs chains: imported when a hop runs
+    from harness.matrix.engine import check_state
+
     return check_state(src, dst, state, FORMATS[wire], filter_for(src, dst))
 
 
@@ -347,6 +352,8 @@ class ChainRun:
         pos = len(self.path) - 1
         desc = self.spec.versions[self.path[pos]]
         mine = items(desc, self.state)
+        from harness.matrix.engine import first_difference
+
         keys = list(held(desc)) + [s.name for s in desc.subsections]
         found = []
         for key in keys:

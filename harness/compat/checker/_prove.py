@@ -39,7 +39,7 @@ def prove(result: Result, *, max_examples: int = 50, seed: int = 0, wire: str = 
     version refusal does not hide what the fields would do.
     """
     if run_cell is None:
-        from harness.compat.engine import run_cell
+        from harness.matrix.engine import run_cell
     from harness.compat.verdict import Cell, Verdict
 
     cache: dict[tuple[PairKey, bool], dict[str, Any]] = {}
