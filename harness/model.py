@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.errors import InputError
 from harness.limits import MAX_ARRAY_LEN, MAX_FIELD_BYTES, MAX_FIELDS, MAX_NESTING
@@ -30,6 +30,8 @@ from harness.types import (
 )
 
 SUBSECTIONS_KEY = "__subsections__"
+
+R = TypeVar("R")
 
 #: a version_id travels as a be32
 MAX_VERSION = 0xFFFFFFFF
@@ -432,12 +434,42 @@ class Description:
         for s in self.subsections:
             yield s.description
 
+    def fold(self, step: Callable[[Description, Callable[[Description], R]], R]) -> R:
+        """The one bottom-up traversal of a description's structure: ``step(d, inner)``
+        for this description and every one nested in it (:meth:`nested`), where
+        ``inner(c)`` is the result already computed for a nested ``c``. Iterative (no
+        recursion limit); a description shared by several fields is folded once.
+
+        >>> from harness.dsl import device, struct, uint8
+        >>> d = device("d", 1, uint8("a"), struct("s", device("e", 1, uint8("b"))))
+        >>> d.fold(lambda x, inner: 1 + max(map(inner, x.nested()), default=0))
+        2
+        """
+        order: list[Description] = []
+        seen: set[int] = set()
+        stack: list[tuple[Description, bool]] = [(self, False)]
+        while stack:
+            d, expanded = stack.pop()
+            if expanded:
+                order.append(d)
+                continue
+            if id(d) in seen:
+                continue
+            seen.add(id(d))
+            stack.append((d, True))
+            stack.extend((c, False) for c in reversed(list(d.nested())))
+        done: dict[int, R] = {}
+        for d in order:
+            done[id(d)] = step(d, lambda c: done[id(c)])
+        return done[id(self)]
+
     @property
     def nesting(self) -> int:
         """Levels of descriptions, this one included (1: nothing nested)."""
         n = self._cache.get("nesting")
         if n is None:
-            n = self._cache["nesting"] = 1 + max((d.nesting for d in self.nested()), default=0)
+            n = self._cache["nesting"] = self.fold(
+                lambda d, inner: 1 + max(map(inner, d.nested()), default=0))
         return n
 
     @property
@@ -445,8 +477,8 @@ class Description:
         """Fields a walk visits once: this description's and every nested one's."""
         n = self._cache.get("field_count")
         if n is None:
-            n = self._cache["field_count"] = len(self.fields) + sum(
-                d.field_count for d in self.nested())
+            n = self._cache["field_count"] = self.fold(
+                lambda d, inner: len(d.fields) + sum(map(inner, d.nested())))
         return n
 
     def fields_at(self, version: int) -> tuple[Field, ...]:

@@ -16,7 +16,7 @@ stop on a subsection name that does not start with the parent's name.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from harness.errors import (
@@ -49,8 +49,9 @@ _ST = {name: struct.Struct(">" + t.fmt) for name, t in TYPES.items()}
 _BE32 = struct.Struct(">I")
 
 
-def min_size(f: Field) -> int:
-    """The fewest wire bytes one element of ``f`` can take (guards hostile counts)."""
+def min_size(f: Field, inner: Callable[[Description], int] | None = None) -> int:
+    """The fewest wire bytes one element of ``f`` can take (guards hostile counts);
+    ``inner`` gives a nested description's (default: folded here)."""
     if f.pointer:
         return 1
     size = f.element_size()
@@ -58,18 +59,22 @@ def min_size(f: Field) -> int:
         return size
     if f.is_struct:
         assert f.struct is not None
-        return _min_struct(f.struct)
+        return (inner or _min_struct)(f.struct)
     return 0
 
 
 def _min_struct(d: Description) -> int:
+    return d.fold(_min_struct_step)
+
+
+def _min_struct_step(d: Description, inner: Callable[[Description], int]) -> int:
     total = 0
     for g in d.fields:
         if g.exists is None and g.on_wire and g.array_len is not None:
-            total += g.array_len * min_size(g)
+            total += g.array_len * min_size(g, inner)
         elif g.exists is None and g.on_wire and not g.is_array:
             c = g.composite
-            total += c.least if c is not None and c.least else min_size(g)
+            total += c.least if c is not None and c.least else min_size(g, inner)
     return total
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -98,18 +98,22 @@ def _lcs(a: Sequence[str], b: Sequence[str]) -> list[str]:
     return out
 
 
-def _dsig(d: Description | None, depth: int = 0) -> Any:
+def _dsig(d: Description | None) -> Any:
     """The wire signature of a description: field layout without names."""
-    if d is None or depth > MAX_DEPTH:
-        return None
-    return (tuple(_sig(f, depth) for f in d.fields_at(d.version_id) if f.on_wire),
-            tuple((s.name, _dsig(s.description, depth + 1)) for s in d.subsections))
+    return None if d is None else d.fold(_dsig_step)
 
 
-def _sig(f: Field, depth: int = 0) -> Any:
-    key = _dsig(f.key, depth + 1) if isinstance(f.key, Description) else f.key
+def _dsig_step(d: Description, inner: Callable[[Description], Any]) -> Any:
+    return (tuple(_sig(f, inner) for f in d.fields_at(d.version_id) if f.on_wire),
+            tuple((s.name, inner(s.description)) for s in d.subsections))
+
+
+def _sig(f: Field, inner: Callable[[Description], Any] | None = None) -> Any:
+    """The wire signature of a field (``inner``: its nested descriptions' signatures)."""
+    inner = inner or _dsig
+    key = inner(f.key) if isinstance(f.key, Description) else f.key
     return (R.base_type(f), R.element_bytes(f), f.array_len, f.varray is not None, f.pointer,
-            f.exists is not None, _dsig(f.struct, depth + 1), key,
+            f.exists is not None, None if f.struct is None else inner(f.struct), key,
             f.list_marker if f.is_list else None)
 
 
