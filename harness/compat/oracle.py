@@ -16,7 +16,9 @@ codec (verdicts: :mod:`harness.compat.verdict`). Two visitors of the one walk:
 As long as every destination read meets a token of the same size at the same
 place, and the value read positionally equals the by-name value, the oracle
 stays *aligned*: it predicts QEMU's checks (too new/old, unknown subsection,
-equal mismatch, int32 le, bad marker, trailing data) exactly, and the load
+equal mismatch, int32 le, bad marker, trailing data) exactly, applying the
+rules and messages of :mod:`harness.loadrules`, the one home of QEMU's loader
+rules that the codecs apply too (the oracle's own job is the projection), and the load
 must give the projection (:data:`EXACT`) or refuse with that reason
 (:data:`REFUSE`). As soon as the layouts misalign (a size differs, a field is
 missing or extra) or a positional value differs from the by-name value (two
