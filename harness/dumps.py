@@ -150,7 +150,12 @@ def has_unknown_test(f: Field) -> bool:
 
 
 def has_unknown_needed(s: Subsection) -> bool:
-    return s.needed is not None and any(n.startswith(NEEDED_PREFIX) for n in s.needed.reads())
+    return is_unknown_needed(s.needed)
+
+
+def is_unknown_needed(pred: Predicate | None) -> bool:
+    """True if ``pred`` is (or reads) a ``needed`` function imported from QEMU."""
+    return pred is not None and any(n.startswith(NEEDED_PREFIX) for n in pred.reads())
 
 
 def is_guess(f: Field) -> bool:
@@ -613,7 +618,8 @@ VMDESC_LOADER = register_loader(Loader("vmdesc", is_vmdesc, from_vmdesc))
 __all__ = [
     "DUMP_LOADER", "NEEDED_PREFIX", "TEST_PREFIX", "VMDESC_LOADER", "VMDESC_TYPES",
     "VmdescEntry", "as_captured", "c_size", "dump_machine", "from_dump", "from_vmdesc",
-    "has_unknown_needed", "has_unknown_test", "is_dump", "is_guess", "is_unknown_test",
+    "has_unknown_needed", "has_unknown_test", "is_dump", "is_guess", "is_unknown_needed",
+    "is_unknown_test",
     "is_vmdesc", "merge", "merge_all", "to_dump", "unknown_needed", "unknown_test",
     "vmdesc_entries",
 ]

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from harness.dumps import NEEDED_PREFIX, TEST_PREFIX, is_guess, is_unknown_test
+from harness.dumps import is_guess, is_unknown_needed, is_unknown_test
 from harness.errors import MSG, Reason
 from harness.model import Description, Field, Subsection
-from harness.predicates import Const
+from harness.predicates import Const, Predicate
 from harness.words import plural
 
 SEVERITIES = ("error", "warning", "info")
@@ -244,10 +244,9 @@ def pred_text(pred: object) -> str:
     """
     if pred is None:
         return "always"
-    reads = getattr(pred, "reads", lambda: frozenset())()
-    if any(n.startswith(TEST_PREFIX) for n in reads):
+    if isinstance(pred, Predicate) and is_unknown_test(pred):
         return f"its field_exists function says so, {UNKNOWN_C}"
-    if any(n.startswith(NEEDED_PREFIX) for n in reads):
+    if isinstance(pred, Predicate) and is_unknown_needed(pred):
         return f"its needed function says so, {UNKNOWN_C}"
     to_json = getattr(pred, "to_json", None)
     if not to_json:
