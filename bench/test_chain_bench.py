@@ -23,8 +23,8 @@ from harness.catalog import history
 from harness.compat import chain as chain_module
 from harness.compat.chain import ChainSpec
 from harness.compat.chain_machine import run_chain
-from harness.compat.engine import run_cell
 from harness.compat.verdict import Cell
+from harness.matrix.engine import run_cell
 
 EXAMPLES = 50
 SEED = 12345

@@ -25,10 +25,10 @@ import pytest
 from hypothesis import Phase, Verbosity, given
 
 from harness.catalog import load
-from harness.compat.engine import check_state, run_cell
 from harness.compat.verdict import Cell, Verdict
 from harness.formats import FORMATS
 from harness.health import GENERATION_CHECKS
+from harness.matrix.engine import check_state, run_cell
 from strategies import states
 from strategies.evolutions import all_mutations
 

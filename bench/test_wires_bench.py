@@ -18,10 +18,10 @@ from pyasn1.type import char, namedtype, tag, univ
 
 from harness.catalog import load
 from harness.catalog._sample import sample_state
-from harness.compat.engine import prior_for
 from harness.formats import FORMATS
 from harness.formats._selfdesc import write_tree
 from harness.formats.ber import DIALECT, spec
+from harness.matrix.engine import prior_for
 
 CASES = [(h.latest, sample_state(h.latest)) for _, h in sorted(load().items())]
 PRIORS = [prior_for(d, d, s) for d, s in CASES]

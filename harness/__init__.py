@@ -3,7 +3,7 @@
 The public API is what ``__all__`` lists here, plus :mod:`harness.strategies`'s own
 ``__all__``, the ``vmcompat`` command line and the pytest plugin's documented fixtures,
 markers, options and profiles. Every other module is internal: its names may change
-without notice (import from ``harness``, not from ``harness.compat.engine``).
+without notice (import from ``harness``, not from ``harness.matrix.engine``).
 
 What a device-model project imports:
 
@@ -66,7 +66,7 @@ _HOMES: dict[str, str] = {
     "load_one": "harness.sources",
     "load_all": "harness.sources",
     "expect": "harness.compat.oracle",
-    "run_cell": "harness.compat.engine",
+    "run_cell": "harness.matrix.engine",
     "Cell": "harness.compat.verdict",
     "CellResult": "harness.compat.verdict",
     "Verdict": "harness.compat.verdict",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError, Path
 from harness.limits import MAX_FIELDS, MAX_JSON_DEPTH, too_deep
-from harness.model import Description, Field, Marker, Subsection
+from harness.model import Description, Field, Marker, Provenance, Subsection
 from harness.predicates import parse
 
 if TYPE_CHECKING:
@@ -150,7 +150,9 @@ def _field(o: dict[str, Any]) -> Field:
             key=_description(key) if isinstance(key, dict) else key,
             pointer=o.get("pointer", False), default=default,
             immutable=o.get("immutable", False), derived=o.get("derived", False),
-            broken=o.get("broken", False), marker=marker, doc=o.get("doc", ""))
+            broken=o.get("broken", False), marker=marker,
+            provenance=Provenance.from_json(o["provenance"]) if "provenance" in o else None,
+            doc=o.get("doc", ""))
     except InputError as e:
         if not e.path:
             e.path = (o["name"],)
@@ -195,6 +197,8 @@ def _field_json(f: Field) -> dict[str, Any]:
         out["default"] = f.default.hex() if isinstance(f.default, bytes) else f.default
     if f.marker is not None:
         out["marker"] = f.marker.to_json()
+    if f.provenance is not None:
+        out["provenance"] = f.provenance.to_json()
     if f.doc:
         out["doc"] = f.doc
     return out

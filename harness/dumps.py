@@ -32,7 +32,7 @@ What a dump alone gives (:func:`from_dump`), stated plainly:
 * **every other field becomes a ``buffer`` of ``size`` bytes. This is a guess**:
   it is exact for ``uint8``/``uint16``/… scalars' byte counts, wrong for arrays
   (size is per element) and for fields whose wire form differs from memory.
-  Such fields carry :data:`GUESS_DOC` in their ``doc``; :func:`is_guess` tells.
+  Such fields have ``provenance.guessed``; :func:`is_guess` tells.
 
 Unknown tests, and how they are represented (for the checker):
 
@@ -60,8 +60,9 @@ array field; when the element structs differ only in the subsections sent,
 their subsections are united in order. Elements that differ otherwise stay
 separate fields named ``name#i``.
 
-The C size of a dump field and the name QEMU gave it are kept in its ``doc``
-(``"C size N"``, ``"QEMU name 'unused'"``) so that ``to_dump(from_dump(x)) == x``.
+The C size of a dump field and the name QEMU gave it are kept in its ``provenance``
+(a compared attribute, :class:`harness.model.Provenance`) so that
+``to_dump(from_dump(x)) == x``.
 
 >>> d = from_dump({"rtc": {"Name": "rtc", "version_id": 3, "minimum_version_id": 1,
 ...     "Description": {"name": "mc146818rtc", "version_id": 3, "minimum_version_id": 1,
@@ -74,25 +75,21 @@ The C size of a dump field and the name QEMU gave it are kept in its ``doc``
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
 from harness.errors import InputError
-from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection
+from harness.loaders import Loader, register_loader
+from harness.model import SUBSECTIONS_KEY, Description, Field, Provenance, Subsection
 from harness.predicates import Cmp, Predicate
-from harness.sources import Loader, register_loader
 from harness.types import TYPES
 
 TEST_PREFIX = "__test__"
 NEEDED_PREFIX = "__needed__"
 NO_FIELDS_DOC = "dump: no Fields list"
 EMPTY_DOC = "not in the vmdesc although it has no test: an array of 0 elements there"
-GUESS_DOC = "wire type unknown (a dump gives only the C size), guessed as a buffer"
-_CSIZE = re.compile(r"\bC size (\d+)\b")
-_RENAMED = re.compile(r"\bQEMU name '([^']*)'")
 MACHINE_KEY = "vmschkmachine"
 #: a vmdesc array longer than this is refused (plans compile fixed arrays into formats)
 MAX_ARRAY_LEN = 1 << 20
@@ -123,14 +120,13 @@ def as_captured(desc: Description, state: Any) -> Any:
     if not isinstance(state, dict):
         return state
     out = dict(state)
-    held = state.get(SUBSECTIONS_KEY) or {}
+    held = state.get(SUBSECTIONS_KEY)
     if held:
         subs = {}
-        for sub in desc.subsections:
-            if sub.name in held:
-                if has_unknown_needed(sub):
-                    out[NEEDED_PREFIX + sub.name] = 1
-                subs[sub.name] = as_captured(sub.description, held[sub.name])
+        for sub in desc.held_subsections(held):
+            if has_unknown_needed(sub):
+                out[NEEDED_PREFIX + sub.name] = 1
+            subs[sub.name] = as_captured(sub.description, held[sub.name])
         out[SUBSECTIONS_KEY] = subs
     for f in desc.fields:
         if f.struct is None or f.name not in state:
@@ -143,24 +139,33 @@ def as_captured(desc: Description, state: Any) -> Any:
     return out
 
 
+def is_unknown_test(pred: Predicate | None) -> bool:
+    """True if ``pred`` is (or reads) a ``field_exists`` test imported from QEMU."""
+    return pred is not None and any(n.startswith(TEST_PREFIX) for n in pred.reads())
+
+
 def has_unknown_test(f: Field) -> bool:
     """True if ``f`` has a ``field_exists`` test imported from QEMU (outcome unknown)."""
-    return f.exists is not None and any(n.startswith(TEST_PREFIX) for n in f.exists.reads())
+    return is_unknown_test(f.exists)
 
 
 def has_unknown_needed(s: Subsection) -> bool:
-    return s.needed is not None and any(n.startswith(NEEDED_PREFIX) for n in s.needed.reads())
+    return is_unknown_needed(s.needed)
+
+
+def is_unknown_needed(pred: Predicate | None) -> bool:
+    """True if ``pred`` is (or reads) a ``needed`` function imported from QEMU."""
+    return pred is not None and any(n.startswith(NEEDED_PREFIX) for n in pred.reads())
 
 
 def is_guess(f: Field) -> bool:
     """True if ``f``'s wire type is a guess from a dump's C size."""
-    return GUESS_DOC in f.doc
+    return f.provenance is not None and f.provenance.guessed
 
 
 def c_size(f: Field) -> int | None:
     """The C element size a dump gave for ``f``, if it came from a dump."""
-    m = _CSIZE.search(f.doc)
-    return int(m.group(1)) if m else None
+    return None if f.provenance is None else f.provenance.c_size
 
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -182,8 +187,8 @@ def _unique_names(names: list[str]) -> list[str]:
 
 def _qemu_name(f: Field) -> str:
     """The name QEMU gave a field (before the uniqueness suffix an import added)."""
-    m = _RENAMED.search(f.doc)
-    return m.group(1) if m else f.name
+    p = f.provenance
+    return f.name if p is None or p.qemu_name is None else p.qemu_name
 
 
 def _where(file: str | None, device: str | None) -> Callable[[str], InputError]:
@@ -199,13 +204,18 @@ def _get(obj: Any, key: str, kind: type | tuple[type, ...], bad: Callable[[str],
 
 
 # ----------------------------------------------------------------------------- dump import
-def is_dump(obj: Any) -> bool:
-    """A ``-dump-vmstate`` document: device types → {Name, version_id, Description}."""
+def is_dump(obj: Any, *, lenient: bool = False) -> bool:
+    """A ``-dump-vmstate`` document: device types → {Name, version_id, Description}.
+
+    ``lenient`` (as QEMU's own checker reads dumps): an entry may lack its
+    ``Description`` if it has a ``version_id``; at least one entry is needed.
+    """
     if not isinstance(obj, dict) or not obj:
         return False
     entries = [v for k, v in obj.items() if k != MACHINE_KEY]
-    return (MACHINE_KEY in obj or bool(entries)) and all(
-        isinstance(v, dict) and "Description" in v and "Name" in v for v in entries)
+    keys = ("Description", "version_id") if lenient else ("Description",)
+    return (bool(entries) or (MACHINE_KEY in obj and not lenient)) and all(
+        isinstance(v, dict) and "Name" in v and any(k in v for k in keys) for v in entries)
 
 
 def dump_machine(obj: Mapping[str, Any]) -> str | None:
@@ -260,15 +270,16 @@ def _dump_field(o: Any, name: str, bad: Callable[[str], InputError], owner: str,
     if not isinstance(test, bool):
         raise bad(f"{where}: field_exists must be true/false")
     exists = unknown_test(name) if test else None
-    doc = f"C size {size}" + ("" if name == given else f"; QEMU name '{given}'")
+    known = Provenance(c_size=size, qemu_name=None if name == given else given)
     if "Description" in o:
         nested = _dump_desc(o["Description"], bad)
-        return Field(name, "struct", version_id=version, exists=exists, struct=nested, doc=doc)
+        return Field(name, "struct", version_id=version, exists=exists, struct=nested,
+                     provenance=known)
     if given == "unused":
         return Field(name, "unused_buffer", version_id=version, exists=exists,
-                     size=max(size, 0), doc=doc)
+                     size=max(size, 0), provenance=known)
     return Field(name, "buffer", version_id=version, exists=exists, size=max(size, 0),
-                 doc=f"{doc}; {GUESS_DOC}")
+                 provenance=replace(known, guessed=True))
 
 
 # ----------------------------------------------------------------------------- dump export
@@ -299,7 +310,8 @@ def _field_dump(f: Field, name: str) -> dict[str, Any]:
         size = f.element_size() or 0
     out: dict[str, Any] = {"field": name, "version_id": f.version_id,
                            "field_exists": f.exists is not None, "size": size}
-    if f.struct is not None and f.type == "struct":
+    if f.is_struct:
+        assert f.struct is not None
         out["Description"] = _desc_dump(f.struct)
     return out
 
@@ -437,12 +449,13 @@ def _elements(name: str, elems: list[Field]) -> list[Field]:
             subs = _union_subsections([e.struct.subsections for e in elems
                                        if e.struct is not None])
             struct = first.struct.evolve(subsections=subs)
-            return [Field(name, first.type, struct=struct, array_len=len(elems), doc=first.doc)]
+            return [Field(name, first.type, struct=struct, array_len=len(elems),
+                          provenance=first.provenance, doc=first.doc)]
     elif all(e == first for e in elems):
         return [Field(name, first.type, size=first.size, struct=first.struct,
-                      array_len=len(elems), doc=first.doc)]
+                      array_len=len(elems), provenance=first.provenance, doc=first.doc)]
     return [Field(f"{name}#{k}", e.type, size=e.size, struct=e.struct, array_len=e.array_len,
-                  doc=e.doc) for k, e in enumerate(elems)]
+                  provenance=e.provenance, doc=e.doc) for k, e in enumerate(elems)]
 
 
 def _union_subsections(lists: list[tuple[Subsection, ...]]) -> tuple[Subsection, ...]:
@@ -565,7 +578,8 @@ def merge(dump: Description, vmdesc: Description) -> Description:
             # no test, yet not sent: a variable array that had no elements in this stream
             fields.append(f if f.exists is not None or f.is_array else Field(
                 f.name, f.type, version_id=f.version_id, array_len=0, size=f.size,
-                struct=f.struct, doc="; ".join(x for x in (f.doc, EMPTY_DOC) if x)))
+                struct=f.struct, provenance=f.provenance,
+                doc="; ".join(x for x in (f.doc, EMPTY_DOC) if x)))
             continue
         while pending and pending[0].name != f.name:  # vmdesc-only fields before this one
             g = pending.pop(0)
@@ -593,10 +607,11 @@ def _merge_field(d: Field, w: Field) -> Field:
             struct = merge(d.struct, w.struct)
         except InputError:
             struct = w.struct
-    doc = "; ".join(x for x in (*d.doc.split("; "), w.doc) if x and x != GUESS_DOC)
+    doc = "; ".join(x for x in (d.doc, w.doc) if x)
+    known = None if d.provenance is None else replace(d.provenance, guessed=False)
     return Field(d.name, w.type, version_id=d.version_id, exists=exists, array_len=w.array_len,
                  varray=w.varray, size=w.size, struct=struct, key=w.key, pointer=w.pointer,
-                 doc=doc)
+                 provenance=known, doc=doc)
 
 
 def merge_all(dump: Mapping[str, Description], vmdesc: Mapping[str, Description]
@@ -614,8 +629,10 @@ DUMP_LOADER = register_loader(Loader("qemu-dump", is_dump, from_dump))
 VMDESC_LOADER = register_loader(Loader("vmdesc", is_vmdesc, from_vmdesc))
 
 __all__ = [
-    "DUMP_LOADER", "GUESS_DOC", "NEEDED_PREFIX", "TEST_PREFIX", "VMDESC_LOADER", "VMDESC_TYPES",
+    "DUMP_LOADER", "NEEDED_PREFIX", "TEST_PREFIX", "VMDESC_LOADER", "VMDESC_TYPES",
     "VmdescEntry", "as_captured", "c_size", "dump_machine", "from_dump", "from_vmdesc",
-    "has_unknown_needed", "has_unknown_test", "is_dump", "is_guess", "is_vmdesc", "merge",
-    "merge_all", "to_dump", "unknown_needed", "unknown_test", "vmdesc_entries",
+    "has_unknown_needed", "has_unknown_test", "is_dump", "is_guess", "is_unknown_needed",
+    "is_unknown_test",
+    "is_vmdesc", "merge", "merge_all", "to_dump", "unknown_needed", "unknown_test",
+    "vmdesc_entries",
 ]

@@ -102,6 +102,11 @@ MSG: dict[Reason, str] = {
 }
 
 
+def message(reason: Reason, **params: object) -> str:
+    """QEMU's words for a refusal (:data:`MSG`), filled in."""
+    return WORDS.format(MSG[reason], **params)
+
+
 class LoadError(VmcompatError):
     """A load that must fail. Not frozen: ``add_note()`` must work."""
 
@@ -112,7 +117,7 @@ class LoadError(VmcompatError):
         if reason is not None:
             self.reason = reason
         self.device, self.path, self.offset, self.params = device, path, offset, params
-        self.message = WORDS.format(MSG[self.reason], **params)
+        self.message = message(self.reason, **params)
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -135,8 +140,13 @@ class LoadError(VmcompatError):
         return self
 
 
+#: reason -> the LoadError subclass raised for it
+BY_REASON: dict[Reason, type[LoadError]] = {}
+
+
 def _sub(name: str, reason: Reason) -> type[LoadError]:
-    return type(name, (LoadError,), {"reason": reason, "__doc__": MSG[reason]})
+    cls = BY_REASON[reason] = type(name, (LoadError,), {"reason": reason, "__doc__": MSG[reason]})
+    return cls
 
 
 VersionTooNew = _sub("VersionTooNew", Reason.TOO_NEW)

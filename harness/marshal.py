@@ -19,8 +19,6 @@ from typing import Any
 
 from harness.errors import InputError
 from harness.model import Description
-from harness.versions import check_version
-from harness.walk import Walk
 
 
 @dataclass(frozen=True)
@@ -43,14 +41,3 @@ def register(m: Marshal) -> Marshal:
     _REGISTRY[m.name] = m
     return m
 
-
-def load_versioned(walk: Walk, desc: Description, version: int, into: Any) -> Any:
-    """Load ``desc`` at stream ``version`` with any reader walk (version checks included)."""
-    name = check_version(desc, version)
-    if name is None:
-        return walk.device(desc, version, into)
-    m = _REGISTRY.get(name)
-    if m is None:
-        raise InputError(f"marshal function {name!r} is not registered", device=desc.name)
-    old = walk.device(m.layout, version, None)
-    return m.convert(old, into)

@@ -14,17 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from harness.errors import InputError
 from harness.limits import MAX_ARRAY_LEN, MAX_FIELD_BYTES, MAX_FIELDS, MAX_NESTING
 from harness.predicates import Predicate
-from harness.types import ALL_TYPE_NAMES, COUNT_TYPES, TYPES, WireType, did_you_mean
-
-if TYPE_CHECKING:
-    from harness.plan import Plan
+from harness.types import (
+    ALL_TYPE_NAMES,
+    COMPOSITES,
+    COUNT_TYPES,
+    TYPES,
+    Composite,
+    WireType,
+    did_you_mean,
+)
 
 SUBSECTIONS_KEY = "__subsections__"
+
+R = TypeVar("R")
 
 #: a version_id travels as a be32
 MAX_VERSION = 0xFFFFFFFF
@@ -53,6 +60,17 @@ class Marker:
         """The marker byte written before ``element`` (its marker field, else ``more[0]``)."""
         return element[self.field] if self.field is not None else self.more[0]
 
+    def after(self, byte: int) -> bool | None:
+        """What a marker byte read before an element says: True another element follows,
+        False the list ends, None a bad marker (QEMU refuses the load)."""
+        if byte == self.end:
+            return False
+        return True if byte in self.more else None
+
+    def seed(self, byte: int) -> dict[str, int] | None:
+        """The element's marker field as the byte sets it (None: no marker field)."""
+        return {self.field: byte} if self.field is not None else None
+
     def problem(self, element: Description) -> str | None:
         """Why this marker cannot frame lists of ``element`` (None: it can)."""
         if not self.more or any(not 0 <= b <= 255 for b in (*self.more, self.end)):
@@ -64,7 +82,7 @@ class Marker:
         if self.sentinel is not None:
             first = element.fields[0] if element.fields else None
             if first is None or first.name != self.sentinel or first.wire_type is None \
-                    or first.wire_type.kind != "int" or first.is_array \
+                    or not first.wire_type.integer or first.is_array \
                     or first.exists is not None or not first.on_wire:
                 return (f"marker sentinel {self.sentinel!r} must name the first field of "
                         f"{element.name!r}, an integer sent in every element")
@@ -82,6 +100,34 @@ class Marker:
 
 
 DEFAULT_MARKER = Marker()
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What an import from QEMU knows of a field beyond its wire form (compared, like all data).
+
+    ``c_size`` is the C element size a ``-dump-vmstate`` gave; ``qemu_name`` the name QEMU
+    gave when an import made it unique (``unused`` -> ``unused[1]``); ``guessed`` says the
+    wire type is a guess from the C size (a dump alone gives no type).
+    """
+
+    c_size: int | None = None
+    qemu_name: str | None = None
+    guessed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.c_size is not None:
+            out["c_size"] = self.c_size
+        if self.qemu_name is not None:
+            out["qemu_name"] = self.qemu_name
+        if self.guessed:
+            out["guessed"] = True
+        return out
+
+    @classmethod
+    def from_json(cls, o: Mapping[str, Any]) -> Provenance:
+        return cls(o.get("c_size"), o.get("qemu_name"), bool(o.get("guessed", False)))
 
 
 @dataclass(frozen=True)
@@ -109,6 +155,7 @@ class Field:
     derived: bool = False
     broken: bool = False
     marker: Marker | None = None
+    provenance: Provenance | None = None
     doc: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -117,21 +164,21 @@ class Field:
             raise InputError(problem, path=(self.name,))
 
     def _problem(self) -> str | None:
-        t = self.type
+        t, c = self.type, COMPOSITES.get(self.type)
         if self.name == SUBSECTIONS_KEY:
             return f"{SUBSECTIONS_KEY!r} is reserved: states hold their subsections under it"
         if t not in ALL_TYPE_NAMES:
             return f"unknown field type {t!r}{did_you_mean(t)}"
-        if t in ("buffer", "unused_buffer", "bitmap") and (self.size is None or self.size < 0):
+        if c is not None and c.sized and (self.size is None or self.size < 0):
             return f"type {t!r} needs a non-negative size"
-        if t in ("buffer", "unused_buffer", "bitmap"):
-            unit = 8 * bitmap_words(self.size or 0) if t == "bitmap" else self.size or 0
+        if c is not None and c.sized:
+            unit = c.unit_bytes(self.size) or 0
             if unit * (self.array_len or 1) > MAX_FIELD_BYTES:
                 return (f"{t} of {unit * (self.array_len or 1)} bytes is over the limit of "
                         f"{MAX_FIELD_BYTES} bytes per field")
-        if t in ("struct", "qtailq", "qlist", "gtree") and not isinstance(self.struct, Description):
+        if c is not None and c.nested and not isinstance(self.struct, Description):
             return f"type {t!r} needs a nested description ('struct')"
-        if t == "gtree" and self.key is None:
+        if c is not None and c.keyed and self.key is None:
             return "type 'gtree' needs a key (a description or a scalar type name)"
         if isinstance(self.key, str) and self.key not in TYPES:
             hint = did_you_mean(self.key, TYPES)
@@ -142,10 +189,10 @@ class Field:
             return f"array_len {self.array_len} is outside 0..{MAX_ARRAY_LEN}"
         if self.pointer and not self.is_array:
             return "pointer marks an array of pointers: give array_len or varray"
-        if self.is_list or t == "gtree":
+        if self.is_list or self.is_tree:
             if self.is_array:
                 return f"type {t!r} cannot be an array"
-        if t == "bitmap" and self.is_array:
+        if c is not None and c.bits and self.is_array:
             return "a bitmap cannot be an array"
         if self.marker is not None:
             if not self.is_list:
@@ -163,7 +210,8 @@ class Field:
     def _default_problem(self) -> str | None:
         """A default is a value of the field: a scalar's or a buffer's (not an array's)."""
         t, v = self.wire_type, self.default
-        if self.is_array or (t is None and self.type != "buffer"):
+        c = COMPOSITES.get(self.type)
+        if self.is_array or (t is None and not (c is not None and c.defaults)):
             return "a default applies to a scalar or buffer field, not to " + (
                 "an array" if self.is_array else f"type {self.type!r}")
         if t is not None and not t.valid(v):
@@ -186,18 +234,50 @@ class Field:
         return self.array_len is not None or self.varray is not None
 
     @property
+    def composite(self) -> Composite | None:
+        """The non-scalar type's table entry (None for a scalar)."""
+        return COMPOSITES.get(self.type)
+
+    @property
+    def words(self) -> int | None:
+        """A bitmap's count of big-endian 64-bit words on the wire (None: not a bitmap)."""
+        c = COMPOSITES.get(self.type)
+        return bitmap_words(self.size or 0) if c is not None and c.bits else None
+
+    @property
     def is_list(self) -> bool:
-        return self.type in ("qtailq", "qlist")
+        c = COMPOSITES.get(self.type)
+        return c is not None and c.listed
+
+    @property
+    def is_tree(self) -> bool:
+        c = COMPOSITES.get(self.type)
+        return c is not None and c.keyed
+
+    @property
+    def is_struct(self) -> bool:
+        """A nested description inline (once per element), not a list or a tree."""
+        c = COMPOSITES.get(self.type)
+        return c is not None and c.inline and self.struct is not None
 
     @property
     def on_wire(self) -> bool:
         """False for QIDL ``immutable``/``derived`` fields: in the state, never sent."""
         return not (self.immutable or self.derived)
 
+    def present_at(self, version: int) -> bool:
+        """Whether a stream of ``version`` may carry the field: QEMU's rule, its one home.
+
+        A field with an exists-test is present iff the test holds (the test alone
+        decides, at run time); any other iff ``field.version_id <= version``.
+        """
+        return self.exists is not None or self.version_id <= version
+
     @property
     def in_state(self) -> bool:
         """``unused_buffer`` is sent but holds no state."""
-        return self.type != "unused_buffer"
+        c = COMPOSITES.get(self.type)
+        return c is None or c.holds_state
 
     @property
     def list_marker(self) -> Marker:
@@ -214,11 +294,11 @@ class Field:
         t = self.wire_type
         if t is not None:
             return t.size
-        if self.type in ("buffer", "unused_buffer"):
-            return self.size
-        if self.type == "bitmap":
-            return 8 * bitmap_words(self.size or 0)
-        if self.type == "struct" and self.struct is not None:
+        c = COMPOSITES.get(self.type)
+        if c is not None and c.sized:
+            return c.unit_bytes(self.size)
+        if self.is_struct:
+            assert self.struct is not None
             return self.struct.fixed_size()
         return None
 
@@ -354,12 +434,42 @@ class Description:
         for s in self.subsections:
             yield s.description
 
+    def fold(self, step: Callable[[Description, Callable[[Description], R]], R]) -> R:
+        """The one bottom-up traversal of a description's structure: ``step(d, inner)``
+        for this description and every one nested in it (:meth:`nested`), where
+        ``inner(c)`` is the result already computed for a nested ``c``. Iterative (no
+        recursion limit); a description shared by several fields is folded once.
+
+        >>> from harness.dsl import device, struct, uint8
+        >>> d = device("d", 1, uint8("a"), struct("s", device("e", 1, uint8("b"))))
+        >>> d.fold(lambda x, inner: 1 + max(map(inner, x.nested()), default=0))
+        2
+        """
+        order: list[Description] = []
+        seen: set[int] = set()
+        stack: list[tuple[Description, bool]] = [(self, False)]
+        while stack:
+            d, expanded = stack.pop()
+            if expanded:
+                order.append(d)
+                continue
+            if id(d) in seen:
+                continue
+            seen.add(id(d))
+            stack.append((d, True))
+            stack.extend((c, False) for c in reversed(list(d.nested())))
+        done: dict[int, R] = {}
+        for d in order:
+            done[id(d)] = step(d, lambda c: done[id(c)])
+        return done[id(self)]
+
     @property
     def nesting(self) -> int:
         """Levels of descriptions, this one included (1: nothing nested)."""
         n = self._cache.get("nesting")
         if n is None:
-            n = self._cache["nesting"] = 1 + max((d.nesting for d in self.nested()), default=0)
+            n = self._cache["nesting"] = self.fold(
+                lambda d, inner: 1 + max(map(inner, d.nested()), default=0))
         return n
 
     @property
@@ -367,13 +477,20 @@ class Description:
         """Fields a walk visits once: this description's and every nested one's."""
         n = self._cache.get("field_count")
         if n is None:
-            n = self._cache["field_count"] = len(self.fields) + sum(
-                d.field_count for d in self.nested())
+            n = self._cache["field_count"] = self.fold(
+                lambda d, inner: len(d.fields) + sum(map(inner, d.nested())))
         return n
 
     def fields_at(self, version: int) -> tuple[Field, ...]:
         """Fields a stream of ``version`` may carry (exists-tests decide at run time)."""
-        return tuple(f for f in self.fields if f.exists is not None or f.version_id <= version)
+        return tuple(f for f in self.fields if f.present_at(version))
+
+    def held_subsections(self, held: Any) -> tuple[Subsection, ...]:
+        """The declared subsections a state holds, in declaration order: ``held`` is the
+        state's ``__subsections__`` value (anything else holds none)."""
+        if not isinstance(held, Mapping) or not held:
+            return ()
+        return tuple(s for s in self.subsections if s.name in held)
 
     def subsection(self, name: str) -> Subsection | None:
         for s in self.subsections:
@@ -400,16 +517,6 @@ class Description:
                 return None
             total += s
         return total
-
-    def plan(self, version: int | None = None) -> Plan:
-        """The compiled plan for loading/saving ``version`` (cached)."""
-        v = self.version_id if version is None else version
-        p = self._cache.get(("plan", v))
-        if p is None:
-            from harness.plan import compile_plan
-
-            p = self._cache[("plan", v)] = compile_plan(self, v)
-        return p
 
     def walk_fields(self) -> Iterator[tuple[tuple[str, ...], Field]]:
         """Every field, nested ones too, with its path of names (no recursion limit)."""

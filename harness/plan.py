@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.model import Field, bitmap_words
+from harness.model import Field
 from harness.types import TYPES, WireType
 
 if TYPE_CHECKING:
@@ -69,14 +69,23 @@ def _element_type(f: Field) -> tuple[WireType, int | None] | None:
     """The scalar type and count if ``f`` can join a run."""
     if f.exists is not None or not f.on_wire or f.pointer or f.varray is not None:
         return None
-    if f.type == "bitmap":
+    if f.words is not None:
         if f.is_array:
             return None
-        return TYPES["uint64"], bitmap_words(f.size or 0)
+        return TYPES["uint64"], f.words
     t = TYPES.get(f.type)
     if t is None:
         return None
     return t, f.array_len
+
+
+def plan_of(desc: Description, version: int | None = None) -> Plan:
+    """The compiled plan for loading/saving ``version`` of ``desc`` (cached on ``desc``)."""
+    v = desc.version_id if version is None else version
+    p = desc._cache.get(("plan", v))
+    if p is None:
+        p = desc._cache[("plan", v)] = compile_plan(desc, v)
+    return p
 
 
 def compile_plan(desc: Description, version: int) -> Plan:
@@ -90,12 +99,12 @@ def compile_plan(desc: Description, version: int) -> Plan:
             fmt = ">" + "".join(s.type.fmt if s.count is None else f"{s.count}{s.type.fmt}"
                                 for s in pending)
             checked = tuple(i for i, s in enumerate(pending)
-                            if s.type.check is not None or s.type.kind == "bool")
+                            if s.type.checked)
             steps.append(Run(tuple(pending), struct.Struct(fmt), checked))
             pending.clear()
 
     for f in desc.fields:
-        if f.exists is None and f.version_id > version:
+        if not f.present_at(version):
             continue  # not in streams of this version
         et = _element_type(f)
         if et is not None:

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.errors import InputError
+
+R = TypeVar("R")
 
 
 class Predicate:
@@ -24,12 +26,47 @@ class Predicate:
     def __call__(self, state: Mapping[str, Any]) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def to_json(self) -> Any:  # pragma: no cover - abstract
+    def children(self) -> tuple[Predicate, ...]:
+        """The sub-predicates, in order (a leaf has none)."""
+        return ()
+
+    def json_node(self, parts: list[Any]) -> Any:  # pragma: no cover - abstract
+        """This node's JSON form, given its children's."""
         raise NotImplementedError
+
+    def own_reads(self) -> frozenset[str]:
+        """The field names this node itself reads (not its children)."""
+        return frozenset()
+
+    def to_json(self) -> Any:
+        return fold(self, lambda p, parts: p.json_node(parts))
 
     def reads(self) -> frozenset[str]:
         """Names of the fields this predicate reads."""
-        return frozenset()
+        return fold(self, lambda p, parts: p.own_reads().union(*parts))
+
+
+def fold(p: Predicate, step: Callable[[Predicate, list[R]], R]) -> R:
+    """The one traversal of a predicate tree: ``step(node, its children's results)``,
+    bottom-up and in order, without recursion (a deep tree cannot exhaust the stack).
+
+    >>> fold(parse({"not": {"all": [True, False]}}), lambda p, rs: 1 + sum(rs))
+    4
+    """
+    out: list[R] = []
+    stack: list[tuple[Predicate, bool]] = [(p, False)]
+    while stack:
+        node, expanded = stack.pop()
+        kids = node.children()
+        if expanded or not kids:
+            n = len(kids)
+            results = out[len(out) - n:] if n else []
+            del out[len(out) - n:]
+            out.append(step(node, results))
+        else:
+            stack.append((node, True))
+            stack.extend((k, False) for k in reversed(kids))
+    return out[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +76,7 @@ class Const(Predicate):
     def __call__(self, state: Mapping[str, Any]) -> bool:
         return self.value
 
-    def to_json(self) -> Any:
+    def json_node(self, parts: list[Any]) -> Any:
         return self.value
 
 
@@ -60,13 +97,13 @@ class Cmp(Predicate):
     def __call__(self, state: Mapping[str, Any]) -> bool:
         return _OPS[self.op](state.get(self.field), self.value)
 
-    def to_json(self) -> Any:
+    def json_node(self, parts: list[Any]) -> Any:
         out: dict[str, Any] = {"field": self.field, "op": self.op}
         if self.op in ("eq", "ne"):
             out["value"] = self.value
         return out
 
-    def reads(self) -> frozenset[str]:
+    def own_reads(self) -> frozenset[str]:
         return frozenset({self.field})
 
 
@@ -77,11 +114,11 @@ class All(Predicate):
     def __call__(self, state: Mapping[str, Any]) -> bool:
         return all(p(state) for p in self.parts)
 
-    def to_json(self) -> Any:
-        return {"all": [p.to_json() for p in self.parts]}
+    def children(self) -> tuple[Predicate, ...]:
+        return self.parts
 
-    def reads(self) -> frozenset[str]:
-        return frozenset().union(*(p.reads() for p in self.parts))
+    def json_node(self, parts: list[Any]) -> Any:
+        return {"all": parts}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +128,11 @@ class AnyOf(Predicate):
     def __call__(self, state: Mapping[str, Any]) -> bool:
         return any(p(state) for p in self.parts)
 
-    def to_json(self) -> Any:
-        return {"any": [p.to_json() for p in self.parts]}
+    def children(self) -> tuple[Predicate, ...]:
+        return self.parts
 
-    def reads(self) -> frozenset[str]:
-        return frozenset().union(*(p.reads() for p in self.parts))
+    def json_node(self, parts: list[Any]) -> Any:
+        return {"any": parts}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +142,11 @@ class Not(Predicate):
     def __call__(self, state: Mapping[str, Any]) -> bool:
         return not self.part(state)
 
-    def to_json(self) -> Any:
-        return {"not": self.part.to_json()}
+    def children(self) -> tuple[Predicate, ...]:
+        return (self.part,)
 
-    def reads(self) -> frozenset[str]:
-        return self.part.reads()
+    def json_node(self, parts: list[Any]) -> Any:
+        return {"not": parts[0]}
 
 
 TRUE = Const(True)

@@ -162,7 +162,7 @@ class CompatCell:
     def run(self, max_examples: int | None = None) -> Any:
         """Fuzz the cell once (cached); ``max_examples`` defaults to the active profile's."""
         if self.result is None:
-            from harness.compat.engine import run_cell
+            from harness.matrix.engine import run_cell
 
             n = max_examples or settings.default.max_examples
             self.result = run_cell(self.spec.src, self.spec.dst, self.cell,

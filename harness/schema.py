@@ -44,8 +44,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import Path
-from harness.model import SUBSECTIONS_KEY, Description, Field, bitmap_words
-from harness.predicates import All, AnyOf, Cmp, Const, Not, Predicate
+from harness.model import SUBSECTIONS_KEY, Description, Field
+from harness.predicates import All, AnyOf, Cmp, Const, Not, Predicate, fold
 from harness.types import TYPES, WireType
 from harness.walk import Visitor, Walk
 
@@ -87,15 +87,15 @@ def predicate_schema(p: Predicate) -> Schema:
     >>> predicate_schema(parse({"field": "m", "op": "eq", "value": 2}))
     {'required': ['m'], 'properties': {'m': {'const': 2}}}
     """
-    return _PRED[type(p)](p)
+    return fold(p, lambda q, parts: _PRED[type(q)](q, parts))
 
 
 _PRED: dict[type, Any] = {
-    Const: lambda p: {} if p.value else {"not": {}},
-    Cmp: _cmp,
-    All: lambda p: {"allOf": [predicate_schema(x) for x in p.parts]},
-    AnyOf: lambda p: {"anyOf": [predicate_schema(x) for x in p.parts]},
-    Not: lambda p: {"not": predicate_schema(p.part)},
+    Const: lambda p, parts: {} if p.value else {"not": {}},
+    Cmp: lambda p, parts: _cmp(p),
+    All: lambda p, parts: {"allOf": parts},
+    AnyOf: lambda p, parts: {"anyOf": parts},
+    Not: lambda p, parts: {"not": parts[0]},
 }
 
 
@@ -166,14 +166,7 @@ class SchemaBuilder(Visitor):
                 fr.conditional.append({"if": predicate_schema(s.needed), "then": need})
 
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
-        if t.kind == "bool":
-            return {"type": "boolean"}
-        if t.check == "equal" and f.default is not None:
-            return {"type": "integer", "const": f.default}
-        if t.check == "le":
-            return {"type": "integer", "minimum": 0,
-                    "maximum": t.hi if f.default is None else f.default}
-        return {"type": "integer", "minimum": t.lo, "maximum": t.hi}
+        return t.schema(f.default)
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
         return _hex(n)
@@ -186,7 +179,7 @@ class SchemaBuilder(Visitor):
         if f.pointer:
             elem = {"anyOf": [elem, {"type": "null"}]}
         out: Schema = {"type": "array", "items": elem}
-        size = bitmap_words(f.size or 0) if f.type == "bitmap" else f.array_len
+        size = f.words if f.words is not None else f.array_len
         if size is not None:
             out["minItems"] = out["maxItems"] = size
         else:
@@ -274,10 +267,8 @@ class _Sync(Visitor):
         return len(v) if isinstance(v, list) else 0
 
     def subsections(self, path: Path, desc: Description, state: Any) -> Any:
-        held = state.get(SUBSECTIONS_KEY) or {}
-        for s in desc.subsections:
-            if s.name in held:
-                yield s, s.description.version_id
+        for s in desc.held_subsections(state.get(SUBSECTIONS_KEY)):
+            yield s, s.description.version_id
 
     def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
         held = state.get(SUBSECTIONS_KEY)

@@ -9,30 +9,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import InputError
+from harness.loaders import LOADERS, Loader, register_loader
 from harness.model import Description
-
-
-@dataclass(frozen=True)
-class Loader:
-    """A kind of description file: ``detect(obj)`` says whether ``load(obj, file)`` reads it."""
-
-    name: str
-    detect: Callable[[Any], bool]
-    load: Callable[[Any, str], dict[str, Description]]
-
-
-#: file kinds, tried in order; other modules register theirs (dumps, vmdescs).
-LOADERS: list[Loader] = []
-
-
-def register_loader(loader: Loader) -> Loader:
-    LOADERS[:] = [x for x in LOADERS if x.name != loader.name] + [loader]
-    return loader
 
 
 def _own_detect(obj: Any) -> bool:
@@ -54,15 +35,9 @@ register_loader(Loader("description", _own_detect, _own_load))
 
 
 def _ensure_loaders() -> None:
-    # importing these registers their loaders; they are optional parts of the library
-    import importlib
-
-    for mod in ("harness.dumps", "harness.qemu.bundle"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name != mod:
-                raise
+    """Import the modules that register the other file kinds (lazily: the CLI starts fast)."""
+    import harness.dumps
+    import harness.qemu.bundle  # noqa: F401
 
 
 def load_all(arg: str) -> dict[str, Description]:

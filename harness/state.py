@@ -73,8 +73,7 @@ class StateReader(Visitor):
 
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if not t.valid(value):
-            want = "true/false" if t.kind == "bool" else f"an integer in [{t.lo}, {t.hi}]"
-            raise self._bad(path, f"{t.name} must be {want}, got {value!r}")
+            raise self._bad(path, f"{t.name} must be {t.wanted}, got {value!r}")
         return value
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
@@ -141,8 +140,6 @@ def from_json(desc: Description, obj: Any, *, file: str | None = None,
     except InputError as e:
         raise e.located(file=file, device=desc.name) from None
 
-
-validate = from_json
 
 
 def to_json(state: Any) -> Any:

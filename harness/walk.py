@@ -30,7 +30,7 @@ from typing import Any
 
 from harness.errors import Path
 from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection, bitmap_words
-from harness.plan import Run
+from harness.plan import Run, plan_of
 from harness.types import TYPES, WireType
 
 _U64 = TYPES["uint64"]
@@ -152,10 +152,10 @@ class Visitor:
                     ) -> Iterable[tuple[Subsection, int]]:
         """The subsections to visit, in order, each with its stream version."""
         if self.all_fields:
-            held = self.get(state, SUBSECTIONS_KEY) or {}
-            for s in desc.subsections:
-                if self.virtual or s.name in held:
-                    yield s, s.description.version_id
+            subs = desc.subsections if self.virtual else desc.held_subsections(
+                self.get(state, SUBSECTIONS_KEY))
+            for s in subs:
+                yield s, s.description.version_id
             return
         for s in desc.subsections:
             if s.is_needed(state):
@@ -234,7 +234,7 @@ class _Kept(OutputVisitor):
 
     def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
         for f in desc.fields:
-            off = not f.on_wire or (f.exists is None and f.version_id > version)
+            off = not f.on_wire or not f.present_at(version)
             if off and f.in_state and f.name not in value:
                 self.absent.append(path + (f.name,))
         return value
@@ -247,10 +247,8 @@ class _Kept(OutputVisitor):
 
     def subsections(self, path: Path, desc: Description, state: Any
                     ) -> Iterator[tuple[Subsection, int]]:
-        held = state.get(SUBSECTIONS_KEY) or {}
-        for s in desc.subsections:
-            if s.name in held:
-                yield s, s.description.version_id
+        for s in desc.held_subsections(state.get(SUBSECTIONS_KEY)):
+            yield s, s.description.version_id
 
 
 def kept_absent(desc: Description, version: int, loaded: Any) -> list[Path]:
@@ -282,7 +280,7 @@ class Walk:
     def struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
         v = self.v
         state = v.start_struct(path, desc, version, value)
-        for step in desc.plan(version).steps:
+        for step in plan_of(desc, version).steps:
             if type(step) is Run:
                 state = v.run(path, step, state)
             else:
@@ -305,7 +303,7 @@ class Walk:
     def field(self, path: Path, f: Field, state: Any) -> Any:
         v = self.v
         p = path + (f.name,)
-        if f.type == "unused_buffer":
+        if not f.in_state:
             if f.exists is None or v.all_fields or v.exists(path, f, state):
                 v.unused(p, f, (f.size or 0) * (v.count(p, f, state) if f.is_array else 1))
             return state

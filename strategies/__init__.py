@@ -13,25 +13,16 @@ public function is registered by :func:`~strategies._registry.defines_strategy`;
 
 from __future__ import annotations
 
-import importlib
-
 from strategies._registry import STRATEGIES, defines_strategy
 from strategies.captured import captured_states
 from strategies.descriptions import descriptions
 from strategies.evolutions import Change, evolutions, mutations
 from strategies.states import states
+from strategies.streams import corrupt_streams
 from strategies.versions import version_pairs
 
-__all__ = ["captured_states", "descriptions", "evolutions", "mutations", "states",
-           "version_pairs"]
-
-try:  # written by the stream engineer; optional until it exists
-    corrupt_streams = importlib.import_module("strategies.streams").corrupt_streams
-    if "corrupt_streams" not in STRATEGIES:
-        defines_strategy(corrupt_streams)
-    __all__.append("corrupt_streams")
-except (ModuleNotFoundError, AttributeError):  # pragma: no cover - depends on the tree
-    pass
+__all__ = ["captured_states", "corrupt_streams", "descriptions", "evolutions", "mutations",
+           "states", "version_pairs"]
 
 
 def _check_exports(names: list[str]) -> None:

@@ -132,13 +132,10 @@ def _dict(items: dict[str, Any]) -> dict[str, Any]:
 
 def _random(f: Field, t: WireType, captured: Any) -> SearchStrategy[Any]:
     """A value of ``t`` from its range (``int32 le``: within ``[0, captured]``)."""
-    if t.kind == "bool":
-        return st.booleans()
-    if t.check == "le" and isinstance(captured, int) and captured >= 0:
-        return st.integers(0, min(captured, t.hi))
     # plain integers (their generation favours the bounds): a one_of of ranges and edges
     # would not shrink from the edges back toward the capture
-    return st.integers(0 if t.check == "le" else t.lo, t.hi)
+    limit = captured if isinstance(captured, int) and captured >= 0 else None
+    return t.values(limit, free=True)
 
 
 def _near(captured: Any, other: SearchStrategy[Any]) -> SearchStrategy[Any]:
@@ -197,7 +194,7 @@ class CapturedStrategy(Visitor):
         return state
 
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
-        if t.check == "equal" and value is not None:
+        if t.must_match and value is not None:
             return st.just(value)  # the destination compares it with its own
         return _near(value, _random(f, t, value))
 
@@ -206,7 +203,7 @@ class CapturedStrategy(Visitor):
         n = len(values)
         if n <= SMALL_ARRAY or any(v is None for v in values):
             return st.tuples(*(self.scalar((), f, t, v) for v in values)).map(_listed)
-        if t.check == "equal":
+        if t.must_match:
             return st.just(values)
         edits = st.lists(st.tuples(st.integers(0, n - 1), _random(f, t, None)), min_size=1,
                          max_size=MAX_EDITS).map(_Edits(values))
@@ -250,10 +247,8 @@ class CapturedStrategy(Visitor):
 
     # subsections ---------------------------------------------------------------
     def subsections(self, path: Path, desc: Description, state: Any) -> Any:
-        held = state.captured.get(SUBSECTIONS_KEY) or {}
-        for s in desc.subsections:
-            if s.name in held:
-                yield s, s.description.version_id
+        for s in desc.held_subsections(state.captured.get(SUBSECTIONS_KEY)):
+            yield s, s.description.version_id
 
 
 @defines_strategy

@@ -57,8 +57,7 @@ def _struct(draw: DrawFn, name: str, version: int, depth: int,
 def _plain_scalars(fields: list[Field]) -> list[Field]:
     """Fields a predicate may read: earlier plain scalars, no test, not arrays."""
     return [f for f in fields if f.is_scalar and f.exists is None and not f.is_array
-            and f.wire_type is not None and f.wire_type.check is None
-            and f.wire_type.kind == "int"]
+            and f.wire_type is not None and f.wire_type.plain]
 
 
 @st.composite
@@ -79,7 +78,7 @@ def _field(draw: DrawFn, name: str, version: int, depth: int, before: list[Field
     plain = st.sampled_from(PLAIN)
     if kind == "scalar":
         t = draw(plain)
-        default = draw(st.none() | _small(t)) if TYPES[t].kind == "int" else None
+        default = draw(st.none() | _small(t)) if TYPES[t].integer else None
         return [Field(name, t, version_id=fv, default=default)]
     if kind == "array":
         return [Field(name, draw(plain), version_id=fv, array_len=draw(st.integers(0, 3)))]
@@ -96,7 +95,7 @@ def _field(draw: DrawFn, name: str, version: int, depth: int, before: list[Field
         pred = draw(_predicate(_plain_scalars(before) + [f for f in before if not f.on_wire
                                                           and f.is_scalar]))
         t = draw(plain)
-        default = draw(st.none() | _small(t)) if TYPES[t].kind == "int" else None
+        default = draw(st.none() | _small(t)) if TYPES[t].integer else None
         return [Field(name, t, version_id=fv, exists=pred, default=default)]
     if kind == "offwire":
         t = draw(st.sampled_from(("uint8", "uint32", "int16")))

@@ -107,7 +107,7 @@ def _replace_field(d: Description, i: int, new: Field | None, **kw: object
 
 def _int_types(f: Field) -> bool:
     t = f.wire_type
-    return t is not None and t.kind == "int" and t.check is None and f.type in TYPES
+    return t is not None and t.plain and f.type in TYPES
 
 
 _OTHER_SIZE = {"uint8": "uint16", "uint16": "uint8", "uint32": "uint16", "uint64": "uint32",
@@ -305,12 +305,8 @@ def _m_default(d: Description) -> Iterator[Change]:
         t = f.wire_type
         if t is None or not f.on_wire or f.exists is not None:
             continue
-        old = f.default if isinstance(f.default, int) else 0
-        if t.check == "equal":
-            new_default = old + 1 if old + 1 <= t.hi else old - 1
-        elif t.check == "le" and isinstance(f.default, int) and f.default >= 1:
-            new_default = f.default // 2
-        else:
+        new_default = t.stricter(f.default)
+        if new_default is None:
             continue
         new = _replace_field(d, i, replace(f, default=new_default))
         if new is not None:

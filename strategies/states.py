@@ -32,8 +32,8 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from harness.errors import Path
-from harness.model import SUBSECTIONS_KEY, Description, Field, bitmap_words
-from harness.predicates import All, AnyOf, Cmp, Not, Predicate
+from harness.model import SUBSECTIONS_KEY, Description, Field
+from harness.predicates import Cmp, Predicate, fold
 from harness.types import TYPES, WireType
 from harness.walk import Visitor, Walk
 from strategies._registry import defines_strategy
@@ -49,13 +49,9 @@ def _constants(p: Predicate | None, into: dict[str, set[Any]]) -> None:
     """Values a predicate compares fields with (so the strategy can hit both branches)."""
     if p is None:
         return
-    if isinstance(p, Cmp):
-        into.setdefault(p.field, set()).update({0, 1} if p.value is None else {p.value, 0})
-    elif isinstance(p, (All, AnyOf)):
-        for q in p.parts:
-            _constants(q, into)
-    elif isinstance(p, Not):
-        _constants(p.part, into)
+    for q in fold(p, lambda q, parts: [q, *(x for part in parts for x in part)]):
+        if isinstance(q, Cmp):
+            into.setdefault(q.field, set()).update({0, 1} if q.value is None else {q.value, 0})
 
 
 class _Frame:
@@ -238,11 +234,6 @@ def _edges(t: WireType, lo: int, hi: int) -> list[int]:
     return sorted(v for v in cand if lo <= v <= hi and v != 0)
 
 
-def _required(f: Field) -> int:
-    """The value an ``equal`` field must hold: its default, else 0."""
-    return f.default if isinstance(f.default, int) and not isinstance(f.default, bool) else 0
-
-
 class StateStrategy(Visitor):
     """Virtual visitor: every callback returns a strategy for the node it visits."""
 
@@ -278,17 +269,12 @@ class StateStrategy(Visitor):
 
     # scalars -----------------------------------------------------------------
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
-        if t.kind == "bool":
-            return st.booleans()
-        if t.check == "equal":
-            return st.just(_required(f))
+        if not t.ranged:
+            return t.values(f.default)
         frame = self.frames[-1] if self.frames else None
         if frame is not None and f.name in frame.counts and f.type == t.name:
             return st.just(0)  # overwritten by the count sync
-        hi = t.hi
-        if t.check == "le" and isinstance(f.default, int):
-            hi = max(0, min(hi, f.default))
-        lo = 0 if t.check == "le" else t.lo
+        lo, hi = t.bounds(f.default)
         ints = st.integers(lo, hi)
         edges = _edges(t, lo, hi)
         if edges:
@@ -313,12 +299,12 @@ class StateStrategy(Visitor):
 
     def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         elem = items[0]
-        if f.type == "bitmap":
-            words = bitmap_words(f.size or 0)
+        if f.words is not None:
+            words = f.words
             return st.lists(elem, min_size=words, max_size=words).map(_MaskBitmap(f.size or 0))
         t = f.wire_type
         if (t is not None and f.array_len is not None and f.array_len >= _PACKED_MIN
-                and not f.pointer and t.check is None and t.kind == "int"):
+                and not f.pointer and t.plain):
             # one draw for the whole array: fast, and shrinks toward all zeros
             n = f.array_len
             return byte_strings(n * t.size).map(_Unpack(t, n))
@@ -395,11 +381,6 @@ def states(description: Description, version: int | None = None
             _CACHE.clear()
         found = _CACHE[key] = Walk(StateStrategy()).device(description, v, None)
     return found
-
-
-def required_value(f: Field) -> int:
-    """Public alias: the value :func:`states` gives an ``equal`` field."""
-    return _required(f)
 
 
 __all__ = ["states"]

@@ -33,11 +33,12 @@ Rules, chosen so that the state is valid and exercises the description:
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from harness.errors import Path
 from harness.model import Description, Field
-from harness.predicates import All, AnyOf, Cmp, Predicate
+from harness.predicates import All, AnyOf, Cmp, Predicate, fold
 from harness.types import TYPES, WireType
 from harness.walk import Visitor, Walk
 
@@ -79,7 +80,7 @@ class SampleBuilder(Visitor):
         t = TYPES.get(f.type)
         if t is None:
             return f.default
-        if t.kind == "bool":
+        if t.valid(True):
             return True  # off-wire flags gate subsections: turn them on
         return self.scalar(path, f, t, None)
 
@@ -88,18 +89,14 @@ class SampleBuilder(Visitor):
         if t.check is not None and f.default is not None:
             return f.default
         h = _h(path)
-        if t.kind == "bool":
-            return bool(h & 1)
-        if t.kind == "timer":
-            return -1 if h % 4 == 0 else h % 1_000_000_007
+        special = t.sample_special(h)
+        if special is not None:
+            return special
         if self._counters and f.name in self._counters[-1]:
             return min(self.n, t.hi)
         if self._wanted and f.name in self._wanted[-1] and t.valid(self._wanted[-1][f.name]):
             return self._wanted[-1][f.name]
-        if t.check == "le":
-            return h % 8
-        hi = t.hi if not t.signed else min(t.hi, 0x7FFF)
-        return 1 + h % hi
+        return t.sample_int(h)
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
         h = _h(path)
@@ -110,7 +107,7 @@ class SampleBuilder(Visitor):
         return not (isinstance(path[-1], int) and path[-1] % 2 == 1)
 
     def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
-        if f.type == "bitmap" and items:
+        if f.words is not None and items:
             rem = (f.size or 0) % 64
             if rem:
                 items[-1] &= (1 << rem) - 1
@@ -142,13 +139,29 @@ class SampleBuilder(Visitor):
 
 def _equalities(p: Predicate | None, out: dict[str, Any]) -> None:
     """Values that make ``p``'s ``eq`` comparisons true (first one wins)."""
-    if isinstance(p, Cmp) and p.op == "eq":
-        out.setdefault(p.field, p.value)
-    elif isinstance(p, All):
-        for q in p.parts:
-            _equalities(q, out)
-    elif isinstance(p, AnyOf) and p.parts:
-        _equalities(p.parts[0], out)
+    if p is not None:
+        for k, v in fold(p, lambda q, parts: _EQUALITIES.get(type(q), _none)(q, parts)).items():
+            out.setdefault(k, v)
+
+
+def _none(p: Predicate, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    return {}
+
+
+def _all_equal(p: Predicate, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for part in parts:
+        for k, v in part.items():
+            out.setdefault(k, v)
+    return out
+
+
+#: what each predicate node asks to be equal (an ``any`` asks what its first part asks)
+_EQUALITIES: dict[type, Callable[[Any, list[dict[str, Any]]], dict[str, Any]]] = {
+    Cmp: lambda p, parts: {p.field: p.value} if p.op == "eq" else {},
+    All: _all_equal,
+    AnyOf: lambda p, parts: parts[0] if parts else {},
+}
 
 
 def sample_state(desc: Description, version: int | None = None, *, count: int = 3) -> Any:

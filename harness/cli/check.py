@@ -89,7 +89,7 @@ def render_json(result: C.Result, color: bool) -> str:
 
 def render_junit(result: C.Result, color: bool) -> str:
     """One testcase per device checked; error findings fail it, the rest go to system-out."""
-    by_device = dict(C.sites_of(result.findings))
+    by_device = dict(C.by_device(result.findings))
     suite = ET.Element("testsuite", name="vmcompat check", tests=str(len(result.devices)))
     failures = 0
     for device in result.devices:

@@ -26,10 +26,10 @@ from harness.cli import EXIT_FOUND, EXIT_OK, guarded, main
 from harness.cli.io import dumps
 from harness.cli.options import EXAMPLES, SEED, direction_option
 from harness.compat import directions
-from harness.compat.engine import run_cell
 from harness.compat.verdict import Cell, CellResult, Verdict
 from harness.errors import InputError
 from harness.formats import FORMATS
+from harness.matrix.engine import run_cell
 from harness.model import Description
 from harness.sources import load_all
 from harness.words import plural

@@ -2,7 +2,7 @@
 
 A *hop* saves the chain's current state with one version's description and
 loads it with another's on one wire, through a :data:`Loader`. The loader
-returns the one-hop :class:`~harness.compat.engine.Outcome` (its verdict
+returns the one-hop :class:`~harness.matrix.engine.Outcome` (its verdict
 against the oracle, and the loaded state); :func:`engine_hop` is the fuzz
 engine's (``check_state`` with the registered filters), and a loader that
 drives real QEMU releases can take its place. :class:`ChainRun` is the chain:
@@ -66,10 +66,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness import state as statejson
-from harness.compat.engine import Outcome, check_state, first_difference
 from harness.compat.verdict import CHAIN_SEVERITY, ChainVerdict, Verdict
 from harness.errors import Path, dotted
 from harness.filters import chain as filter_for
@@ -77,18 +76,23 @@ from harness.formats import FORMATS
 from harness.model import SUBSECTIONS_KEY, Description, DeviceHistory, Field, Subsection
 from harness.types import WireType
 from harness.walk import NOPRIOR, InputVisitor, Walk
-from strategies.states import required_value
+
+if TYPE_CHECKING:
+    from harness.matrix.engine import Outcome
 
 State = dict[str, Any]
 
 #: one hop: save ``state`` with the first description, load it with the second on ``wire``
-Loader = Callable[[Description, Description, State, str], Outcome]
+Loader = Callable[[Description, Description, State, str], "Outcome"]
 
 _MISSING: Any = object()
 
 
 def engine_hop(src: Description, dst: Description, state: State, wire: str) -> Outcome:
     """The fuzz engine's hop: ``check_state`` on ``wire`` with the registered filters."""
+    # the engine sits beside the matrix, which runs chains: imported when a hop runs
+    from harness.matrix.engine import check_state
+
     return check_state(src, dst, state, FORMATS[wire], filter_for(src, dst))
 
 
@@ -183,16 +187,16 @@ class _Reset(InputVisitor):
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if value is not NOPRIOR:
             return value
-        return required_value(f) if t.check else (False if t.kind == "bool" else 0)
+        return t.prior(f.default)
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
         return bytes(n) if value is NOPRIOR else value
 
     def subsections(self, path: Path, desc: Description, state: Any
                     ) -> Iterator[tuple[Subsection, int]]:
-        held = state.get(SUBSECTIONS_KEY) or {}
+        held = desc.held_subsections(state.get(SUBSECTIONS_KEY))
         for s in desc.subsections:
-            if s.name in held or s.is_needed(state):
+            if s in held or s.is_needed(state):
                 yield s, s.description.version_id
 
 
@@ -348,6 +352,8 @@ class ChainRun:
         pos = len(self.path) - 1
         desc = self.spec.versions[self.path[pos]]
         mine = items(desc, self.state)
+        from harness.matrix.engine import first_difference
+
         keys = list(held(desc)) + [s.name for s in desc.subsections]
         found = []
         for key in keys:

@@ -16,7 +16,9 @@ codec (verdicts: :mod:`harness.compat.verdict`). Two visitors of the one walk:
 As long as every destination read meets a token of the same size at the same
 place, and the value read positionally equals the by-name value, the oracle
 stays *aligned*: it predicts QEMU's checks (too new/old, unknown subsection,
-equal mismatch, int32 le, bad marker, trailing data) exactly, and the load
+equal mismatch, int32 le, bad marker, trailing data) exactly, applying the
+rules and messages of :mod:`harness.loadrules`, the one home of QEMU's loader
+rules that the codecs apply too (the oracle's own job is the projection), and the load
 must give the projection (:data:`EXACT`) or refuse with that reason
 (:data:`REFUSE`). As soon as the layouts misalign (a size differs, a field is
 missing or extra) or a positional value differs from the by-name value (two
@@ -54,7 +56,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import InputError, LoadError, Path, Reason, dotted
+from harness.errors import InputError, LoadError, Path, Reason, dotted, message
+from harness.loadrules import SUBSECTION, TREE_END, TREE_NODE, check_version, claims_subsection
 from harness.marshal import MARSHALS
 from harness.model import NULLPTR_MARKER, SUBSECTIONS_KEY, Description, Field, Subsection
 from harness.plan import Run
@@ -71,7 +74,6 @@ OUTCOMES = {EXACT: "QEMU loads the expected state",
 
 NOTHING_LEFT = "the stream holds nothing more to read here"
 
-SUBSECTION_BYTE = 0x05
 _MISSING: Any = object()
 
 
@@ -109,7 +111,7 @@ class Token:
         if self.kind == "count":
             return struct.pack(">I", self.value)
         name = self.value[0].encode()
-        return bytes((SUBSECTION_BYTE, len(name))) + name + struct.pack(">I", self.value[1])
+        return bytes((SUBSECTION, len(name))) + name + struct.pack(">I", self.value[1])
 
 
 class SourceTokens(OutputVisitor):
@@ -165,11 +167,11 @@ class SourceTokens(OutputVisitor):
         return len(value)
 
     def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
-        self.tokens.append(Token("byte", path + (i,), 1, 1))
+        self.tokens.append(Token("byte", path + (i,), 1, TREE_NODE))
         return value[i][0], value[i][1]
 
     def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
-        self.tokens.append(Token("byte", path, 1, 0))
+        self.tokens.append(Token("byte", path, 1, TREE_END))
         return [[k, v] for k, v in nodes]
 
     def subsections(self, path: Path, desc: Description, state: Any
@@ -333,8 +335,8 @@ class TokenReader(InputVisitor):
         positional = _MISSING
         if tok is not None:
             positional = _reinterpret(tok, t)
-            if t.kind == "bool" and positional is not _MISSING:
-                positional = bool(positional)
+            if positional is not _MISSING:
+                positional = t.from_int(positional)
             self.check(path, f, t, positional, value)
         elif self.self_describing:
             src_t = self.source_type(path)
@@ -350,10 +352,10 @@ class TokenReader(InputVisitor):
 
     def check(self, path: Path, f: Field, t: WireType, got: Any, prior: Any) -> None:
         local = prior if prior is not None and prior is not NOPRIOR else f.default
-        if t.check == "equal" and local is not None and got != local:
-            raise _Refuse(Reason.EQUAL, f"{dotted(path)}: {got} != {local}")
-        if t.check == "le" and (got < 0 or (local is not None and got > local)):
-            raise _Refuse(Reason.LE, f"{dotted(path)}: {got} > {local}")
+        refused = t.refusal(got, local)
+        if refused is not None:
+            reason, params = refused
+            raise _Refuse(reason, f"{dotted(path)}: {message(reason, **params)}")
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
         tok = self.take(path, n, ("buffer", "unused"))
@@ -423,11 +425,11 @@ class TokenReader(InputVisitor):
         tok = self.take(path + (i,), 1, ("byte",))
         if tok is None:
             return self.list_item(path, f, value, i)
-        if tok.value == m.end:
-            return False, None
-        if tok.value not in m.more:
-            raise _Refuse(Reason.BAD_MARKER, f"{dotted(path + (i,))}: marker {tok.value}")
-        return True, ({m.field: tok.value} if m.field is not None else NOPRIOR)
+        more = m.after(tok.value)
+        if more is None:
+            raise _Refuse(Reason.BAD_MARKER, f"{dotted(path + (i,))}: "
+                          + message(Reason.BAD_MARKER, got=tok.value))
+        return (True, m.seed(tok.value) or NOPRIOR) if more else (False, None)
 
     def start_tree(self, path: Path, f: Field, value: Any) -> int:
         tok = self.take(path, 4, ("count",))
@@ -438,14 +440,16 @@ class TokenReader(InputVisitor):
 
     def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         tok = self.take(path + (i,), 1, ("byte",))
-        if tok is not None and tok.value != 1:
-            raise _Refuse(Reason.BAD_MARKER, f"{dotted(path + (i,))}: marker {tok.value}")
+        if tok is not None and tok.value != TREE_NODE:
+            raise _Refuse(Reason.BAD_MARKER, f"{dotted(path + (i,))}: "
+                          + message(Reason.BAD_MARKER, got=tok.value))
         return NOPRIOR, NOPRIOR
 
     def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
         tok = self.take(path, 1, ("byte",))
-        if tok is not None and tok.value != 0:
-            raise _Refuse(Reason.BAD_MARKER, f"{dotted(path)}: marker {tok.value}")
+        if tok is not None and tok.value != TREE_END:
+            raise _Refuse(Reason.BAD_MARKER,
+                          f"{dotted(path)}: " + message(Reason.BAD_MARKER, got=tok.value))
         return [[k, v] for k, v in nodes]
 
     # subsections: vmstate_subsection_load --------------------------------------
@@ -475,62 +479,46 @@ class TokenReader(InputVisitor):
             if tok is None:
                 return
             if tok.kind != "sub":
-                if tok.packed()[:1] == bytes((SUBSECTION_BYTE,)) and self.names_a_sub(parent):
+                if tok.packed()[:1] == bytes((SUBSECTION,)) and self.names_a_sub(parent):
                     self.lose(path, f"{dotted(tok.path)} starts with byte 0x05 where QEMU "
                                     "looks for a subsection")
                     break
                 return
             name, version = tok.value
-            raw = name.encode()
-            if len(raw) < len(parent) + 1 or not raw.startswith(parent):
+            if not claims_subsection(parent, name.encode()):
                 return  # not ours: QEMU's loop ends quietly
             sub = desc.subsection(name)
             if sub is None:
-                raise _Refuse(Reason.UNKNOWN_SUBSECTION,
-                              f"subsection {name!r} does not exist in {desc.name!r}")
+                raise _Refuse(Reason.UNKNOWN_SUBSECTION, message(
+                    Reason.UNKNOWN_SUBSECTION, sub=name, name=desc.name))
             self.i += 1
-            if version > sub.description.version_id:
-                raise _Refuse(Reason.TOO_NEW, f"subsection {name}: version {version} > "
-                                              f"{sub.description.version_id}")
-            if version < sub.description.minimum_version_id:
-                raise _Refuse(Reason.TOO_OLD, f"subsection {name}: version {version} < "
-                                              f"{sub.description.minimum_version_id}")
+            try:
+                check_version(sub.description, version, marshal=False)
+            except LoadError as e:
+                raise _Refuse(e.reason, f"subsection {name}: {e.message}") from None
             yield sub, version
         # by name: the subsections the source sent that the destination knows
-        held = lookup(self.source, path + (SUBSECTIONS_KEY,))
-        if not isinstance(held, dict):
-            return
-        for sub in desc.subsections:
-            if sub.name in held:
-                yield sub, self.sub_versions.get(path + (sub.name,), sub.description.version_id)
+        for sub in desc.held_subsections(lookup(self.source, path + (SUBSECTIONS_KEY,))):
+            yield sub, self.sub_versions.get(path + (sub.name,), sub.description.version_id)
 
 
-def _strip(value: Any) -> Any:
+def normalize(value: Any) -> Any:
     """Drop NOPRIOR ("no value") entries so projections compare cleanly."""
     if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if v is not NOPRIOR}
+        return {k: normalize(v) for k, v in value.items() if v is not NOPRIOR}
     if isinstance(value, list):
-        return [_strip(v) for v in value]
+        return [normalize(v) for v in value]
     return value
 
 
-normalize = _strip
-
 
 def _version_check(dst: Description, version: int) -> Expectation | str | None:
-    """Refusal for the version, a marshal name, or None (plain load)."""
-    if version > dst.version_id:
-        return Expectation(REFUSE, reason=Reason.TOO_NEW,
-                           detail=f"incoming version_id {version} is too new for local "
-                                  f"version_id {dst.version_id}")
-    if version < dst.minimum_version_id:
-        name = dst.marshal_for(version)
-        if name is None:
-            return Expectation(REFUSE, reason=Reason.TOO_OLD,
-                               detail=f"incoming version_id {version} is too old for local "
-                                      f"minimum version_id {dst.minimum_version_id}")
-        return name
-    return None
+    """Refusal for the version, a marshal name, or None (plain load): QEMU's rule is
+    :func:`harness.loadrules.check_version`."""
+    try:
+        return check_version(dst, version)
+    except LoadError as e:
+        return Expectation(REFUSE, reason=e.reason, detail=e.message)
 
 
 def expect(src: Description, dst: Description, state: Any, prior: Any = None, *,
@@ -560,14 +548,15 @@ def expect(src: Description, dst: Description, state: Any, prior: Any = None, *,
         return Expectation(REFUSE, reason=r.reason, detail=r.detail, notes=tuple(reader.notes))
     if reader.aligned and reader.i < len(reader.tokens):
         nxt = reader.tokens[reader.i]
-        if nxt.kind == "sub" and not target.subsections and nxt.value[0].startswith(target.name):
+        if (nxt.kind == "sub" and not target.subsections
+                and claims_subsection(target.name.encode(), nxt.value[0].encode())):
             # QEMU always runs vmstate_subsection_load, even with no subsections declared
             return Expectation(REFUSE, reason=Reason.UNKNOWN_SUBSECTION,
-                               detail=f"subsection {nxt.value[0]!r} does not exist in "
-                                      f"{target.name!r}", notes=tuple(reader.notes))
+                               detail=message(Reason.UNKNOWN_SUBSECTION, sub=nxt.value[0],
+                                              name=target.name), notes=tuple(reader.notes))
         left = sum(t.size for t in reader.tokens[reader.i:])
         return Expectation(REFUSE, reason=Reason.TRAILING,
-                           detail=f"{plural(left, 'byte')} left after the last field",
+                           detail=message(Reason.TRAILING, count=left),
                            notes=tuple(reader.notes))
     if self_describing:
         kind = EITHER if reader.why else EXACT
@@ -581,4 +570,4 @@ def expect(src: Description, dst: Description, state: Any, prior: Any = None, *,
             return Expectation(EITHER, state=None, detail=f"marshal {check}: {e}",
                                notes=tuple(notes))
         notes.append(f"loaded through marshal function {check!r}")
-    return Expectation(kind, state=_strip(loaded), detail=reader.why, notes=tuple(notes))
+    return Expectation(kind, state=normalize(loaded), detail=reader.why, notes=tuple(notes))

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from harness.dumps import NEEDED_PREFIX, TEST_PREFIX, is_guess
+from harness.dumps import is_guess, is_unknown_needed, is_unknown_test
 from harness.errors import MSG, Reason
 from harness.model import Description, Field, Subsection
-from harness.predicates import Const
+from harness.predicates import Const, Predicate
 from harness.words import plural
 
 SEVERITIES = ("error", "warning", "info")
@@ -39,7 +39,7 @@ CATEGORIES = ("wire", "version", "semantics", "config", "section")
 
 # -- sites: what the checker meets -------------------------------------------------------------
 @dataclass(frozen=True)
-class Section:
+class SectionSite:
     """A device (section) of the source; ``dst`` is None when the destination lacks it."""
 
     kind = "section"
@@ -244,10 +244,9 @@ def pred_text(pred: object) -> str:
     """
     if pred is None:
         return "always"
-    reads = getattr(pred, "reads", lambda: frozenset())()
-    if any(n.startswith(TEST_PREFIX) for n in reads):
+    if isinstance(pred, Predicate) and is_unknown_test(pred):
         return f"its field_exists function says so, {UNKNOWN_C}"
-    if any(n.startswith(NEEDED_PREFIX) for n in reads):
+    if isinstance(pred, Predicate) and is_unknown_needed(pred):
         return f"its needed function says so, {UNKNOWN_C}"
     to_json = getattr(pred, "to_json", None)
     if not to_json:
@@ -279,12 +278,6 @@ def _pj(o: Any) -> str:
     return str(o)
 
 
-def unknown_test(pred: object) -> bool:
-    """An exists-test imported from a QEMU dump (its outcome is unknown)."""
-    reads = getattr(pred, "reads", lambda: frozenset())()
-    return any(n.startswith(TEST_PREFIX) for n in reads)
-
-
 def base_type(f: Field) -> str:
     """The wire kind without load checks: ``"uint16 equal"`` -> ``uint16``; composites as is."""
     t = f.wire_type
@@ -293,10 +286,9 @@ def base_type(f: Field) -> str:
 
 def type_text(f: Field) -> str:
     out = f.type
-    if f.type in ("buffer", "unused_buffer"):
-        out += f"[{f.size}]"
-    elif f.type == "bitmap":
-        out += f"<{f.size} bits>"
+    c = f.composite
+    if c is not None and c.sized:
+        out += f"<{f.size} bits>" if c.bits else f"[{f.size}]"
     if f.struct is not None:
         out += f" of {f.struct.name}"
     if f.array_len is not None:
@@ -325,7 +317,7 @@ def guessed(s: Pair) -> bool:
 
 # -- section -----------------------------------------------------------------------------------
 @rule("SECTION_MISSING", "error", "wire", "section")
-def section_missing(s: Section) -> Iterator[str]:
+def section_missing(s: SectionSite) -> Iterator[str]:
     """The destination has no device of this name: the load fails on the section."""
     if s.dst is None:
         yield (f"section '{s.device}' (description '{s.src.name}' version {s.src.version_id}) "
@@ -334,7 +326,7 @@ def section_missing(s: Section) -> Iterator[str]:
 
 
 @rule("QOM_TYPE_RENAMED", "info", "section", "section")
-def qom_type_renamed(s: Section) -> Iterator[str]:
+def qom_type_renamed(s: SectionSite) -> Iterator[str]:
     """Only the QOM type name differs: the section travels under its VMStateDescription
     name (the idstr), so the destination's device of another name loads it."""
     if s.dst is not None and s.dst_device and s.dst_device != s.device:
@@ -475,7 +467,7 @@ def marker_changed(s: Pair) -> Iterator[str]:
 def gtree_key_changed(s: Pair) -> Iterator[str]:
     """A GTree's key type changed (another scalar type, or a scalar key vs a struct key)."""
     a, b = s.src.key, s.dst.key
-    if s.src.type != "gtree" or s.dst.type != "gtree":
+    if not (s.src.is_tree and s.dst.is_tree):
         return
     if isinstance(a, str) or isinstance(b, str):
         if a != b:
@@ -501,8 +493,8 @@ def nested_description_missing(s: Pair) -> Iterator[str]:
 def field_test_changed(s: Pair) -> Iterator[str]:
     """The field's exists-test differs: sent and read under different conditions."""
     a, b = s.src.exists, s.dst.exists
-    if a != b and not (unknown_test(a) and unknown_test(b)) and (
-            s.by_name or not (unknown_test(a) or unknown_test(b))):
+    if a != b and not (is_unknown_test(a) and is_unknown_test(b)) and (
+            s.by_name or not (is_unknown_test(a) or is_unknown_test(b))):
         if a is None:
             yield (f"field '{s.src.name}' is always sent by the source, but the destination "
                    f"reads it only {when(b)}")
@@ -519,9 +511,9 @@ def field_test_unknown(s: Pair) -> Iterator[str]:
     """Tested alternatives of a QEMU dump: a field matched by place (not by name) whose
     field_exists function (unknown C code) one side has and the other does not."""
     a, b = s.src.exists, s.dst.exists
-    if (not s.by_name and (unknown_test(a) or unknown_test(b))
-            and not (unknown_test(a) and unknown_test(b))):
-        if unknown_test(b):
+    if (not s.by_name and (is_unknown_test(a) or is_unknown_test(b))
+            and not (is_unknown_test(a) and is_unknown_test(b))):
+        if is_unknown_test(b):
             side, other = "destination", f"the source sends it {when(a)}"
         else:
             side, other = "source", f"the destination reads it {when(b)}"
@@ -561,11 +553,14 @@ def default_changed(s: Pair) -> Iterator[str]:
 @rule("EQUAL_VALUE_CHANGED", "error", "semantics", "pair")
 def equal_value_changed(s: Pair) -> Iterator[str]:
     """The value an ``equal`` field must have (or an ``le`` field's bound) is not the source's."""
-    a, b, check = s.src.default, s.dst.default, _checked(s.dst)
-    if check == "equal" and _checked(s.src) == "equal" and a != b:
+    a, b = s.src.default, s.dst.default
+    ta, tb = s.src.wire_type, s.dst.wire_type
+    if ta is None or tb is None:
+        return
+    if tb.must_match and ta.must_match and a != b:
         yield (f"field '{s.src.name}' must equal the destination's {b!r}, but the source "
                f"sends {a!r}: " + MSG[Reason.EQUAL].format(got=_int(a), local=_int(b)))
-    elif (check == "le" and _checked(s.src) == "le" and isinstance(a, int)
+    elif (tb.capped and ta.capped and isinstance(a, int)
           and isinstance(b, int) and b < a):
         yield (f"field '{s.src.name}' must be <= {b} in the destination, but the source "
                f"allows up to {a}")
@@ -580,9 +575,8 @@ def equal_field(s: Pair) -> Iterator[str]:
     """The destination checks the incoming value against its own (equal / le)."""
     a, b = s.src.wire_type, s.dst.wire_type
     if b is not None and b.check is not None and (a is None or a.check != b.check):
-        how = "equal" if b.check == "equal" else "be between 0 and"
         yield (f"field '{s.src.name}' is '{b.name}' in the destination: the incoming value "
-               f"must {how} the destination's own, or the load is refused")
+               f"must {b.demand} the destination's own, or the load is refused")
 
 
 @rule("BROKEN_FIELD", "info", "semantics", "pair")

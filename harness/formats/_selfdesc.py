@@ -63,9 +63,9 @@ from harness.errors import (
     UnknownSubsection,
 )
 from harness.formats.legacy import LegacyReader
+from harness.loadrules import check_version, load_versioned
 from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection
 from harness.types import WireType
-from harness.versions import check_version
 from harness.walk import NOPRIOR, InputVisitor, Visitor, Walk, load_base
 from harness.words import plural
 
@@ -190,7 +190,7 @@ class TreeWriter(Visitor):
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if value is None:  # a defaulted field the state leaves out: not sent
             return SKIP
-        return self.d.boolean(value) if t.kind == "bool" else self.d.integer(value)
+        return getattr(self.d, t.node)(value)
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
         return SKIP if value is None else self.d.octets(bytes(value))
@@ -338,13 +338,10 @@ class TreeReader(InputVisitor):
         node = self.locate(path)
         if node is None:
             return value
-        if t.kind == "bool":
-            return self._expect(path, node, "boolean", t.name)
-        got = self._expect(path, node, "integer", t.name)
-        if not t.lo <= got <= t.hi:
+        got = self._expect(path, node, t.node, t.name)
+        if not t.valid(got):
             raise _mismatch(path, f"{got} is out of range of {t.name}")
-        if t.check is not None:
-            LegacyReader._check(path, f, t, got, value, None)  # type: ignore[arg-type]
+        LegacyReader._check(path, f, t, got, value, None)  # type: ignore[arg-type]
         return got
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
@@ -450,17 +447,11 @@ class TreeReader(InputVisitor):
 def read_tree(dialect: Dialect, desc: Description, tree: Any, into: Any = None) -> Any:
     """Load a dialect's device node with ``desc`` (raises LoadError located at the device)."""
     from harness.errors import LoadError
-    from harness.marshal import MARSHALS
 
     try:
         name, version, attrs = dialect.device_parts(tree)
         if name != desc.name:
             raise UnknownSection(idstr=name, instance_id=0)
-        marshal = check_version(desc, version)
-        r = TreeReader(dialect, attrs)
-        if marshal is None:
-            return Walk(r).device(desc, version, into)
-        m = MARSHALS[marshal]
-        return m.convert(Walk(r).device(m.layout, version, None), into)
+        return load_versioned(Walk(TreeReader(dialect, attrs)), desc, version, into)
     except LoadError as e:
         raise e.at(device=desc.name) from None

@@ -16,15 +16,14 @@ stop on a subsection name that does not start with the parent's name.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from harness.errors import (
+    BY_REASON,
     BadMarker,
     BadValue,
-    EqualMismatch,
     InputError,
-    LeViolation,
     LoadError,
     NullPointerMismatch,
     Path,
@@ -33,40 +32,49 @@ from harness.errors import (
     UnknownSubsection,
 )
 from harness.limits import MAX_PADDING
+from harness.loadrules import (
+    SUBSECTION,
+    TREE_END,
+    TREE_NODE,
+    check_version,
+    claims_subsection,
+    load_versioned,
+)
 from harness.model import NULLPTR_MARKER, Description, Field, Subsection
 from harness.plan import Run
 from harness.types import TYPES, WireType
-from harness.versions import check_version
 from harness.walk import NOPRIOR, InputVisitor, OutputVisitor, Walk
 
-SUBSECTION = 0x05
 _ST = {name: struct.Struct(">" + t.fmt) for name, t in TYPES.items()}
 _BE32 = struct.Struct(">I")
 
 
-def _mask(t: WireType, v: int) -> int:
-    return v & ((1 << (8 * t.size)) - 1)
-
-
-def min_size(f: Field) -> int:
-    """The fewest wire bytes one element of ``f`` can take (guards hostile counts)."""
+def min_size(f: Field, inner: Callable[[Description], int] | None = None) -> int:
+    """The fewest wire bytes one element of ``f`` can take (guards hostile counts);
+    ``inner`` gives a nested description's (default: folded here)."""
     if f.pointer:
         return 1
     size = f.element_size()
     if size is not None:
         return size
-    if f.type == "struct" and f.struct is not None:
-        return _min_struct(f.struct)
+    if f.is_struct:
+        assert f.struct is not None
+        return (inner or _min_struct)(f.struct)
     return 0
 
 
 def _min_struct(d: Description) -> int:
+    return d.fold(_min_struct_step)
+
+
+def _min_struct_step(d: Description, inner: Callable[[Description], int]) -> int:
     total = 0
     for g in d.fields:
         if g.exists is None and g.on_wire and g.array_len is not None:
-            total += g.array_len * min_size(g)
+            total += g.array_len * min_size(g, inner)
         elif g.exists is None and g.on_wire and not g.is_array:
-            total += 1 if g.is_list else 5 if g.type == "gtree" else min_size(g)
+            c = g.composite
+            total += c.least if c is not None and c.least else min_size(g, inner)
     return total
 
 
@@ -131,11 +139,11 @@ class LegacyWriter(OutputVisitor):
         return len(value)
 
     def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
-        self.out.append(1)
+        self.out.append(TREE_NODE)
         return value[i][0], value[i][1]
 
     def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
-        self.out.append(0)
+        self.out.append(TREE_END)
         return [[k, v] for k, v in nodes]
 
     def subsections(self, path: Path, desc: Description, state: Any
@@ -175,14 +183,10 @@ class LegacyReader(InputVisitor):
     @staticmethod
     def _check(path: Path, f: Field, t: WireType, got: Any, prior: Any, offset: int) -> None:
         local = prior if prior is not None and prior is not NOPRIOR else f.default
-        if t.check == "equal":
-            if local is not None and got != local:
-                raise EqualMismatch(path=path, offset=offset,
-                                    got=_mask(t, got), local=_mask(t, local))
-        elif t.check == "le":
-            if got < 0 or (local is not None and got > local):
-                raise LeViolation(path=path, offset=offset, got=got,
-                                  local=local if local is not None else "local")
+        refused = t.refusal(got, local)
+        if refused is not None:
+            reason, params = refused
+            raise BY_REASON[reason](path=path, offset=offset, **params)
 
     # structs
     def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
@@ -276,11 +280,10 @@ class LegacyReader(InputVisitor):
                 return False, None
             return True, NOPRIOR
         b = self.byte(path + (i,))
-        if b == m.end:
-            return False, None
-        if b not in m.more:
+        more = m.after(b)
+        if more is None:
             raise BadMarker(path=path + (i,), offset=self.pos - 1, got=b)
-        return True, ({m.field: b} if m.field is not None else NOPRIOR)
+        return (True, m.seed(b) or NOPRIOR) if more else (False, None)
 
     def start_tree(self, path: Path, f: Field, value: Any) -> int:
         n = _BE32.unpack_from(self.data, self.need(4, path))[0]
@@ -290,13 +293,13 @@ class LegacyReader(InputVisitor):
 
     def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         b = self.byte(path + (i,))
-        if b != 1:
+        if b != TREE_NODE:
             raise BadMarker(path=path + (i,), offset=self.pos - 1, got=b)
         return NOPRIOR, NOPRIOR
 
     def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
         b = self.byte(path)
-        if b != 0:
+        if b != TREE_END:
             raise BadMarker(path=path, offset=self.pos - 1, got=b)
         return [[k, v] for k, v in nodes]
 
@@ -308,10 +311,10 @@ class LegacyReader(InputVisitor):
             if self.pos + 2 > self.end:
                 return
             n = data[self.pos + 1]
-            if n < len(parent) + 1 or self.pos + 2 + n > self.end:
+            if self.pos + 2 + n > self.end:
                 return
             name = bytes(data[self.pos + 2:self.pos + 2 + n])
-            if not name.startswith(parent):
+            if not claims_subsection(parent, name):
                 return  # not ours: the caller's loop goes on
             sub = desc.subsection(name.decode("latin-1"))
             if sub is None:
@@ -341,8 +344,6 @@ def decode_from(desc: Description, data: bytes | bytearray | memoryview, version
 
     Raises :class:`~harness.errors.LoadError` located at the device.
     """
-    from harness.marshal import load_versioned
-
     r = LegacyReader(data, offset, end)
     try:
         state = load_versioned(Walk(r), desc, version, into)

@@ -30,7 +30,7 @@ from harness.golden._frozen import (
 )
 from harness.golden._generate import Case, cases, expected
 from harness.golden._keys import GoldenKey
-from harness.golden._states import sample_state
+from harness.golden._states import golden_state
 from harness.golden._store import (
     DirectoryGoldenStore,
     GoldenStore,
@@ -44,7 +44,8 @@ from harness.golden._update import (
     apply_update,
     plan_update,
 )
-from harness.golden._verify import Problem, VerifyResult, require_golden_store, verify
+from harness.golden._result import Problem, VerifyResult
+from harness.golden._verify import require_golden_store, verify
 
 __all__ = [
     "CHANGES_FILE",
@@ -73,7 +74,7 @@ __all__ = [
     "plan_update",
     "record_change",
     "require_golden_store",
-    "sample_state",
+    "golden_state",
     "save_frozen",
     "verify",
 ]

@@ -23,7 +23,7 @@ from typing import Any
 from harness import state as statejson
 from harness.formats import FORMATS
 from harness.golden._keys import GoldenKey
-from harness.golden._states import sample_state
+from harness.golden._states import golden_state
 from harness.golden._store import dumps
 from harness.model import Description, DeviceHistory
 
@@ -66,7 +66,7 @@ def case_named(history: DeviceHistory, version: int, name: str) -> Case | None:
 
 def render(case: Case, wire: str) -> dict[str, bytes]:
     """The ``.bin`` and ``.json`` of one case in one wire."""
-    state: Any = sample_state(case.desc)
+    state: Any = golden_state(case.desc)
     payload = FORMATS[wire].encode(case.desc, state)
     return {case.key(wire, "bin").path: payload,
             case.key(wire, "json").path: dumps(statejson.to_json(state)).encode()}

@@ -2,45 +2,26 @@
 
 Uses :mod:`harness.stream` (reader and writer). A stream without its own
 vmdesc (machine types 2.0–2.2) is decoded with the vmdesc of a sibling stream
-in the same folder. Without the stream package the folder is listed as not
-verified, with the reason.
+in the same folder.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import VmcompatError
 from harness.golden._diff import format_bytes_diff
-from harness.words import plural
+from harness.golden._result import Problem, VerifyResult
+from harness.stream.reader import find_vmdesc
+from harness.stream.reader import read_stream as read
+from harness.stream.writer import to_bytes
 
 if TYPE_CHECKING:
     from harness.golden._store import GoldenStore
-    from harness.golden._verify import VerifyResult
-
-
-def _codec() -> tuple[Any, Any, Any] | None:
-    try:
-        reader = importlib.import_module("harness.stream.reader")
-        writer = importlib.import_module("harness.stream.writer")
-    except ModuleNotFoundError as e:
-        if not (e.name or "").startswith("harness.stream"):
-            raise
-        return None
-    return reader.read_stream, reader.find_vmdesc, writer.to_bytes
 
 
 def verify_streams(store: GoldenStore, top: str, result: VerifyResult) -> None:
-    from harness.golden._verify import Problem
-
     keys = sorted(k for k in store.keys(top + "/") if k.endswith(".bin"))
-    codec = _codec()
-    if codec is None:
-        result.notes.append(f"{top}/: {plural(len(keys), 'stream')} not verified: "
-                            "no stream codec, harness.stream")
-        return
-    read, find_vmdesc, to_bytes = codec
     data = {k: store.fetch(k) or b"" for k in keys}
     descs = {k: v for k, v in ((k, find_vmdesc(d)) for k, d in data.items()) if v is not None}
     for key in keys:

@@ -25,47 +25,15 @@ from harness.golden._diff import diff_trees, format_bytes_diff, format_changes
 from harness.golden._frozen import CHANGES_FILE, FROZEN_FILE
 from harness.golden._generate import Case, cases
 from harness.golden._keys import GoldenKey, device_prefix
-from harness.golden._states import sample_state
+from harness.golden._result import Problem, VerifyResult
+from harness.golden._states import golden_state
+from harness.golden._streams import verify_streams
 from harness.golden._store import GoldenStore
 from harness.model import DeviceHistory
+from harness.schema import write_goldens
 
 #: top-level files of the golden directory that are not goldens
 META_FILES = frozenset({FROZEN_FILE, CHANGES_FILE, "README.md"})
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One failed check: where, what, and a readable detail (tree diff, bytes)."""
-
-    kind: str
-    where: str
-    message: str
-    detail: str = ""
-
-    def render(self) -> str:
-        head = f"FAIL {self.where}: {self.message}"
-        return head + ("\n" + self.detail if self.detail else "")
-
-    def to_json(self) -> dict[str, str]:
-        out = {"kind": self.kind, "where": self.where, "message": self.message}
-        if self.detail:
-            out["detail"] = self.detail
-        return out
-
-
-@dataclass
-class VerifyResult:
-    checked: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checked": self.checked,
-                "problems": [p.to_json() for p in self.problems], "notes": self.notes}
 
 
 # --------------------------------------------------------------------------- one golden
@@ -106,7 +74,7 @@ def check_in_newest(h: DeviceHistory, case: Case, wire: str, payload: bytes) -> 
     """A golden of an earlier version must load in the newest version (or be declared too old)."""
     newest = h.at(h.latest.version_id, case.features)
     try:
-        FORMATS[wire].decode(newest, payload, case.version, sample_state(newest))
+        FORMATS[wire].decode(newest, payload, case.version, golden_state(newest))
     except VersionTooOld:
         return None  # the newest declares it unsupported: a clean, documented refusal
     except LoadError as e:
@@ -126,19 +94,8 @@ class External:
     verify: Callable[[GoldenStore, str, VerifyResult], None]
 
 
-def _streams(store: GoldenStore, top: str, result: VerifyResult) -> None:
-    from harness.golden._streams import verify_streams
-
-    verify_streams(store, top, result)
-
-
 def _schemas(store: GoldenStore, top: str, result: VerifyResult) -> None:
     """Schema goldens (``schemas/…``) equal what ``harness.schema.write_goldens`` writes now."""
-    try:
-        from harness.schema import write_goldens
-    except ImportError:
-        result.notes.append(f"{top}/: not verified (no harness.schema.write_goldens)")
-        return
     with tempfile.TemporaryDirectory(prefix="vmcompat-schemas-") as tmp:
         write_goldens(tmp)
         want: dict[str, bytes] = {}
@@ -167,7 +124,7 @@ def _schemas(store: GoldenStore, top: str, result: VerifyResult) -> None:
 
 
 EXTERNAL: tuple[External, ...] = (
-    External(lambda name: name.startswith("qemu-"), _streams),
+    External(lambda name: name.startswith("qemu-"), verify_streams),
     External(lambda name: name == "schemas", _schemas),
 )
 

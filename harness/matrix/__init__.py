@@ -2,7 +2,7 @@
 
 A cell is (device, source version, destination version, wire, feature set);
 :func:`build_cells` enumerates them, :func:`shard` splits them, :func:`run_cells`
-runs each through the fuzz engine (``harness.compat.engine.run_cell``), and
+runs each through the fuzz engine (``harness.matrix.engine.run_cell``), and
 :func:`harness.report.merge` joins sharded runs. :func:`run_chains` runs the chain
 machine per device (``--chains``).
 """

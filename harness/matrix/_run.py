@@ -28,7 +28,7 @@ CHUNK = 6
 
 
 class Runner(Protocol):
-    """The fuzz engine's ``run_cell`` (``harness.compat.engine``)."""
+    """The fuzz engine's ``run_cell`` (:mod:`harness.matrix.engine`)."""
 
     def __call__(self, src: Any, dst: Any, cell: Cell, *, max_examples: int = ...,
                  seed: int | None = ..., settings: Any = ..., transform: Any = ...,
@@ -39,13 +39,8 @@ Done = Callable[[Sequence[tuple[CellResult, float]]], None]
 
 
 def default_runner() -> Runner:
-    try:
-        from harness.compat.engine import run_cell
-    except ModuleNotFoundError as e:
-        if e.name and e.name.startswith("harness.compat.engine"):
-            raise InputError("the fuzz engine (harness.compat.engine) is not available") \
-                from None
-        raise
+    from harness.matrix.engine import run_cell
+
     return run_cell
 
 

@@ -32,8 +32,8 @@ from typing import Any
 
 from harness.dumps import from_dump, from_vmdesc, merge_all
 from harness.errors import InputError
+from harness.loaders import Loader, register_loader
 from harness.model import Description, DeviceHistory
-from harness.sources import Loader, register_loader
 
 KIND = "vmcompat-qemu-release"
 PREFIX = "qemu:"

@@ -258,9 +258,9 @@ def predict(key: str, src: Description, dst: Description | None, state: Any, pri
             opts: Options, direction: str) -> Prediction:
     """The oracle on the captured state and over random states, and the checker's codes."""
     from harness.compat.checker import compare
-    from harness.compat.engine import check_state, run_cell
     from harness.compat.verdict import Cell as MatrixCell
     from harness.formats import FORMATS
+    from harness.matrix.engine import check_state, run_cell
 
     if dst is None:
         return Prediction(REFUSED, REFUSED, ("SECTION_MISSING",), ())

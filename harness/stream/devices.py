@@ -31,13 +31,11 @@ class HeldWriter(LegacyWriter):
 
     def subsections(self, path: Path, desc: Description, state: Any
                     ) -> Iterator[tuple[Subsection, int]]:
-        held = state.get(SUBSECTIONS_KEY) or {}
-        for s in desc.subsections:
-            if s.name in held:
-                name = s.name.encode("latin-1")
-                v = s.description.version_id
-                self.out += bytes((SUBSECTION, len(name))) + name + v.to_bytes(4, "big")
-                yield s, v
+        for s in desc.held_subsections(state.get(SUBSECTIONS_KEY)):
+            name = s.name.encode("latin-1")
+            v = s.description.version_id
+            self.out += bytes((SUBSECTION, len(name))) + name + v.to_bytes(4, "big")
+            yield s, v
 
 
 def encode_payload(desc: Description, state: Any) -> bytes:

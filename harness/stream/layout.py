@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from harness.errors import InputError
+from harness.loadrules import SUBSECTION as SUBSECTION_BYTE
 
 MAGIC = 0x5145564D  # "QEVM"
 VERSION = 3
@@ -25,7 +26,7 @@ START = 0x01
 PART = 0x02
 END = 0x03
 FULL = 0x04
-SUBSECTION = 0x05
+SUBSECTION = SUBSECTION_BYTE
 VMDESCRIPTION = 0x06
 CONFIGURATION = 0x07
 COMMAND = 0x08

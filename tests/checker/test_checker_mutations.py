@@ -88,8 +88,8 @@ def _sample(changes: list[tuple[Description, Any]]) -> list[tuple[Description, A
 
 
 def test_static_next_to_dynamic_on_a_sample() -> None:
-    from harness.compat.engine import run_cell
     from harness.compat.verdict import Cell, Verdict
+    from harness.matrix.engine import run_cell
 
     # the smallest descriptions first: the engine shrinks every corrupt example, which is
     # slow on big ones (apic: ~25 s a cell)

@@ -8,9 +8,9 @@ import pytest
 
 from harness import filters
 from harness.catalog import history
-from harness.compat.engine import run_cell
 from harness.compat.verdict import Cell, Verdict
 from harness.dsl import buffer, device, int8, struct, uint8, uint16, uint32
+from harness.matrix.engine import run_cell
 from strategies.evolutions import all_mutations
 
 WIRES = ("ber", "json")

@@ -9,7 +9,6 @@ from selfdesc_samples import RICH, RICH_STATE
 
 from harness.catalog import load
 from harness.catalog._sample import sample_state
-from harness.compat.engine import prior_for
 from harness.compat.oracle import normalize
 from harness.dsl import bool_, buffer, device, int8, struct, subsection, uint8, uint16, uint16_equal
 from harness.errors import (
@@ -28,6 +27,7 @@ from harness.errors import (
 from harness.formats import FORMATS
 from harness.formats._selfdesc import must_parse
 from harness.formats.ber import encode as ber_encode
+from harness.matrix.engine import prior_for
 from harness.state import from_json, to_json
 
 WIRES = ("ber", "json")

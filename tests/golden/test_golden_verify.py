@@ -142,14 +142,14 @@ def test_frozen_goldens_need_force_and_reason():
 
 
 def test_partial_run_writes_nothing(monkeypatch):
-    real = generate.sample_state
+    real = generate.golden_state
 
     def flaky(desc):
         if desc.name == "bad":
             raise RuntimeError("cannot sample")
         return real(desc)
 
-    monkeypatch.setattr(generate, "sample_state", flaky)
+    monkeypatch.setattr(generate, "golden_state", flaky)
     hs = {**HS, "bad": DeviceHistory("bad", (device("bad", 1, uint8("a")),))}
     s = MemoryGoldenStore()
     with pytest.raises(PartialRun, match="bad: RuntimeError"):

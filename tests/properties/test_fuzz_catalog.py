@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from harness.catalog import load
-from harness.compat.engine import no_filter, run_cell
 from harness.compat.verdict import Cell, Verdict
 from harness.errors import Reason
 from harness.filters import chain
+from harness.matrix.engine import no_filter, run_cell
 from strategies.versions import pairs
 
 N = 25

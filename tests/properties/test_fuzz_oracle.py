@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from harness.compat.engine import prior_for, run_cell
 from harness.compat.oracle import EITHER, EXACT, REFUSE, expect
 from harness.compat.verdict import Cell, Verdict
 from harness.dsl import (
@@ -19,6 +18,7 @@ from harness.dsl import (
 )
 from harness.errors import Reason
 from harness.formats import FORMATS
+from harness.matrix.engine import prior_for, run_cell
 
 OLD = device("d", 1, uint8("a"), uint16("b"), uint8("c"))
 CELL = Cell("d", "old", "new")

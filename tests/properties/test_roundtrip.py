@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.catalog import load
-from harness.compat.engine import prior_for
 from harness.compat.oracle import normalize
 from harness.formats.legacy import LegacyReader, LegacyWriter, decode, encode
+from harness.matrix.engine import prior_for
 from harness.model import Description
 from harness.state import from_json
 from harness.walk import Visitor, Walk

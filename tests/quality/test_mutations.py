@@ -20,8 +20,8 @@ import pytest
 from hypothesis import Phase, given, seed, settings
 
 from harness.catalog import load
-from harness.compat.engine import run_cell
 from harness.compat.verdict import Cell, CellResult, Verdict
+from harness.matrix.engine import run_cell
 from harness.model import Description
 from strategies import descriptions
 from strategies.evolutions import Change, all_evolutions, all_mutations

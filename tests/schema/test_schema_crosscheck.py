@@ -14,11 +14,11 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis_jsonschema import from_schema
 
-from harness.compat.engine import judge, prior_for
 from harness.compat.oracle import EITHER, expect
 from harness.compat.verdict import Verdict
 from harness.errors import LoadError
 from harness.formats import FORMATS
+from harness.matrix.engine import judge, prior_for
 from harness.schema import catalog_versions, schema, sync
 from harness.state import from_json, to_json
 

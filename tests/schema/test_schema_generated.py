@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from harness.catalog._sample import sample_state
 from harness.cli import main
-from harness.compat.engine import prior_for
 from harness.dsl import bool_, buffer, device, int8, uint8, uint16, uint16_equal
 from harness.formats import FORMATS
+from harness.matrix.engine import prior_for
 from harness.predicates import parse
 from harness.schema import catalog_versions, golden_path, predicate_schema, render, schema
 from harness.state import to_json

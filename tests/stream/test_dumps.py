@@ -295,3 +295,21 @@ def test_vmdesc_file_works_as_a_desc_argument(tmp_path: Path) -> None:
                                   "--device", "mc146818rtc", "--version-id", "3"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["cmos_data"] == rtc.state["cmos_data"].hex()
+
+
+def test_provenance_is_compared_and_survives_description_json(
+        dump: dict[str, Description]) -> None:
+    """A guessed buffer is not the same field as a typed buffer of the same size, and a
+    description written as JSON and read back keeps what the import knew."""
+    from dataclasses import replace
+
+    from harness import descjson
+
+    rtc = dump["mc146818rtc"]
+    guessed = rtc.field("cmos_index")
+    assert dumps.is_guess(guessed)
+    assert guessed != replace(guessed, provenance=None)
+    assert dumps.c_size(replace(guessed, provenance=None)) is None
+    assert descjson.from_json(descjson.to_json(rtc)) == rtc
+    unused = rtc.field("unused[0]")
+    assert unused.provenance is not None and unused.provenance.qemu_name == "unused"

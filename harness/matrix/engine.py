@@ -64,7 +64,7 @@ from harness.health import GENERATION_CHECKS
 from harness.model import SUBSECTIONS_KEY, Description, Field
 from harness.types import WireType
 from harness.walk import Visitor, Walk
-from strategies.states import required_value, states
+from strategies.states import states
 
 State = dict[str, Any]
 
@@ -86,12 +86,9 @@ class _Pair:
 def _zero(f: Field) -> Any:
     t = f.wire_type
     if t is not None:
-        return False if t.kind == "bool" else (required_value(f) if t.check else 0)
-    if f.type == "buffer":
-        return bytes(f.size or 0)
-    if f.type == "struct":
-        return {}
-    return None
+        return t.prior(f.default)
+    c = f.composite
+    return None if c is None else c.zero(f.size)
 
 
 class PriorBuilder(Visitor):
@@ -123,11 +120,7 @@ class PriorBuilder(Visitor):
         return f.default if f.default is not None else _zero(f)
 
     def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
-        if t.check == "equal":
-            return required_value(f)
-        if t.check == "le" and isinstance(f.default, int):
-            return f.default
-        return _OMIT
+        return t.prior(f.default) if t.pinned(f.default) else _OMIT
 
     def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
         return _OMIT
@@ -169,12 +162,9 @@ class PriorBuilder(Visitor):
         """Subsections the source state holds: their immutable/derived fields."""
         visited: list[str] = []
         self.visited.append(visited)
-        held = state.src.get(SUBSECTIONS_KEY)
-        if isinstance(held, dict):
-            for s in desc.subsections:
-                if s.name in held:
-                    visited.append(s.name)
-                    yield s, s.description.version_id
+        for s in desc.held_subsections(state.src.get(SUBSECTIONS_KEY)):
+            visited.append(s.name)
+            yield s, s.description.version_id
 
     def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
         visited = self.visited.pop() if self.visited else []
@@ -231,14 +221,27 @@ def first_difference(a: Any, b: Any, path: Path = ()) -> Path | None:
 
 
 def _json(value: Any) -> Any:
-    value = statejson.to_json(normalize(value))
+    """A state as plain JSON for a counterexample (converted once: linear in its size)."""
+    return _plain(statejson.to_json(normalize(value)))
+
+
+def _plain(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_json(v) for v in value]
+        return [_plain(v) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return repr(value)
+
+
+def _refusal_notes(exp: Expectation, error: LoadError) -> tuple[str, ...]:
+    """What a refusal adds to the notes: where QEMU would refuse otherwise, or load."""
+    if exp.kind == REFUSE and error.reason != exp.reason:
+        return (f"refused as {error.reason.value}, where QEMU refuses with {exp.reason.value}",)
+    if exp.kind == EXACT:
+        return ("QEMU would load it",)
+    return ()
 
 
 def judge(exp: Expectation, loaded: Any, error: BaseException | None) -> Outcome:
@@ -247,12 +250,8 @@ def judge(exp: Expectation, loaded: Any, error: BaseException | None) -> Outcome
     if error is not None and not isinstance(error, LoadError):
         return Outcome(Verdict.CRASH, None, f"{type(error).__name__}: {error}", notes)
     if isinstance(error, LoadError):
-        if exp.kind == REFUSE:
-            extra = () if error.reason == exp.reason else (
-                f"refused as {error.reason.value}, where QEMU refuses with {exp.reason.value}",)
-            return Outcome(Verdict.REFUSED, error.reason.value, str(error), notes + extra)
-        extra = ("QEMU would load it",) if exp.kind == EXACT else ()
-        return Outcome(Verdict.REFUSED, error.reason.value, str(error), notes + extra)
+        return Outcome(Verdict.REFUSED, error.reason.value, str(error),
+                       notes + _refusal_notes(exp, error))
     got = normalize(loaded)
     if exp.kind == REFUSE:
         return Outcome(Verdict.CORRUPT, None,
@@ -315,17 +314,11 @@ def check_state(src: Description, dst: Description, state: State, fmt: Format,
 
 # ----------------------------------------------------------------------------- a cell
 class _Bad(Exception):
+    """A corrupt or crashing example: stops the run so Hypothesis shrinks it."""
+
     def __init__(self, outcome: Outcome) -> None:
         super().__init__(outcome.detail)
         self.outcome = outcome
-
-
-class _Corrupt(_Bad):
-    pass
-
-
-class _Crash(_Bad):
-    pass
 
 
 @dataclass
@@ -392,10 +385,8 @@ def run_cell(src: Description, dst: Description, cell: Cell, *, max_examples: in
         tally.add(out)
         if observe is not None:
             observe(out)
-        if out.verdict is Verdict.CRASH:
-            raise _Crash(out)
-        if out.verdict is Verdict.CORRUPT:
-            raise _Corrupt(out)
+        if out.verdict.bad:
+            raise _Bad(out)
 
     base = settings if settings is not None else hypothesis.settings.default
     # only a shared example database (nightly: Redis or a directory) is used: then
