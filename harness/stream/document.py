@@ -44,15 +44,15 @@ from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from harness import state as statejson
-from harness.errors import InputError
-from harness.limits import MAX_RUN
-from harness.model import SUBSECTIONS_KEY, wire_name_problem
-from harness.stream.configuration import CONFIGURATION_DESC
-from harness.stream.devices import DeviceTable, device_table
-from harness.stream.jsontext import Irregular, indented, members
-from harness.stream.layout import FULL, LAYOUT_2_4, SECTION_NAMES, SECTION_TYPES, START, by_name
-from harness.stream.model import (
+from vmcompat import state as statejson
+from vmcompat.errors import InputError
+from vmcompat.limits import MAX_RUN
+from vmcompat.model import SUBSECTIONS_KEY, wire_name_problem
+from vmcompat.stream.configuration import CONFIGURATION_DESC
+from vmcompat.stream.devices import DeviceTable, device_table
+from vmcompat.stream.jsontext import Irregular, indented, members
+from vmcompat.stream.layout import FULL, LAYOUT_2_4, SECTION_NAMES, SECTION_TYPES, START, by_name
+from vmcompat.stream.model import (
     Command,
     Configuration,
     Eos,
@@ -65,9 +65,9 @@ from harness.stream.model import (
     Vmdesc,
     ZeroRun,
 )
-from harness.stream.reader import compact_reader, located_errors, parse_vmdesc
-from harness.stream.source import Buffer, release
-from harness.words import plural
+from vmcompat.stream.reader import compact_reader, located_errors, parse_vmdesc
+from vmcompat.stream.source import Buffer, release
+from vmcompat.words import plural
 
 FORMAT = "vmcompat-stream/1"
 Write = Callable[[bytes | bytearray | memoryview], object]
@@ -235,7 +235,7 @@ class _Canonical:
 
 
 def state_json(v: Any) -> Any:
-    """:func:`harness.state.to_json`, with a fast path for lists of plain integers."""
+    """:func:`vmcompat.state.to_json`, with a fast path for lists of plain integers."""
     t = type(v)
     if t is int or t is bool or t is str:
         return v

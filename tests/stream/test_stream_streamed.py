@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.stream.document import to_document, write_document
-from harness.stream.jsontext import Irregular, indented, members
-from harness.stream.reader import read_stream
-from harness.stream.source import open_source
+from vmcompat.stream.document import to_document, write_document
+from vmcompat.stream.jsontext import Irregular, indented, members
+from vmcompat.stream.reader import read_stream
+from vmcompat.stream.source import open_source
 
 ROOT = Path(__file__).resolve().parents[2]
 STREAMS = sorted(ROOT.glob("golden/qemu-*/streams/*.bin"))
