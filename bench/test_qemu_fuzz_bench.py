@@ -74,7 +74,7 @@ def test_bench_jobs(benchmark: Any) -> None:
     times = {}
     for jobs in (1, 2):
         t = time.perf_counter()
-        results = run_targets([d], tasks, max_examples=EXAMPLES, seed=1, max_shrinks=0,
+        results = run_targets([(d,)], tasks, max_examples=EXAMPLES, seed=1, max_shrinks=0,
                               jobs=jobs, db=lambda: None)
         times[jobs] = time.perf_counter() - t
         examples = sum(r.examples for r in results)

@@ -62,6 +62,13 @@ def test_between_releases_a_deviation_is_qemus_only_when_the_control_does_the_sa
     # normalised the same way when the destination saves the predicted state itself
     j = judge(exact({"a": 1}), Observed({"a": 9}), control(Observed({"a": 9})))
     assert j.outcome is Outcome.QEMU_NORMALIZES and j.normalised == ("a",)
+    # a field the control recomputes too (to another value: a clock read on load) is QEMU's
+    j = judge(exact({"a": 1, "t": 0}), Observed({"a": 1, "t": 7}),
+              control(Observed({"a": 1, "t": 8})))
+    assert j.outcome is Outcome.QEMU_NORMALIZES and j.normalised == ("t",)
+    j = judge(exact({"a": 1, "t": 0}), Observed({"a": 2, "t": 7}),
+              control(Observed({"a": 1, "t": 8})))
+    assert (j.outcome, j.fields) == (Outcome.DISAGREE, ("a",))
     # the cross-release load holds something the destination's own save does not give
     j = judge(exact({"a": 1}), Observed({"a": 9}), control(Observed({"a": 1})))
     assert (j.outcome, j.fields) == (Outcome.DISAGREE, ("a",))
