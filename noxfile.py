@@ -100,6 +100,6 @@ def qemu_fuzz(session: nox.Session) -> None:
     for name, qemus in QEMU_FUZZ_RUNS.items():
         session.run("vmcompat", "qemu", "fuzz", *qemus, "--machine", "pc-i440fx-7.2",
                     "--devices", "broad", "--max-examples",
-                    os.environ.get("VMCOMPAT_QEMU_FUZZ_EXAMPLES", "50"), "--jobs", JOBS,
+                    os.environ.get("VMCOMPAT_QEMU_FUZZ_EXAMPLES", "20"), "--jobs", JOBS,
                     "--out", os.path.join(_reports(session), name), *session.posargs,
                     success_codes=[0, 1])
