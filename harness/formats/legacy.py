@@ -52,15 +52,12 @@ _BE32 = struct.Struct(">I")
 def min_size(f: Field, inner: Callable[[Description], int] | None = None) -> int:
     """The fewest wire bytes one element of ``f`` can take (guards hostile counts);
     ``inner`` gives a nested description's (default: folded here)."""
-    if f.pointer:
-        return 1
     size = f.element_size()
-    if size is not None:
-        return size
-    if f.is_struct:
+    if size is None and f.is_struct:
         assert f.struct is not None
-        return (inner or _min_struct)(f.struct)
-    return 0
+        size = (inner or _min_struct)(f.struct)
+    # an array-of-pointers element is QEMU's NULL marker or the pointee (which may be empty)
+    return min(1, size or 0) if f.pointer else size or 0
 
 
 def _min_struct(d: Description) -> int:

@@ -292,6 +292,17 @@ def test_no_prior_means_no_null_slot() -> None:
     assert decode(d, b"\x30\x01", 1) == {"p": [0x30, 1]}
 
 
+def test_pointers_to_empty_structs_take_no_bytes() -> None:
+    """An array-of-pointers element is the NULL marker or its pointee, which may be empty:
+    the random-description property once found two such elements encoded to 0 bytes and
+    refused as truncated on decode (min size counted 1 byte per pointer)."""
+    empty = device("e", 1, bool_("f0", array=0))
+    d = device("d", 1, struct_array("p", empty, 2, pointer=True))
+    state = {"p": [{"f0": []}, {"f0": []}]}
+    assert encode(d, state) == b""
+    assert decode(d, b"", 1) == state
+
+
 def test_bad_list_marker() -> None:
     d = device("d", 1, qtailq("q", ELEM))
     with pytest.raises(errors.BadMarker, match="unexpected list marker 0x07"):
