@@ -20,7 +20,7 @@ import contextlib
 import json
 import mmap
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from harness.errors import InputError, LoadError, StreamError, Truncated, UnknownSection
@@ -398,13 +398,17 @@ def located_errors(data: Buffer, file: str | None) -> Iterator[None]:
                           detail="descriptions or data nested too deeply") from None
 
 
-def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: bool = False
-                   ) -> StreamReader:
+def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: bool = False,
+                   canonical: bool = True, strict: bool = True,
+                   dump: Mapping[str, Description] | None = None,
+                   see: Callable[[Any], object] | None = None) -> StreamReader:
     """A reader of a stream with its own vmdesc, which it reads device by device.
 
     The vmdesc is kept as its bytes (``known.obj`` is None) and a device table
     sharing one description per distinct device, so memory does not grow with
     the stream's devices; read the sections with :meth:`StreamReader.items`.
+    ``canonical``, ``strict`` and ``dump`` are :func:`read_stream`'s; ``see`` is
+    shown each vmdesc device as it is read (:func:`compact_table`).
     Whatever :func:`read_stream` would treat differently from a plain, valid
     vmdesc found at the end raises :class:`~harness.stream.jsontext.Irregular`:
     :func:`read_stream` then decides, with its own errors.
@@ -421,12 +425,12 @@ def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: boo
         release(data, len(data))  # the end searched and copied is not needed until the end
         try:
             text = raw.decode("utf-8")
-            table = compact_table(members(text, "devices"), file=file)
+            table = compact_table(members(text, "devices"), file=file, dump=dump, see=see)
         except (UnicodeDecodeError, InputError) as e:
             raise Irregular(str(e)) from None
         del text
-        return StreamReader(data, table, file=file, known=Vmdesc(raw),
-                            allow_trailing=allow_trailing)
+        return StreamReader(data, table, file=file, known=Vmdesc(raw), canonical=canonical,
+                            strict=strict, allow_trailing=allow_trailing)
     raise Irregular("no vmdesc at the end")
 
 

@@ -1,5 +1,6 @@
 """The streamed decode (section by section, vmdesc device by device) writes exactly the
-bytes the whole-document path writes: ``json.dump(to_document(...), indent=2)``."""
+bytes the whole-document path writes: ``json.dump(to_document(...), indent=2)``; the
+streamed verify reports exactly what the whole-stream verify reports."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from harness import dumps
 from harness.stream.document import to_document, write_document
 from harness.stream.jsontext import Irregular, indented, members
 from harness.stream.reader import read_stream
 from harness.stream.source import open_source
+from harness.stream.verify import _verify_streamed, _verify_whole
+from strategies.streams import KINDS, corrupt_streams
 
 ROOT = Path(__file__).resolve().parents[2]
 STREAMS = sorted(ROOT.glob("golden/qemu-*/streams/*.bin"))
@@ -82,3 +88,39 @@ def test_members_refuse_the_irregular(text: str) -> None:
         for k, v in members(text, "devices"):
             if k == "devices":
                 list(v)
+
+
+# ----------------------------------------------------------------------------- verify
+VERIFIED = ("pc-i440fx-7.2", "pc-q35-7.2")
+_DAMAGE = {m: corrupt_streams((ROOT / "golden" / "qemu-7.2" / "streams" / f"{m}.bin")
+                              .read_bytes(), kinds=KINDS) for m in VERIFIED}
+
+
+def _same_defects(data: bytes, dump: dict | None = None) -> bool:
+    """The section-by-section verify reports what the whole-stream verify reports, or
+    declines (Irregular); True when it took the stream."""
+    whole = _verify_whole(data, None, dump, None)
+    try:
+        streamed = _verify_streamed(data, dump, None)
+    except Irregular:
+        return False
+    assert streamed == whole
+    return True
+
+
+@pytest.mark.parametrize("path", STREAMS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_streamed_verify_equals_whole(path: Path) -> None:
+    taken = _same_defects(path.read_bytes())
+    assert taken == (path.stem != "pc-i440fx-2.0")  # 2.0-2.2 streams have no vmdesc
+
+
+def test_streamed_verify_with_a_dump_equals_whole() -> None:
+    golden = ROOT / "golden" / "qemu-7.2"
+    dump = dumps.from_dump(json.loads((golden / "dumps" / "pc-i440fx-7.2.json").read_text()))
+    assert _same_defects((golden / "streams" / "pc-i440fx-7.2.bin").read_bytes(), dump)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(VERIFIED).flatmap(lambda m: _DAMAGE[m]))
+def test_streamed_verify_equals_whole_on_damaged_streams(damaged: object) -> None:
+    _same_defects(damaged.data)  # type: ignore[attr-defined]
