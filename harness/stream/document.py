@@ -40,7 +40,7 @@ its exact text when ``json.dumps(vmdesc)`` would not reproduce it, and
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -49,9 +49,17 @@ from harness.errors import InputError
 from harness.limits import MAX_RUN
 from harness.model import SUBSECTIONS_KEY, wire_name_problem
 from harness.stream.configuration import CONFIGURATION_DESC
-from harness.stream.devices import DeviceTable, device_table
-from harness.stream.jsontext import Irregular, indented, members
-from harness.stream.layout import FULL, LAYOUT_2_4, SECTION_NAMES, SECTION_TYPES, START, by_name
+from harness.stream.devices import DeviceTable, compact_table, device_table
+from harness.stream.jsontext import Irregular, Pull, indented, members
+from harness.stream.layout import (
+    FULL,
+    LAYOUT_2_4,
+    SECTION_NAMES,
+    SECTION_TYPES,
+    START,
+    Layout,
+    by_name,
+)
 from harness.stream.model import (
     Command,
     Configuration,
@@ -67,6 +75,7 @@ from harness.stream.model import (
 )
 from harness.stream.reader import compact_reader, located_errors, parse_vmdesc
 from harness.stream.source import Buffer, release
+from harness.stream.writer import write_head, write_item, write_tail
 from harness.words import plural
 
 FORMAT = "vmcompat-stream/1"
@@ -353,6 +362,22 @@ def from_document(doc: Any, *, pages: Buffer | None = None, file: str | None = N
                   ) -> Stream:
     """The stream a document describes; ``pages`` is the sidecar's bytes, if any."""
     d = _Doc(file)
+    layout, page_size = _head(d, doc)
+    vmdesc = _vmdesc(d, doc)
+    source = doc.get("vmdesc_from")
+    if source is None and vmdesc is not None and vmdesc.ok:
+        source = vmdesc.obj
+    table = device_table(source, file=file) if source is not None else None
+    config = _configuration(d, doc.get("configuration"))
+    raw_sections = d.get(doc, "sections", list, "$")
+    items = tuple(_items(d, raw_sections, table, pages, page_size))
+    trailing = d.hex(doc, "trailing", "$", b"")
+    return Stream(layout, config, items, d.get(doc, "eof", bool, "$", True), vmdesc,
+                  trailing, page_size, doc.get("vmdesc_from"))
+
+
+def _head(d: _Doc, doc: Any) -> tuple[Layout, int]:
+    """The format, header, layout and page size of a document."""
     if d.get(doc, "format", str, "$") != FORMAT:
         raise d.bad("$.format", f"expected {FORMAT!r}")
     header = d.get(doc, "header", dict, "$")
@@ -362,23 +387,107 @@ def from_document(doc: Any, *, pages: Buffer | None = None, file: str | None = N
     page_size = d.get(doc, "page_size", int, "$", lo=512, hi=1 << 16)
     if page_size & (page_size - 1):
         raise d.bad("$.page_size", "not a power of two")
-    vmdesc = _vmdesc(d, doc)
-    source = doc.get("vmdesc_from")
-    if source is None and vmdesc is not None and vmdesc.ok:
-        source = vmdesc.obj
-    table = device_table(source, file=file) if source is not None else None
-    config = _configuration(d, doc.get("configuration"))
-    raw_sections = d.get(doc, "sections", list, "$")
+    return layout, page_size
+
+
+def _items(d: _Doc, raw_sections: Iterable[Any], table: DeviceTable | None,
+           pages: Buffer | None, page_size: int) -> Iterator[Section | Command]:
+    """The sections and commands of a document's ``sections``, one at a time."""
     started: dict[int, Section] = {}
-    items: list[Section | Command] = []
     for i, o in enumerate(raw_sections):
         item = _item(d, o, f"$.sections[{i}]", table, pages, page_size, started)
         if isinstance(item, Section) and item.kind == START:
             started[item.section_id] = item
-        items.append(item)
-    trailing = d.hex(doc, "trailing", "$", b"")
-    return Stream(layout, config, tuple(items), d.get(doc, "eof", bool, "$", True), vmdesc,
-                  trailing, page_size, doc.get("vmdesc_from"))
+        yield item
+
+
+def write_from_document(path: str, write: Write, *, sidecar: Callable[[str], Buffer],
+                        file: str | None = None) -> None:
+    """Write the stream the document in file ``path`` describes, section by section.
+
+    The bytes are those of ``write_stream(from_document(read_json(path)))`` but the
+    document is read as it is written out (:class:`Pull`, two passes: its
+    ``sections`` come before the vmdesc that describes them), and of the vmdesc only
+    its bytes and a compact device table are kept, so memory stays flat whatever the
+    number of sections. ``sidecar(name)`` opens the pages sidecar the document names.
+    A document this path does not handle exactly as the whole one (a vmdesc given as
+    bytes or from elsewhere, none at all, irregular JSON) raises
+    :class:`Irregular`; so does any :class:`~harness.errors.InputError`, raised after
+    part of the stream was written (write to an atomic output): the whole path then
+    says what is wrong, exactly as it would have.
+    """
+    d = _Doc(file)
+    top: dict[str, Any] = {}
+    raw: bytes | bytearray = b""
+    table: DeviceTable | None = None
+    with open(path, encoding="utf-8") as fh:  # pass 1: all but the sections
+        p = Pull(fh)
+        for key in p.object():
+            if key == "sections":
+                for _ in p.elements():
+                    p.skip()  # read in pass 2
+                top[key] = []
+            elif key == "vmdesc" and p.peek() == "{" and "vmdesc_text" not in top:
+                raw = bytearray()
+                table = compact_table(_vmdesc_members(p, raw), file=file)
+                top[key] = {}
+            elif key == "vmdesc_text" and p.peek() == '"':
+                text = p.value(2)  # the exact vmdesc: it wins over the object
+                table = compact_table(members(text, "devices"), file=file)
+                raw = b""
+                raw = text.encode("utf-8")
+                top[key] = ""
+                del text
+            else:
+                top[key] = p.value(2)
+        p.end()
+    if table is None or "sections" not in top or {"vmdesc_hex", "vmdesc_from"} & top.keys() \
+            or ("vmdesc_text" in top and "vmdesc" not in top):
+        raise Irregular("no vmdesc object (and text) in the document, or one from elsewhere")
+    layout, page_size = _head(d, top)
+    vmdesc = Vmdesc(bytes(raw))
+    del raw
+    config = _configuration(d, top.get("configuration"))
+    ref = top.get("pages")
+    pages = sidecar(ref["file"]) if isinstance(ref, dict) and isinstance(ref.get("file"), str) \
+        else None
+    write_head(layout, config, write)
+    with open(path, encoding="utf-8") as fh:  # pass 2: the sections
+        p = Pull(fh)
+        for key in p.object():
+            if key != "sections":
+                p.value(2)
+                continue
+            for item in _items(d, (p.value(3) for _ in p.elements()), table, pages,
+                               page_size):
+                write_item(item, write, table, layout, page_size)
+            break  # the rest was read in pass 1
+    trailing = d.hex(top, "trailing", "$", b"")
+    write_tail(d.get(top, "eof", bool, "$", True), vmdesc, trailing, write)
+
+
+def _vmdesc_members(p: Pull, raw: bytearray) -> Iterator[tuple[str, Any]]:
+    """The vmdesc object's members from ``p`` (``devices`` an iterator), while ``raw``
+    gets ``json.dumps`` of the whole object, piece by piece."""
+    raw += b"{"
+    for k, key in enumerate(p.object()):
+        raw += (b", " if k else b"") + json.dumps(key).encode() + b": "
+        if key != "devices" or p.peek() != "[":
+            value = p.value(3)
+            raw += json.dumps(value).encode()
+            yield key, value
+            continue
+        raw += b"["
+        yield key, _devices(p, raw)
+        raw += b"]"
+    raw += b"}"
+
+
+def _devices(p: Pull, raw: bytearray) -> Iterator[Any]:
+    for k, _ in enumerate(p.elements()):
+        device = p.value(4)
+        raw += (b", " if k else b"") + json.dumps(device).encode()
+        yield device
 
 
 def _vmdesc(d: _Doc, doc: dict[str, Any]) -> Vmdesc | None:

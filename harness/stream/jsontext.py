@@ -10,7 +10,8 @@ pure-Python indenting encoder; anything it does not know raises
 and the elements of one array member one at a time, so a large vmdesc is never
 held whole as Python objects. It accepts only what :func:`json.loads` accepts
 with the same result; what it does not handle (a duplicated key) is
-:class:`Irregular` too.
+:class:`Irregular` too. :class:`Pull` does the same from a file, a piece of it at a
+time, and one level deeper where the caller asks.
 
 >>> indented({"a": [1, 2], "b": {}}, "\\n")
 '{\\n  "a": [\\n    1,\\n    2\\n  ],\\n  "b": {}\\n}'
@@ -24,12 +25,16 @@ import json
 import re
 from collections.abc import Iterator
 from json.encoder import encode_basestring_ascii
-from typing import Any
+from typing import Any, TextIO
+
+from harness.limits import MAX_JSON_DEPTH, too_deep
 
 _int = int.__repr__
 _esc = encode_basestring_ascii
 _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
+#: what follows a whole number in JSON text (its end is the text's end: "")
+_AFTER_NUMBER = frozenset(", ]}\t\n\r")
 
 
 class Irregular(ValueError):
@@ -144,3 +149,128 @@ def _elements(text: str, i: int, end: list[int]) -> Iterator[Any]:
             i = _expect(text, i, ",")
     except (ValueError, RecursionError) as e:
         raise Irregular(str(e)) from None
+
+
+class Pull:
+    """A JSON text read from a file as the caller walks it: objects key by key, arrays
+    element by element, any other value whole.
+
+    Only a bounded piece of the file is held (what is not yet read of it, at least
+    ``chunk`` characters, or one whole value). It accepts what :func:`json.load`
+    accepts with the same values, nesting at most ``MAX_JSON_DEPTH`` levels as
+    :func:`harness.descjson.read_json` requires; anything else (malformed text, a
+    duplicated key of an object walked key by key, too deep) is :class:`Irregular`.
+
+    >>> import io
+    >>> p = Pull(io.StringIO('{"a": [1, {"b": 2}], "c": 3} '))
+    >>> [(k, [p.value(3) for _ in p.elements()] if k == "a" else p.value(2))
+    ...  for k in p.object()], p.end()
+    ([('a', [1, {'b': 2}]), ('c', 3)], None)
+    """
+
+    def __init__(self, fh: TextIO, chunk: int = 1 << 20) -> None:
+        self.fh, self.chunk = fh, chunk
+        self.buf, self.i, self.eof = "", 0, False
+
+    def _more(self) -> bool:
+        """Read on (dropping what was read); False at the end of the file."""
+        if self.eof:
+            return False
+        piece = self.fh.read(max(self.chunk, len(self.buf) - self.i))
+        if not piece:
+            self.eof = True
+            return False
+        self.buf, self.i = self.buf[self.i:] + piece, 0
+        return True
+
+
+    def peek(self) -> str:
+        """The next character after whitespace ("" at the end)."""
+        while True:
+            self.i = _skip(self.buf, self.i)
+            if self.i < len(self.buf):
+                return self.buf[self.i]
+            if not self._more():
+                return ""
+
+    def _step(self) -> str:
+        """The next character after whitespace, read past."""
+        c = self.peek()
+        self.i += 1
+        return c
+
+    def _expect(self, char: str) -> None:
+        if self._step() != char:
+            raise Irregular(f"expected {char!r}")
+
+    def value(self, depth: int) -> Any:
+        """The whole value here; ``depth`` is its level in the document (the top is 1)."""
+        return self._read(MAX_JSON_DEPTH - depth + 1)
+
+    def skip(self) -> None:
+        """Read past the value here (well-formed, its depth unchecked)."""
+        self._read(None)
+
+    def _read(self, levels: int | None) -> Any:
+        """The value here, nesting at most ``levels`` levels (None: unchecked)."""
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buf, self.i)
+            except (ValueError, RecursionError) as e:
+                if self._more():
+                    continue  # the value may go on in the rest of the file
+                raise Irregular(str(e)) from None
+            if type(value) in (int, float) and self.buf[end:end + 1] not in _AFTER_NUMBER \
+                    and self._more():
+                continue  # a number cut short ("1", "0.", "1e") may go on
+            break
+        # a value has no more levels than opening brackets: most need no walk
+        if levels is not None and self.buf.count("[", self.i, end) \
+                + self.buf.count("{", self.i, end) > levels and too_deep(value, levels):
+            raise Irregular("nested too deeply")
+        self.i = end
+        if end > self.chunk:  # a big value was read: keep no copy of its text
+            self.buf, self.i = self.buf[end:], 0
+        return value
+
+    def object(self) -> Iterator[str]:
+        """The keys of the object here; read each one's value before asking for the next."""
+        self._expect("{")
+        if self.peek() == "}":
+            self._step()
+            return
+        seen: set[str] = set()
+        while True:
+            if self.peek() != '"':
+                raise Irregular("expected a key")
+            key = self.value(1)
+            if key in seen:
+                raise Irregular(f"key {key!r} twice")
+            seen.add(key)
+            self._expect(":")
+            yield key
+            c = self._step()
+            if c == "}":
+                return
+            if c != ",":
+                raise Irregular("expected ',' or '}'")
+
+    def elements(self) -> Iterator[None]:
+        """Once per element of the array here; read the element before asking for the next."""
+        self._expect("[")
+        if self.peek() == "]":
+            self._step()
+            return
+        while True:
+            yield None
+            c = self._step()
+            if c == "]":
+                return
+            if c != ",":
+                raise Irregular("expected ',' or ']'")
+
+    def end(self) -> None:
+        """Nothing but whitespace may follow the document."""
+        if self.peek() != "":
+            raise Irregular("extra data after the document")
