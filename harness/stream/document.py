@@ -74,7 +74,7 @@ from harness.stream.model import (
     ZeroRun,
 )
 from harness.stream.reader import compact_reader, located_errors, parse_vmdesc
-from harness.stream.source import Buffer, release
+from harness.stream.source import Buffer, release, text_reader
 from harness.stream.writer import write_head, write_item, write_tail
 from harness.words import plural
 
@@ -179,8 +179,8 @@ def write_document(data: Buffer, out: Write, *, pages: Write, pages_file: str,
         stream = reader.finish(config)
         release(data, len(data))
     out(f',{_NL1}"eof": {indented(stream.eof, _NL1)}'.encode())
-    if stream.vmdesc is reader.known and reader.known is not None:
-        _write_vmdesc(reader.known.raw, out)
+    if stream.vmdesc is reader.known and reader.known_span is not None:
+        _write_vmdesc(data, *reader.known_span, out)
     else:
         for k, v in _vmdesc_json(stream.vmdesc).items():
             out(f",{_NL1}{_key(k)}{indented(v, _NL1)}".encode())
@@ -196,51 +196,60 @@ def _key(k: str) -> str:
     return encode_basestring_ascii(k) + ": "
 
 
-def _write_vmdesc(raw: bytes, out: Write) -> None:
-    """``"vmdesc"`` (and ``"vmdesc_text"`` if needed) from the vmdesc's bytes, device by
-    device, as :func:`_vmdesc_json` and ``json.dump`` would write them."""
-    text = raw.decode("utf-8")
-    canon = _Canonical(raw)
+def _write_vmdesc(data: Buffer, start: int, end: int, out: Write) -> None:
+    """``"vmdesc"`` (and ``"vmdesc_text"`` if needed) from the vmdesc's bytes
+    ``data[start:end]``, device by device, as :func:`_vmdesc_json` and ``json.dump``
+    would write them (the text is never held whole)."""
+    canon = _Canonical(data, start, end)
     out(f',{_NL1}"vmdesc": '.encode())
     canon.feed("{")
     sep = "{"
-    for k, v in members(text, "devices"):
-        canon.feed(("" if sep == "{" else ", ") + encode_basestring_ascii(k) + ": ")
-        out((sep + _NL2 + _key(k)).encode())
-        sep = ","
-        if k != "devices" or not isinstance(v, Iterator):
-            canon.feed(json.dumps(v))
-            out(indented(v, _NL2).encode())
-            continue
-        canon.feed("[")
-        inner = "["
-        for dev in v:
-            canon.feed("" if inner == "[" else ", ")
-            canon.feed(json.dumps(dev))
-            out((inner + _NL3 + indented(dev, _NL3)).encode())
-            inner = ","
-        canon.feed("]")
-        out(b"[]" if inner == "[" else _NL2.encode() + b"]")
+    with text_reader(data, start, end) as fh:
+        p = Pull(fh)
+        for k, v in p.members("devices"):
+            canon.feed(("" if sep == "{" else ", ") + encode_basestring_ascii(k) + ": ")
+            out((sep + _NL2 + _key(k)).encode())
+            sep = ","
+            if k != "devices" or not isinstance(v, Iterator):
+                canon.feed(json.dumps(v))
+                out(indented(v, _NL2).encode())
+                continue
+            canon.feed("[")
+            inner = "["
+            for dev in v:
+                canon.feed("" if inner == "[" else ", ")
+                canon.feed(json.dumps(dev))
+                out((inner + _NL3 + indented(dev, _NL3)).encode())
+                inner = ","
+            canon.feed("]")
+            out(b"[]" if inner == "[" else _NL2.encode() + b"]")
+        p.end()
     canon.feed("}")
     out(b"{}" if sep == "{" else _NL1.encode() + b"}")
-    if not canon.same():
-        out(f',{_NL1}"vmdesc_text": {encode_basestring_ascii(text)}'.encode())
+    if not canon.same():  # the exact text, escaped a piece at a time
+        out(f',{_NL1}"vmdesc_text": "'.encode())
+        with text_reader(data, start, end) as fh:
+            while piece := fh.read(1 << 20):
+                out(encode_basestring_ascii(piece)[1:-1].encode())
+        out(b'"')
 
 
 class _Canonical:
-    """Whether ``json.dumps`` of the parsed vmdesc, fed piece by piece, gives ``raw`` back."""
+    """Whether ``json.dumps`` of the parsed vmdesc, fed piece by piece, gives its bytes
+    ``data[start:end]`` back (compared in place)."""
 
-    def __init__(self, raw: bytes) -> None:
-        self.raw, self.pos, self.ok = raw, 0, True
+    def __init__(self, data: Buffer, start: int, end: int) -> None:
+        self.data, self.pos, self.end, self.ok = memoryview(data), start, end, True
 
     def feed(self, piece: str) -> None:
         b = piece.encode()
-        if self.ok and self.raw[self.pos:self.pos + len(b)] != b:
+        if self.ok and (self.pos + len(b) > self.end
+                        or self.data[self.pos:self.pos + len(b)] != b):
             self.ok = False
         self.pos += len(b)
 
     def same(self) -> bool:
-        return self.ok and self.pos == len(self.raw)
+        return self.ok and self.pos == self.end
 
 
 def state_json(v: Any) -> Any:

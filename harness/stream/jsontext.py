@@ -85,12 +85,6 @@ def _skip(text: str, i: int) -> int:
     return _WS.match(text, i).end()  # type: ignore[union-attr]  # always matches
 
 
-def _expect(text: str, i: int, char: str) -> int:
-    if text[i:i + 1] != char:
-        raise Irregular(f"expected {char!r} at character {i}")
-    return _skip(text, i + 1)
-
-
 def members(text: str, array_key: str) -> Iterator[tuple[str, Any]]:
     """The members of the top-level JSON object in ``text``, in order.
 
@@ -99,61 +93,14 @@ def members(text: str, array_key: str) -> Iterator[tuple[str, Any]]:
     when the next member is asked for). Malformed text, a top level that is not
     an object and a duplicated key raise :class:`Irregular`.
     """
-    seen: set[str] = set()
-    try:
-        i = _expect(text, _skip(text, 0), "{")
-        if text[i:i + 1] == "}":
-            i = _skip(text, i + 1)
-        else:
-            while True:
-                key, i = _DECODER.raw_decode(text, i)
-                if type(key) is not str or key in seen:
-                    raise Irregular(f"key {key!r} is not a new string")
-                seen.add(key)
-                i = _expect(text, _skip(text, i), ":")
-                if key == array_key and text[i:i + 1] == "[":
-                    end = [i]
-                    elements = _elements(text, i, end)
-                    yield key, elements
-                    for _ in elements:  # what the caller left unread
-                        pass
-                    i = end[0]
-                else:
-                    value, i = _DECODER.raw_decode(text, i)
-                    yield key, value
-                i = _skip(text, i)
-                if text[i:i + 1] == "}":
-                    i = _skip(text, i + 1)
-                    break
-                i = _expect(text, i, ",")
-        if i != len(text):
-            raise Irregular(f"extra data at character {i}")
-    except (ValueError, RecursionError) as e:  # json.JSONDecodeError is a ValueError
-        raise Irregular(str(e)) from None
-
-
-def _elements(text: str, i: int, end: list[int]) -> Iterator[Any]:
-    """Elements of the array at ``text[i] == "["``; ``end[0]`` is set past its ``]``."""
-    try:
-        i = _expect(text, i, "[")
-        if text[i:i + 1] == "]":
-            end[0] = i + 1
-            return
-        while True:
-            value, i = _DECODER.raw_decode(text, i)
-            yield value
-            i = _skip(text, i)
-            if text[i:i + 1] == "]":
-                end[0] = i + 1
-                return
-            i = _expect(text, i, ",")
-    except (ValueError, RecursionError) as e:
-        raise Irregular(str(e)) from None
+    p = Pull(text)
+    yield from p.members(array_key)
+    p.end()
 
 
 class Pull:
-    """A JSON text read from a file as the caller walks it: objects key by key, arrays
-    element by element, any other value whole.
+    """A JSON text read from a file (or a str) as the caller walks it: objects key by
+    key, arrays element by element, any other value whole.
 
     Only a bounded piece of the file is held (what is not yet read of it, at least
     ``chunk`` characters, or one whole value). It accepts what :func:`json.load`
@@ -168,13 +115,16 @@ class Pull:
     ([('a', [1, {'b': 2}]), ('c', 3)], None)
     """
 
-    def __init__(self, fh: TextIO, chunk: int = 1 << 20) -> None:
-        self.fh, self.chunk = fh, chunk
-        self.buf, self.i, self.eof = "", 0, False
+    def __init__(self, source: TextIO | str, chunk: int = 1 << 20) -> None:
+        if isinstance(source, str):  # all there already: never cut
+            self.fh, self.chunk, self.buf, self.eof = None, len(source) + 1, source, True
+        else:
+            self.fh, self.chunk, self.buf, self.eof = source, chunk, "", False
+        self.i = 0
 
     def _more(self) -> bool:
         """Read on (dropping what was read); False at the end of the file."""
-        if self.eof:
+        if self.eof or self.fh is None:
             return False
         piece = self.fh.read(max(self.chunk, len(self.buf) - self.i))
         if not piece:
@@ -203,9 +153,10 @@ class Pull:
         if self._step() != char:
             raise Irregular(f"expected {char!r}")
 
-    def value(self, depth: int) -> Any:
-        """The whole value here; ``depth`` is its level in the document (the top is 1)."""
-        return self._read(MAX_JSON_DEPTH - depth + 1)
+    def value(self, depth: int | None) -> Any:
+        """The whole value here; ``depth`` is its level in the document (the top is 1),
+        None to leave its nesting unchecked."""
+        return self._read(None if depth is None else MAX_JSON_DEPTH - depth + 1)
 
     def skip(self) -> None:
         """Read past the value here (well-formed, its depth unchecked)."""
@@ -269,6 +220,17 @@ class Pull:
                 return
             if c != ",":
                 raise Irregular("expected ',' or ']'")
+
+    def members(self, array_key: str) -> Iterator[tuple[str, Any]]:
+        """:func:`members` of the object here (nesting unchecked)."""
+        for key in self.object():
+            if key != array_key or self.peek() != "[":
+                yield key, self.value(None)
+                continue
+            elements = (self.value(None) for _ in self.elements())
+            yield key, elements
+            for _ in elements:  # what the caller left unread
+                pass
 
     def end(self) -> None:
         """Nothing but whitespace may follow the document."""

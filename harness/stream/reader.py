@@ -34,7 +34,7 @@ from harness.stream.devices import (
     device_table,
     encode_payload,
 )
-from harness.stream.jsontext import Irregular, members
+from harness.stream.jsontext import Irregular, Pull
 from harness.stream.layout import (
     COMMAND,
     CONFIGURATION,
@@ -54,7 +54,7 @@ from harness.stream.layout import (
 )
 from harness.stream.model import Command, Configuration, Section, Stream, Vmdesc
 from harness.stream.ram import read_ram
-from harness.stream.source import Buffer, Source, note_cut, release
+from harness.stream.source import Buffer, Source, note_cut, release, text_reader
 
 _BE32 = struct.Struct(">I")
 RAM_IDSTR = "ram"
@@ -146,6 +146,7 @@ class StreamReader:
                  vmdesc_name: str = "the stream's own vmdesc") -> None:
         self.src = Source(data)
         self.known = known  # the vmdesc found from the end, not to be parsed twice
+        self.known_span: tuple[int, int] | None = None  # where it is in ``data``, if known
         self.table = table
         self.canonical = canonical
         self.file = file
@@ -217,9 +218,11 @@ class StreamReader:
         if eof and src.peek() == VMDESCRIPTION:
             src.u8("vmdesc")
             n = src.be32("vmdesc.len")
+            at = src.pos
             view = src.take(n, "vmdesc")  # compared in place: a big vmdesc is not copied
-            vmdesc = self.known if self.known is not None and self.known.raw == view \
-                else parse_vmdesc(bytes(view))
+            same = self.known is not None and (self.known_span == (at, at + n)
+                                               or self.known.raw == view)
+            vmdesc = self.known if same else parse_vmdesc(bytes(view))
         if not eof:
             raise src.fail("stream ends without EOF", src.pos)
         if self.strict and self.table is not None:
@@ -420,17 +423,22 @@ def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: boo
         n = _BE32.unpack_from(tail, q - 4)[0]
         if q + n > len(tail):
             continue
-        raw = tail[q:q + n]
+        base = len(data) - len(tail)  # 0 unless the tail is a copy of the end
         del tail
-        release(data, len(data))  # the end searched and copied is not needed until the end
+        span = (base + q, base + q + n)
         try:
-            text = raw.decode("utf-8")
-            table = compact_table(members(text, "devices"), file=file, dump=dump, see=see)
+            with text_reader(data, *span) as fh:
+                p = Pull(fh)
+                table = compact_table(p.members("devices"), file=file, dump=dump, see=see)
+                p.end()
         except (UnicodeDecodeError, InputError) as e:
             raise Irregular(str(e)) from None
-        del text
-        return StreamReader(data, table, file=file, known=Vmdesc(raw), canonical=canonical,
-                            strict=strict, allow_trailing=allow_trailing)
+        release(data, len(data))  # the end searched is not needed until the end
+        reader = StreamReader(data, table, file=file, known=Vmdesc(memoryview(data)[
+            span[0]:span[1]]), canonical=canonical, strict=strict,
+            allow_trailing=allow_trailing)
+        reader.known_span = span
+        return reader
     raise Irregular("no vmdesc at the end")
 
 
