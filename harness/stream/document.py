@@ -420,10 +420,10 @@ def write_from_document(path: str, write: Write, *, sidecar: Callable[[str], Buf
     its bytes and a compact device table are kept, so memory stays flat whatever the
     number of sections. ``sidecar(name)`` opens the pages sidecar the document names.
     A document this path does not handle exactly as the whole one (a vmdesc given as
-    bytes or from elsewhere, none at all, irregular JSON) raises
-    :class:`Irregular`; so does any :class:`~harness.errors.InputError`, raised after
-    part of the stream was written (write to an atomic output): the whole path then
-    says what is wrong, exactly as it would have.
+    bytes or from elsewhere, none at all, irregular JSON) raises :class:`Irregular`.
+    Its :class:`~harness.errors.InputError` may come after part of the stream was
+    written, and need not be the one the whole path reports first: on either, write
+    to an atomic output and let the whole path say what is wrong.
     """
     d = _Doc(file)
     top: dict[str, Any] = {}
@@ -443,15 +443,16 @@ def write_from_document(path: str, write: Write, *, sidecar: Callable[[str], Buf
             elif key == "vmdesc_text" and p.peek() == '"':
                 text = p.value(2)  # the exact vmdesc: it wins over the object
                 table = compact_table(members(text, "devices"), file=file)
-                raw = b""
+                raw = b""  # the object's bytes go before the text's are made
                 raw = text.encode("utf-8")
-                top[key] = ""
+                top[key] = _TEXT_READ
                 del text
             else:
                 top[key] = p.value(2)
         p.end()
-    if table is None or "sections" not in top or {"vmdesc_hex", "vmdesc_from"} & top.keys() \
-            or ("vmdesc_text" in top and "vmdesc" not in top):
+    if table is None or {"sections", "vmdesc"} - top.keys() \
+            or {"vmdesc_hex", "vmdesc_from"} & top.keys() \
+            or top.get("vmdesc_text", _TEXT_READ) is not _TEXT_READ:
         raise Irregular("no vmdesc object (and text) in the document, or one from elsewhere")
     layout, page_size = _head(d, top)
     vmdesc = Vmdesc(bytes(raw))
@@ -473,6 +474,9 @@ def write_from_document(path: str, write: Write, *, sidecar: Callable[[str], Buf
             break  # the rest was read in pass 1
     trailing = d.hex(top, "trailing", "$", b"")
     write_tail(d.get(top, "eof", bool, "$", True), vmdesc, trailing, write)
+
+
+_TEXT_READ = object()  # a document's vmdesc_text, read (see write_from_document)
 
 
 def _vmdesc_members(p: Pull, raw: bytearray) -> Iterator[tuple[str, Any]]:

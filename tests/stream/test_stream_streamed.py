@@ -201,3 +201,12 @@ def test_pull_refuses_the_irregular(text: str) -> None:
             else:
                 p.value(2)
         p.end()
+
+
+def test_streamed_encode_declines_a_vmdesc_text_that_is_not_text(tmp_path: Path) -> None:
+    """The whole path refuses it (the text wins over the object): so must this one."""
+    doc = to_document(read_stream((STREAMS[0]).read_bytes()))
+    doc["vmdesc_text"] = None
+    (tmp_path / "d.json").write_text(json.dumps(doc))
+    with pytest.raises(Irregular):
+        _encoded(tmp_path / "d.json")
