@@ -116,7 +116,10 @@ class _Listed:
             raise Irregular("a vmdesc device that is not an object")
         key = (device.get("name"), device.get("instance_id"))
         self.keys.append(key)
-        skeleton = _skeleton(device)
+        try:
+            skeleton = _skeleton(device)
+        except RecursionError:
+            raise Irregular("a vmdesc device nested too deeply") from None
         self.nodes[key] = self._shared.setdefault(json.dumps(skeleton, sort_keys=True),
                                                   skeleton)
 
