@@ -97,7 +97,7 @@ def medians(cmds: dict[str, list[str]], env: dict[str, str], rounds: int = ROUND
 
 
 def vmcompat(*args: str) -> list[str]:
-    return [sys.executable, "-m", "harness", *args]
+    return [sys.executable, "-m", "vmcompat", *args]
 
 
 def analyze(stream: Path) -> list[str]:

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from harness.catalog import history
-from harness.compat import chain as chain_module
-from harness.compat.chain import ChainSpec
-from harness.compat.chain_machine import run_chain
-from harness.compat.verdict import Cell
-from harness.matrix.engine import run_cell
+from vmcompat.catalog import history
+from vmcompat.compat import chain as chain_module
+from vmcompat.compat.chain import ChainSpec
+from vmcompat.compat.chain_machine import run_chain
+from vmcompat.compat.verdict import Cell
+from vmcompat.matrix.engine import run_cell
 
 EXAMPLES = 50
 SEED = 12345

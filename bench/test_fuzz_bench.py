@@ -24,13 +24,13 @@ import hypothesis
 import pytest
 from hypothesis import Phase, Verbosity, given
 
-from harness.catalog import load
-from harness.compat.verdict import Cell, Verdict
-from harness.formats import FORMATS
-from harness.health import GENERATION_CHECKS
-from harness.matrix.engine import check_state, run_cell
-from strategies import states
-from strategies.evolutions import all_mutations
+from vmcompat.catalog import load
+from vmcompat.compat.verdict import Cell, Verdict
+from vmcompat.formats import FORMATS
+from vmcompat.health import GENERATION_CHECKS
+from vmcompat.matrix.engine import check_state, run_cell
+from vmcompat.strategies import states
+from vmcompat.strategies.evolutions import all_mutations
 
 EXAMPLES = 100
 SEED = 12345

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from harness.dsl import device, int32, int64, uint8, uint16, uint32, uint64
-from harness.formats.legacy import decode, encode
+from vmcompat.dsl import device, int32, int64, uint8, uint16, uint32, uint64
+from vmcompat.formats.legacy import decode, encode
 
 CTORS = [uint8, uint16, uint32, uint64, int32, int64]
 #: a scalar-dense device: 256 scalar fields of mixed widths plus two arrays

@@ -29,11 +29,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.catalog import load
-from harness.dsl import device, uint8, uint16, uint32
-from harness.formats import FORMATS
-from harness.matrix import DEFAULT_MAX_EXAMPLES, build_cells, default_runner, run_cells
-from harness.model import DeviceHistory
+from vmcompat.catalog import load
+from vmcompat.dsl import device, uint8, uint16, uint32
+from vmcompat.formats import FORMATS
+from vmcompat.matrix import DEFAULT_MAX_EXAMPLES, build_cells, default_runner, run_cells
+from vmcompat.model import DeviceHistory
 
 _times: dict[str, float] = {}
 
@@ -78,7 +78,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _cli(*args: str) -> float:
     t = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "harness", *args], cwd=ROOT, capture_output=True,
+    r = subprocess.run([sys.executable, "-m", "vmcompat", *args], cwd=ROOT, capture_output=True,
                        text=True)
     assert r.returncode in (0, 1), r.stderr[-500:]  # 1: the matrix found something
     return time.perf_counter() - t

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from harness.qemu import available, resolve
-from harness.qemu.fuzz._fuzz import direction, section_key
-from harness.qemu.fuzz._run import fuzz_target, run_targets
+from vmcompat.qemu import available, resolve
+from vmcompat.qemu.fuzz._fuzz import direction, section_key
+from vmcompat.qemu.fuzz._run import fuzz_target, run_targets
 
 pytestmark = pytest.mark.skipif(not available("7.2"), reason="QEMU 7.2 is not installed "
                                 "(apt-get install qemu-system-x86)")

@@ -28,10 +28,10 @@ from typing import Any
 
 import pytest
 
-from harness.atomic import atomic_output
-from harness.stream.document import to_document
-from harness.stream.layout import FULL, LAYOUT_2_4, PART, START
-from harness.stream.model import (
+from vmcompat.atomic import atomic_output
+from vmcompat.stream.document import to_document
+from vmcompat.stream.layout import FULL, LAYOUT_2_4, PART, START
+from vmcompat.stream.model import (
     Configuration,
     Eos,
     MemSize,
@@ -42,9 +42,9 @@ from harness.stream.model import (
     Vmdesc,
     ZeroRun,
 )
-from harness.stream.reader import read_stream
-from harness.stream.source import open_source
-from harness.stream.writer import write_stream
+from vmcompat.stream.reader import read_stream
+from vmcompat.stream.source import open_source
+from vmcompat.stream.writer import write_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "golden" / "qemu-7.2" / "streams" / "pc-i440fx-7.2.bin"
@@ -65,7 +65,7 @@ def test_cli_decode_whole_process(benchmark: Any, what: str, tmp_path: Path) -> 
     if what == "read":
         argv = (sys.executable, "-c", f"open({str(GOLDEN)!r}, 'rb').read()")
     else:
-        argv = (sys.executable, "-m", "harness", "stream", "decode", str(GOLDEN), "-o",
+        argv = (sys.executable, "-m", "vmcompat", "stream", "decode", str(GOLDEN), "-o",
                 str(tmp_path / "out.json"))
     benchmark.pedantic(_run, args=argv, rounds=5, iterations=1, warmup_rounds=1)
     _times[what] = benchmark.stats.stats.median
@@ -180,7 +180,7 @@ def test_synthetic_decode(benchmark: Any, synthetic: Path, tmp_path: Path) -> No
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
-    code = ("import resource, sys\nfrom harness.cli import main\n"
+    code = ("import resource, sys\nfrom vmcompat.cli import main\n"
             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
     def whole(*args: str) -> tuple[float, int]:

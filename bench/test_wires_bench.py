@@ -16,12 +16,12 @@ from pyasn1.codec.ber import decoder as pyasn1_decoder
 from pyasn1.codec.ber import encoder as pyasn1_encoder
 from pyasn1.type import char, namedtype, tag, univ
 
-from harness.catalog import load
-from harness.catalog._sample import sample_state
-from harness.formats import FORMATS
-from harness.formats._selfdesc import write_tree
-from harness.formats.ber import DIALECT, spec
-from harness.matrix.engine import prior_for
+from vmcompat.catalog import load
+from vmcompat.catalog._sample import sample_state
+from vmcompat.formats import FORMATS
+from vmcompat.formats._selfdesc import write_tree
+from vmcompat.formats.ber import DIALECT, spec
+from vmcompat.matrix.engine import prior_for
 
 CASES = [(h.latest, sample_state(h.latest)) for _, h in sorted(load().items())]
 PRIORS = [prior_for(d, d, s) for d, s in CASES]

@@ -1,9 +1,9 @@
 """vmcompat: property-based compatibility testing of QEMU VMState serialization.
 
-The public API is what ``__all__`` lists here, plus :mod:`harness.strategies`'s own
+The public API is what ``__all__`` lists here, plus :mod:`vmcompat.strategies`'s own
 ``__all__``, the ``vmcompat`` command line and the pytest plugin's documented fixtures,
 markers, options and profiles. Every other module is internal: its names may change
-without notice (import from ``harness``, not from ``harness.matrix.engine``).
+without notice (import from ``harness``, not from ``vmcompat.matrix.engine``).
 
 What a device-model project imports:
 
@@ -20,10 +20,10 @@ What a device-model project imports:
   ``compat_cell``, ``vmcompat_qemu_fuzz``, ``golden`` need no import);
 - errors: :class:`VmcompatError`, :class:`InputError`, :class:`LoadError`, :class:`Reason`.
 
-Every name is imported on first use (PEP 562), so ``import harness.cli`` or
+Every name is imported on first use (PEP 562), so ``import vmcompat.cli`` or
 ``vmcompat --version`` does not pay for the codecs.
 
->>> from harness import dsl, encode, decode
+>>> from vmcompat import dsl, encode, decode
 >>> d = dsl.device("dev", 1, dsl.uint16("a"))
 >>> decode(d, encode(d, {"a": 7}), 1)
 {'a': 7}
@@ -35,45 +35,45 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness import dsl
-    from harness.errors import InputError, LoadError, Reason, VmcompatError
-    from harness.formats import FORMATS, Format
-    from harness.formats.legacy import decode, decode_from, encode
-    from harness.model import Description, DeviceHistory, Feature, Field, Marker, Subsection
-    from harness.walk import Visitor, Walk
+    from vmcompat import dsl
+    from vmcompat.errors import InputError, LoadError, Reason, VmcompatError
+    from vmcompat.formats import FORMATS, Format
+    from vmcompat.formats.legacy import decode, decode_from, encode
+    from vmcompat.model import Description, DeviceHistory, Feature, Field, Marker, Subsection
+    from vmcompat.walk import Visitor, Walk
 
 #: public name -> the module that defines it (imported on first use)
 _HOMES: dict[str, str] = {
-    "FORMATS": "harness.formats",
-    "Description": "harness.model",
-    "DeviceHistory": "harness.model",
-    "Feature": "harness.model",
-    "Field": "harness.model",
-    "Format": "harness.formats",
-    "InputError": "harness.errors",
-    "LoadError": "harness.errors",
-    "Marker": "harness.model",
-    "Reason": "harness.errors",
-    "Subsection": "harness.model",
-    "Visitor": "harness.walk",
-    "VmcompatError": "harness.errors",
-    "Walk": "harness.walk",
-    "decode": "harness.formats.legacy",
-    "decode_from": "harness.formats.legacy",
-    "dsl": "harness.dsl",
-    "encode": "harness.formats.legacy",
-    "strategies": "harness.strategies",
-    "load_one": "harness.sources",
-    "load_all": "harness.sources",
-    "expect": "harness.compat.oracle",
-    "run_cell": "harness.matrix.engine",
-    "Cell": "harness.compat.verdict",
-    "CellResult": "harness.compat.verdict",
-    "Verdict": "harness.compat.verdict",
-    "check": "harness.compat.checker",
-    "load_input": "harness.compat.checker",
-    "parametrize_cells": "harness.pytest_plugin",
-    "chain_test": "harness.pytest_plugin",
+    "FORMATS": "vmcompat.formats",
+    "Description": "vmcompat.model",
+    "DeviceHistory": "vmcompat.model",
+    "Feature": "vmcompat.model",
+    "Field": "vmcompat.model",
+    "Format": "vmcompat.formats",
+    "InputError": "vmcompat.errors",
+    "LoadError": "vmcompat.errors",
+    "Marker": "vmcompat.model",
+    "Reason": "vmcompat.errors",
+    "Subsection": "vmcompat.model",
+    "Visitor": "vmcompat.walk",
+    "VmcompatError": "vmcompat.errors",
+    "Walk": "vmcompat.walk",
+    "decode": "vmcompat.formats.legacy",
+    "decode_from": "vmcompat.formats.legacy",
+    "dsl": "vmcompat.dsl",
+    "encode": "vmcompat.formats.legacy",
+    "strategies": "vmcompat.strategies",
+    "load_one": "vmcompat.sources",
+    "load_all": "vmcompat.sources",
+    "expect": "vmcompat.compat.oracle",
+    "run_cell": "vmcompat.matrix.engine",
+    "Cell": "vmcompat.compat.verdict",
+    "CellResult": "vmcompat.compat.verdict",
+    "Verdict": "vmcompat.compat.verdict",
+    "check": "vmcompat.compat.checker",
+    "load_input": "vmcompat.compat.checker",
+    "parametrize_cells": "vmcompat.pytest_plugin",
+    "chain_test": "vmcompat.pytest_plugin",
 }
 
 

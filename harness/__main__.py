@@ -1,3 +1,3 @@
-from harness.cli import main
+from vmcompat.cli import main
 
 main()

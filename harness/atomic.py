@@ -22,7 +22,7 @@ import stat
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from harness.errors import InputError
+from vmcompat.errors import InputError
 
 #: prefix of temp files (hidden; never a finished output)
 TEMP_PREFIX = ".vmcompat-"

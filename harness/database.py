@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from hypothesis import settings
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
-from harness.errors import InputError
+from vmcompat.errors import InputError
 
 REDIS_ENV = "VMCOMPAT_REDIS_URL"
 DIR_ENV = "VMCOMPAT_DB_DIR"

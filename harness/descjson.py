@@ -17,10 +17,10 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import InputError, Path
-from harness.limits import MAX_FIELDS, MAX_JSON_DEPTH, too_deep
-from harness.model import Description, Field, Marker, Provenance, Subsection
-from harness.predicates import parse
+from vmcompat.errors import InputError, Path
+from vmcompat.limits import MAX_FIELDS, MAX_JSON_DEPTH, too_deep
+from vmcompat.model import Description, Field, Marker, Provenance, Subsection
+from vmcompat.predicates import parse
 
 if TYPE_CHECKING:
     import jsonschema
@@ -32,7 +32,7 @@ TOO_DEEP = f"nested deeper than {MAX_JSON_DEPTH} JSON levels"
 def _validator() -> jsonschema.protocols.Validator:
     import jsonschema  # only where a description JSON is validated: not on stream paths
 
-    text = resources.files("harness.schemas").joinpath("description.schema.json").read_text()
+    text = resources.files("vmcompat.schemas").joinpath("description.schema.json").read_text()
     schema = json.loads(text)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
@@ -214,7 +214,7 @@ def load_file(path: str) -> dict[str, Description]:
 
 
 def read_json(path: str) -> Any:
-    """A JSON file, nested at most :data:`~harness.limits.MAX_JSON_DEPTH` levels."""
+    """A JSON file, nested at most :data:`~vmcompat.limits.MAX_JSON_DEPTH` levels."""
     try:
         with open(path, encoding="utf-8") as fh:
             obj = json.load(fh)

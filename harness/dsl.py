@@ -5,7 +5,7 @@
 >>> [f.name for f in rtc.fields], rtc.minimum_version_id
 (['index', 'cmos', 'period'], 1)
 
-Scalar constructors exist for every type in :data:`harness.types.TYPES`
+Scalar constructors exist for every type in :data:`vmcompat.types.TYPES`
 (``"uint16 equal"`` is :func:`uint16_equal`). Keyword arguments: ``version``
 (field version_id), ``exists`` (predicate or its JSON form), ``array``
 (fixed length), ``varray`` (name of the count field), ``pointer``,
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.model import Description, Field, Marker, Subsection
-from harness.predicates import Predicate, parse
-from harness.types import TYPES
+from vmcompat.model import Description, Field, Marker, Subsection
+from vmcompat.predicates import Predicate, parse
+from vmcompat.types import TYPES
 
 
 def _field(name: str, type_: str, *, version: int = 0, exists: Any = None,

@@ -20,7 +20,7 @@ array with no elements in that stream: it becomes an array of length 0.
 Keys: :func:`from_dump` returns descriptions by device *type* (``isa-fdc``;
 the description is named after the VMSD, ``fdc``); :func:`from_vmdesc` by
 section (``idstr``, or ``idstr#instance`` for instance > 0). Both register a
-loader, so ``harness.sources.load_all(path)`` reads either file. A vmdesc
+loader, so ``vmcompat.sources.load_all(path)`` reads either file. A vmdesc
 alone gives ``minimum_version_id = version_id`` (it knows one version only).
 
 What a dump alone gives (:func:`from_dump`), stated plainly:
@@ -46,7 +46,7 @@ Unknown tests, and how they are represented (for the checker):
   :func:`has_unknown_test` answers "does this field have a test?"
   (``field_exists`` in :func:`to_dump` is exactly ``field.exists is not None``).
   The pseudo-fields are not fields of the description: state JSON validated by
-  :mod:`harness.state` cannot set them, so they always take their default.
+  :mod:`vmcompat.state` cannot set them, so they always take their default.
 * A dump subsection's ``needed`` function is unknown too: it gets
   ``needed = {"field": "__needed__<subsection>", "op": "nonzero"}``
   (:func:`has_unknown_needed`). vmdesc subsections get the same predicate: a
@@ -61,7 +61,7 @@ their subsections are united in order. Elements that differ otherwise stay
 separate fields named ``name#i``.
 
 The C size of a dump field and the name QEMU gave it are kept in its ``provenance``
-(a compared attribute, :class:`harness.model.Provenance`) so that
+(a compared attribute, :class:`vmcompat.model.Provenance`) so that
 ``to_dump(from_dump(x)) == x``.
 
 >>> d = from_dump({"rtc": {"Name": "rtc", "version_id": 3, "minimum_version_id": 1,
@@ -80,11 +80,11 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
-from harness.errors import InputError
-from harness.loaders import Loader, register_loader
-from harness.model import SUBSECTIONS_KEY, Description, Field, Provenance, Subsection
-from harness.predicates import Cmp, Predicate
-from harness.types import TYPES
+from vmcompat.errors import InputError
+from vmcompat.loaders import Loader, register_loader
+from vmcompat.model import SUBSECTIONS_KEY, Description, Field, Provenance, Subsection
+from vmcompat.predicates import Cmp, Predicate
+from vmcompat.types import TYPES
 
 TEST_PREFIX = "__test__"
 NEEDED_PREFIX = "__needed__"

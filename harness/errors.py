@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from harness.words import WORDS
+from vmcompat.words import WORDS
 
 Path = tuple[str | int, ...]
 
@@ -82,7 +82,7 @@ class Reason(str, Enum):
 
 
 #: QEMU's words, one table (like QERR_*); a noun as a field's format spec counts it
-#: (``{count:byte}`` -> ``1 byte``, see :mod:`harness.words`).
+#: (``{count:byte}`` -> ``1 byte``, see :mod:`vmcompat.words`).
 MSG: dict[Reason, str] = {
     Reason.TOO_NEW: "incoming version_id {got} is too new for local version_id {local}",
     Reason.TOO_OLD: "incoming version_id {got} is too old for local minimum version_id {local}",

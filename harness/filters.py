@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from harness.catalog.virtio_blk import BLK_PART, PCI_PART
-from harness.model import SUBSECTIONS_KEY, Description, DeviceHistory, Field
+from vmcompat.catalog.virtio_blk import BLK_PART, PCI_PART
+from vmcompat.model import SUBSECTIONS_KEY, Description, DeviceHistory, Field
 
 State = dict[str, Any]
 Transform = Callable[[State], State]
@@ -260,7 +260,7 @@ def combined(*descs: Description, name: str | None = None) -> Description:
     Its version is the highest of the parts' (part versions never travel: they are
     nested structs); its minimum the highest of their minimums.
 
-    >>> from harness.dsl import device, uint8
+    >>> from vmcompat.dsl import device, uint8
     >>> c = combined(device("p", 1, uint8("a")), device("q", 2, uint8("b")))
     >>> c.name, c.version_id, [f.name for f in c.fields]
     ('p+q', 2, ['p', 'q'])

@@ -1,6 +1,6 @@
 """The Hypothesis health checks vmcompat's own runs switch off, and why (one home).
 
-A cell (:func:`harness.matrix.engine.run_cell`), a migration chain and a real-QEMU fuzz
+A cell (:func:`vmcompat.matrix.engine.run_cell`), a migration chain and a real-QEMU fuzz
 target draw states of whatever description they are given: a real QEMU section holds
 MiB-sized buffers and hundreds of fields, so its smallest state is large and slow to draw.
 That is the nature of the input, not a defect of a test, and these runs are tools, not a

@@ -1,6 +1,6 @@
-"""The registry of description file kinds that :mod:`harness.sources` tries in order.
+"""The registry of description file kinds that :mod:`vmcompat.sources` tries in order.
 
-A leaf module: :mod:`harness.dumps` and :mod:`harness.qemu.bundle` register their loaders
+A leaf module: :mod:`vmcompat.dumps` and :mod:`vmcompat.qemu.bundle` register their loaders
 here without importing the resolver that uses them (no import cycle).
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.model import Description
+from vmcompat.model import Description
 
 
 @dataclass(frozen=True)

@@ -5,34 +5,34 @@ which of its messages is written once, here and in the tables it names; the lega
 self-describing codecs *and* the oracle apply these rules, and the real-QEMU goldens and
 the real-QEMU fuzz (``vmcompat qemu fuzz``) pin them against QEMU itself. The oracle's
 own, independent job is the *projection*: which value each destination field should
-hold, by name (:mod:`harness.compat.oracle`). It does not re-derive QEMU's checks.
+hold, by name (:mod:`vmcompat.compat.oracle`). It does not re-derive QEMU's checks.
 
 The rules, in the order QEMU applies them:
 
 1. **Version** (:func:`check_version`): a stream version above the description's
    ``version_id`` is refused (``TOO_NEW``); one below ``minimum_version_id`` is refused
    (``TOO_OLD``) unless a versioned marshal function loads it (:func:`load_versioned`;
-   registry in :mod:`harness.marshal`). Subsections check their own versions the same
+   registry in :mod:`vmcompat.marshal`). Subsections check their own versions the same
    way, without marshal functions; nested structs' versions never travel.
 2. **Fields**, in declaration order: a field is read iff :meth:`Field.present_at
-   <harness.model.Field.present_at>` the stream version (its exists-test, else its
+   <vmcompat.model.Field.present_at>` the stream version (its exists-test, else its
    ``version_id``); each scalar's load check (``equal``, ``le``) is
-   :meth:`WireType.refusal <harness.types.WireType.refusal>` (``EQUAL``, ``LE``);
-   a struct starts from :func:`harness.walk.load_base`; a list's marker bytes are
-   :meth:`Marker.after <harness.model.Marker.after>`, a tree's :data:`TREE_NODE` and
+   :meth:`WireType.refusal <vmcompat.types.WireType.refusal>` (``EQUAL``, ``LE``);
+   a struct starts from :func:`vmcompat.walk.load_base`; a list's marker bytes are
+   :meth:`Marker.after <vmcompat.model.Marker.after>`, a tree's :data:`TREE_NODE` and
    :data:`TREE_END`; any other byte is refused (``BAD_MARKER``).
 3. **Subsections**, after the fields: while the next byte is :data:`SUBSECTION`, a
    header whose name the parent claims (:func:`claims_subsection`) is read; a claimed
    name the description does not declare is refused (``UNKNOWN_SUBSECTION``); any
    other header ends the loop quietly, for the caller's loop.
 
-QEMU's words for every refusal are one table, :data:`harness.errors.MSG`.
+QEMU's words for every refusal are one table, :data:`vmcompat.errors.MSG`.
 
->>> from harness.model import Description
+>>> from vmcompat.model import Description
 >>> check_version(Description("d", 3, 2), 4)
 Traceback (most recent call last):
 ...
-harness.errors.VersionTooNew: incoming version_id 4 is too new for local version_id 3
+vmcompat.errors.VersionTooNew: incoming version_id 4 is too new for local version_id 3
 >>> claims_subsection(b"dev", b"dev/sub"), claims_subsection(b"dev", b"other")
 (True, False)
 """
@@ -41,11 +41,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import InputError, Path, VersionTooNew, VersionTooOld
+from vmcompat.errors import InputError, Path, VersionTooNew, VersionTooOld
 
 if TYPE_CHECKING:
-    from harness.model import Description
-    from harness.walk import Walk
+    from vmcompat.model import Description
+    from vmcompat.walk import Walk
 
 #: the byte that opens a subsection header (QEMU_VM_SUBSECTION)
 SUBSECTION = 0x05
@@ -70,7 +70,7 @@ def check_version(desc: Description, version: int, *, path: Path = (), offset: i
 
 def load_versioned(walk: Walk, desc: Description, version: int, into: Any) -> Any:
     """Load ``desc`` at stream ``version`` with any reader walk (version checks included)."""
-    from harness.marshal import MARSHALS
+    from vmcompat.marshal import MARSHALS
 
     name = check_version(desc, version)
     if name is None:

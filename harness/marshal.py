@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from harness.errors import InputError
-from harness.model import Description
+from vmcompat.errors import InputError
+from vmcompat.model import Description
 
 
 @dataclass(frozen=True)

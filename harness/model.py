@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from harness.errors import InputError
-from harness.limits import MAX_ARRAY_LEN, MAX_FIELD_BYTES, MAX_FIELDS, MAX_NESTING
-from harness.predicates import Predicate
-from harness.types import (
+from vmcompat.errors import InputError
+from vmcompat.limits import MAX_ARRAY_LEN, MAX_FIELD_BYTES, MAX_FIELDS, MAX_NESTING
+from vmcompat.predicates import Predicate
+from vmcompat.types import (
     ALL_TYPE_NAMES,
     COMPOSITES,
     COUNT_TYPES,
@@ -134,7 +134,7 @@ class Provenance:
 class Field:
     """One field of a description (a ``VMStateField``).
 
-    ``type`` is a scalar type name from :data:`harness.types.TYPES` or one of
+    ``type`` is a scalar type name from :data:`vmcompat.types.TYPES` or one of
     ``buffer``, ``unused_buffer``, ``bitmap``, ``struct``, ``qtailq``,
     ``qlist``, ``gtree``. ``size`` is the byte count of a buffer and the bit
     count of a bitmap.
@@ -352,7 +352,7 @@ class Description:
 
     ``marshal`` maps an old stream version (below ``minimum_version_id``) to
     the name of a registered marshal function that loads it (see
-    :mod:`harness.marshal`), instead of QEMU's untyped ``load_state_old``.
+    :mod:`vmcompat.marshal`), instead of QEMU's untyped ``load_state_old``.
     """
 
     name: str
@@ -440,7 +440,7 @@ class Description:
         ``inner(c)`` is the result already computed for a nested ``c``. Iterative (no
         recursion limit); a description shared by several fields is folded once.
 
-        >>> from harness.dsl import device, struct, uint8
+        >>> from vmcompat.dsl import device, struct, uint8
         >>> d = device("d", 1, uint8("a"), struct("s", device("e", 1, uint8("b"))))
         >>> d.fold(lambda x, inner: 1 + max(map(inner, x.nested()), default=0))
         2

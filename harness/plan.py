@@ -13,11 +13,11 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.model import Field
-from harness.types import TYPES, WireType
+from vmcompat.model import Field
+from vmcompat.types import TYPES, WireType
 
 if TYPE_CHECKING:
-    from harness.model import Description
+    from vmcompat.model import Description
 
 
 @dataclass(frozen=True, slots=True)

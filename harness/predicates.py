@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from harness.errors import InputError
+from vmcompat.errors import InputError
 
 R = TypeVar("R")
 

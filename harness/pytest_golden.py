@@ -63,7 +63,7 @@ class GoldenFixture:
         return self.directory / name
 
     def check(self, name: str, value: Any) -> None:
-        from harness.golden import diff_trees, format_bytes_diff, format_changes
+        from vmcompat.golden import diff_trees, format_bytes_diff, format_changes
 
         path = self.path(name)
         raw, tree = _serialize(value)
@@ -71,7 +71,7 @@ class GoldenFixture:
         if old == raw:
             return
         if self.update:
-            from harness.atomic import write_atomic
+            from vmcompat.atomic import write_atomic
 
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(str(path), raw)
@@ -107,7 +107,7 @@ def golden(request: pytest.FixtureRequest) -> GoldenFixture:
 @pytest.fixture
 def vmcompat_wires(request: pytest.FixtureRequest) -> list[str]:
     """Wires selected by ``--vmcompat-wire`` or ``$VMCOMPAT_WIRE`` (default: all registered)."""
-    from harness.formats import FORMATS
+    from vmcompat.formats import FORMATS
 
     given = request.config.getoption(WIRE_OPTION) or [
         w.strip() for w in os.environ.get(WIRE_ENV, "").split(",") if w.strip()]
@@ -122,7 +122,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                             ) -> None:
     updated = config.stash.get(_UPDATED, [])
     if updated:
-        from harness.words import plural
+        from vmcompat.words import plural
 
         terminalreporter.write_sep("-", f"{plural(len(updated), 'golden file')} written")
         for p in updated:

@@ -13,7 +13,7 @@ selected with Hypothesis's own ``--hypothesis-profile NAME``:
 Fuzzing your own device histories::
 
     import pytest
-    from harness.pytest_plugin import parametrize_cells
+    from vmcompat.pytest_plugin import parametrize_cells
 
     @parametrize_cells("catalog:mc146818rtc", my_rtc_history)   # names or DeviceHistory
     def test_rtc(compat_cell):
@@ -21,7 +21,7 @@ Fuzzing your own device histories::
 
 Migration chains (any path through the last N releases loses nothing)::
 
-    from harness.pytest_plugin import chain_test
+    from vmcompat.pytest_plugin import chain_test
 
     def test_any_path_through_our_last_three_releases() -> None:
         chain_test(my_rtc_history, last=3)   # AssertionError with the shrunk chain if lossy
@@ -131,7 +131,7 @@ class CellSpec:
 
     @property
     def direction(self) -> str:
-        from harness.compat.directions import of_versions
+        from vmcompat.compat.directions import of_versions
 
         return of_versions(self.src.version_id, self.dst.version_id)
 
@@ -153,7 +153,7 @@ class CompatCell:
 
     @property
     def cell(self) -> Any:
-        from harness.compat.verdict import Cell
+        from vmcompat.compat.verdict import Cell
 
         s = self.spec
         return Cell(s.dst.name, str(s.src.version_id), str(s.dst.version_id), s.wire,
@@ -162,7 +162,7 @@ class CompatCell:
     def run(self, max_examples: int | None = None) -> Any:
         """Fuzz the cell once (cached); ``max_examples`` defaults to the active profile's."""
         if self.result is None:
-            from harness.matrix.engine import run_cell
+            from vmcompat.matrix.engine import run_cell
 
             n = max_examples or settings.default.max_examples
             self.result = run_cell(self.spec.src, self.spec.dst, self.cell,
@@ -174,7 +174,7 @@ class CompatCell:
 
     def check(self, expected: Any = None, *, max_examples: int | None = None) -> Any:
         """Assert the cell is not corrupt/crash (or has exactly the ``expected`` verdict)."""
-        from harness.compat.verdict import Verdict
+        from vmcompat.compat.verdict import Verdict
 
         r = self.run(max_examples)
         detail = json.dumps(r.to_json(), indent=2, default=str)
@@ -195,16 +195,16 @@ def chain_test(history: Any, *, last: int | None = None, wires: tuple[str, ...] 
 
     ``history`` is a ``DeviceHistory``, a catalog name (``"catalog:DEV"``) or
     descriptions in release order; ``last`` keeps the newest N versions. The
-    chain machine (:mod:`harness.compat.chain_machine`) runs ``max_examples``
+    chain machine (:mod:`vmcompat.compat.chain_machine`) runs ``max_examples``
     chains (default: the active profile's), seeded by ``seed`` (default: 0
     under a derandomized profile such as ``ci``, else random). Refused hops pass.
     Returns the worst chain (``ChainResult``); on a loss or a corrupt hop,
     raises ``AssertionError`` with the shrunk chain.
     """
-    from harness.catalog import history as catalog_history
-    from harness.compat.chain import ChainSpec
-    from harness.compat.chain_machine import run_chain
-    from harness.model import DeviceHistory
+    from vmcompat.catalog import history as catalog_history
+    from vmcompat.compat.chain import ChainSpec
+    from vmcompat.compat.chain_machine import run_chain
+    from vmcompat.model import DeviceHistory
 
     if isinstance(history, str):
         history = catalog_history(history.removeprefix("catalog:").split("@")[0])
@@ -225,7 +225,7 @@ def chain_test(history: Any, *, last: int | None = None, wires: tuple[str, ...] 
 
 
 def _histories(config: Any, marker: Any) -> tuple[list[Any], str, tuple[str, ...]]:
-    from harness.catalog import history, load
+    from vmcompat.catalog import history, load
 
     if marker is not None:
         items, wire = list(marker.args), marker.kwargs.get("wire", "legacy")
@@ -249,7 +249,7 @@ def pytest_generate_tests(metafunc: Any) -> None:
     marker = metafunc.definition.get_closest_marker("vmcompat_histories")
     if marker is None and not metafunc.config.getoption(OPTION_CATALOG):
         return
-    from strategies.versions import pairs
+    from vmcompat.strategies.versions import pairs
 
     histories, wire, features = _histories(metafunc.config, marker)
     specs = [CellSpec(s, d, wire, features) for h in histories for s, d in pairs(h, features)]
@@ -297,12 +297,12 @@ class QemuFuzzCase:
     result: Any = field(default=None)
 
     def run(self) -> Any:
-        """Fuzz the section once (cached): a :class:`harness.qemu.fuzz.TargetResult`."""
+        """Fuzz the section once (cached): a :class:`vmcompat.qemu.fuzz.TargetResult`."""
         if self.result is None:
-            from harness.database import is_shared
-            from harness.qemu import resolve
-            from harness.qemu.fuzz._fuzz import direction, section_key
-            from harness.qemu.fuzz._run import fuzz_target, target_seed
+            from vmcompat.database import is_shared
+            from vmcompat.qemu import resolve
+            from vmcompat.qemu.fuzz._fuzz import direction, section_key
+            from vmcompat.qemu.fuzz._run import fuzz_target, target_seed
 
             s = self.spec
             d = direction(resolve(s.source), resolve(s.destination), s.machine, s.devices)
@@ -352,7 +352,7 @@ def _qemu_fuzz_params(metafunc: Any) -> None:
 def vmcompat_qemu_fuzz(request: Any) -> QemuFuzzCase:
     """One section in one direction between real QEMU releases; parametrized by the
     ``vmcompat_qemu_fuzz`` marker; skipped with a reason when a release is not installed."""
-    from harness.qemu import available
+    from vmcompat.qemu import available
 
     spec = getattr(request, "param", None)
     if spec is None:

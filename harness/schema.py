@@ -1,7 +1,7 @@
 """JSON Schema (draft 2020-12) of a description version's state JSON: a virtual visitor.
 
 :class:`SchemaBuilder` walks a description without a state (``virtual``,
-``all_fields``) and returns the schema of its state JSON (:mod:`harness.state`):
+``all_fields``) and returns the schema of its state JSON (:mod:`vmcompat.state`):
 
 * integers: ``{"type": "integer", "minimum", "maximum"}`` of the wire type
   (timers are int64); booleans ``{"type": "boolean"}``; an ``equal`` field with
@@ -21,12 +21,12 @@
   ``[key, value]`` pairs.
 
 Two constraints JSON Schema cannot state, left to
-:func:`harness.state.from_json` (and to :func:`sync` for generated states):
+:func:`vmcompat.state.from_json` (and to :func:`sync` for generated states):
 a variable array's length equals its count field (the array's
 ``description`` names the field), and a direct-key gtree's keys are unique
 and increasing.
 
->>> from harness.dsl import device, buffer, uint8
+>>> from vmcompat.dsl import device, buffer, uint8
 >>> s = schema(device("d", 1, uint8("a"), buffer("b", 2)))
 >>> s["properties"]["a"], s["properties"]["b"]["pattern"], s["required"]
 ({'type': 'integer', 'minimum': 0, 'maximum': 255}, '^[0-9a-f]{4}$', ['a', 'b'])
@@ -43,11 +43,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import Path
-from harness.model import SUBSECTIONS_KEY, Description, Field
-from harness.predicates import All, AnyOf, Cmp, Const, Not, Predicate, fold
-from harness.types import TYPES, WireType
-from harness.walk import Visitor, Walk
+from vmcompat.errors import Path
+from vmcompat.model import SUBSECTIONS_KEY, Description, Field
+from vmcompat.predicates import All, AnyOf, Cmp, Const, Not, Predicate, fold
+from vmcompat.types import TYPES, WireType
+from vmcompat.walk import Visitor, Walk
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]
@@ -83,7 +83,7 @@ _CMP = {
 def predicate_schema(p: Predicate) -> Schema:
     """A schema that an object satisfies iff ``p`` holds on it.
 
-    >>> from harness.predicates import parse
+    >>> from vmcompat.predicates import parse
     >>> predicate_schema(parse({"field": "m", "op": "eq", "value": 2}))
     {'required': ['m'], 'properties': {'m': {'const': 2}}}
     """
@@ -314,14 +314,14 @@ def render(desc: Description, version: int | None = None) -> str:
 
 def catalog_versions() -> list[tuple[str, Description]]:
     """(catalog device name, description) of every catalog version."""
-    from harness.catalog import load
+    from vmcompat.catalog import load
 
     return [(name, d) for name, h in sorted(load().items()) for d in h.versions]
 
 
 def write_goldens(root: str) -> list[str]:
     """(Re)write the schema golden of every catalog version under ``root``; return the paths."""
-    from harness.atomic import write_atomic
+    from vmcompat.atomic import write_atomic
 
     out = []
     for name, d in catalog_versions():

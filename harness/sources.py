@@ -1,19 +1,19 @@
 """Where descriptions come from: one resolver for every DESC argument.
 
 ``catalog:DEVICE@VERSION`` (``catalog:DEVICE`` = newest), ``qemu:RELEASE[/MACHINE]``
-(a real release's sections, :mod:`harness.qemu.bundle`), a description JSON file
+(a real release's sections, :mod:`vmcompat.qemu.bundle`), a description JSON file
 (one description or ``{"devices": {...}}``), and any other file kind a loader in
 :data:`LOADERS` recognises (QEMU ``-dump-vmstate`` JSON, a stream's vmdesc JSON: see
-:mod:`harness.dumps`; a release bundle).
+:mod:`vmcompat.dumps`; a release bundle).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from harness.errors import InputError
-from harness.loaders import LOADERS, Loader, register_loader
-from harness.model import Description
+from vmcompat.errors import InputError
+from vmcompat.loaders import LOADERS, Loader, register_loader
+from vmcompat.model import Description
 
 
 def _own_detect(obj: Any) -> bool:
@@ -23,7 +23,7 @@ def _own_detect(obj: Any) -> bool:
 
 
 def _own_load(obj: Any, file: str) -> dict[str, Description]:
-    from harness import descjson
+    from vmcompat import descjson
 
     if "devices" in obj and isinstance(obj["devices"], dict):
         return {name: descjson.from_json(d, file=file) for name, d in obj["devices"].items()}
@@ -36,22 +36,22 @@ register_loader(Loader("description", _own_detect, _own_load))
 
 def _ensure_loaders() -> None:
     """Import the modules that register the other file kinds (lazily: the CLI starts fast)."""
-    import harness.dumps
-    import harness.qemu.bundle  # noqa: F401
+    import vmcompat.dumps
+    import vmcompat.qemu.bundle  # noqa: F401
 
 
 def load_all(arg: str) -> dict[str, Description]:
     """Every description an argument names, by device name."""
     if arg.startswith("catalog:"):
-        from harness.catalog import resolve as catalog_resolve
+        from vmcompat.catalog import resolve as catalog_resolve
 
         d = catalog_resolve(arg)
         return {d.name: d}
     if arg.startswith("qemu:"):
-        from harness.qemu.bundle import resolve as release_resolve
+        from vmcompat.qemu.bundle import resolve as release_resolve
 
         return release_resolve(arg)
-    from harness.descjson import read_json
+    from vmcompat.descjson import read_json
 
     _ensure_loaders()
     obj = read_json(arg)

@@ -5,7 +5,7 @@ arrays as lists, NULL pointers as ``null``, structs as objects, lists as lists
 of objects, GTrees as lists of ``[key, value]``; subsections under
 ``"__subsections__"`` keyed by full name. In memory buffers are ``bytes``.
 
->>> from harness.dsl import device, buffer, uint8
+>>> from vmcompat.dsl import device, buffer, uint8
 >>> d = device("d", 1, uint8("a"), buffer("b", 2))
 >>> s = from_json(d, {"a": 1, "b": "00ff"})
 >>> s, to_json(s)
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.errors import InputError, Path
-from harness.model import SUBSECTIONS_KEY, Description, Field
-from harness.types import WireType
-from harness.walk import Visitor, Walk
-from harness.words import plural
+from vmcompat.errors import InputError, Path
+from vmcompat.model import SUBSECTIONS_KEY, Description, Field
+from vmcompat.types import WireType
+from vmcompat.walk import Visitor, Walk
+from vmcompat.words import plural
 
 
 class StateReader(Visitor):

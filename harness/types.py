@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import Reason
+from vmcompat.errors import Reason
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -150,7 +150,7 @@ class WireType:
 
     def refusal(self, got: int, local: Any) -> tuple[Reason, dict[str, Any]] | None:
         """QEMU's refusal of ``got`` against the destination's ``local`` value, with
-        its message parameters (:data:`harness.errors.MSG`); None when it loads."""
+        its message parameters (:data:`vmcompat.errors.MSG`); None when it loads."""
         if self.check == "equal":
             if local is not None and got != local:
                 return Reason.EQUAL, {"got": self.unsigned(got), "local": self.unsigned(local)}
@@ -239,7 +239,7 @@ COUNT_TYPES = frozenset({"uint8", "uint16", "int32", "uint32"})
 class Composite:
     """A non-scalar field type: what a field of it needs, holds and takes on the wire.
 
-    The walk (:mod:`harness.walk`) drives them; this table says what each one is, so
+    The walk (:mod:`vmcompat.walk`) drives them; this table says what each one is, so
     no module branches on the names.
     """
 
@@ -282,7 +282,7 @@ _COMPOSITES = [
 COMPOSITES: MappingProxyType[str, Composite] = MappingProxyType(
     {c.name: c for c in _COMPOSITES})
 
-#: Non-scalar field types, handled by the walk (see :mod:`harness.walk`).
+#: Non-scalar field types, handled by the walk (see :mod:`vmcompat.walk`).
 COMPOSITE_TYPES = frozenset(COMPOSITES)
 
 ALL_TYPE_NAMES = frozenset(TYPES) | COMPOSITE_TYPES

@@ -7,12 +7,12 @@ so an output visitor (a writer) returns what it was given, an input visitor (a
 reader) returns what it read, and a *virtual* visitor (schema, strategy) gets
 ``None`` and returns what it builds.
 
-The walk iterates a description's compiled :class:`~harness.plan.Plan`:
-visitors may handle a whole :class:`~harness.plan.Run` at once (the legacy
+The walk iterates a description's compiled :class:`~vmcompat.plan.Plan`:
+visitors may handle a whole :class:`~vmcompat.plan.Run` at once (the legacy
 codec packs it with one ``struct.Struct``); :class:`Visitor`'s default splits
 it into ``scalar`` calls, so both paths give the same result.
 
->>> from harness.model import Description, Field
+>>> from vmcompat.model import Description, Field
 >>> d = Description("dev", 1, 1, (Field("a", "uint8"), Field("b", "bool")))
 >>> class Names(Visitor):
 ...     def scalar(self, path, f, t, value):
@@ -28,10 +28,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from harness.errors import Path
-from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection, bitmap_words
-from harness.plan import Run, plan_of
-from harness.types import TYPES, WireType
+from vmcompat.errors import Path
+from vmcompat.model import SUBSECTIONS_KEY, Description, Field, Subsection, bitmap_words
+from vmcompat.plan import Run, plan_of
+from vmcompat.types import TYPES, WireType
 
 _U64 = TYPES["uint64"]
 
@@ -40,7 +40,7 @@ class Visitor:
     """Base visitor: pass-through defaults; override what a format needs.
 
     Writers must not fail on a validated state; only readers raise
-    :class:`~harness.errors.LoadError`.
+    :class:`~vmcompat.errors.LoadError`.
     """
 
     #: virtual visitors walk a description without a state (lists once, all fields)
@@ -171,7 +171,7 @@ def load_base(desc: Description, prior: Any) -> dict[str, Any]:
     Every reader (legacy, self-describing, the oracle's) starts a struct here, so
     "fields absent from the stream keep the prior value or their default" has one home.
 
-    >>> from harness.dsl import device, uint8
+    >>> from vmcompat.dsl import device, uint8
     >>> load_base(device("d", 1, uint8("a", default=3), uint8("b")), {"b": 1})
     {'b': 1, 'a': 3}
     """
@@ -256,7 +256,7 @@ def kept_absent(desc: Description, version: int, loaded: Any) -> list[Path]:
     the stream, or skipped by their test) for which ``loaded`` holds no value: the prior
     state must give them.
 
-    >>> from harness.dsl import device, uint8
+    >>> from vmcompat.dsl import device, uint8
     >>> d = device("d", 2, uint8("a"), uint8("b", version=2), uint8("c", immutable=True))
     >>> kept_absent(d, 1, {"a": 5})
     [('b',), ('c',)]

@@ -2,24 +2,24 @@
 versions, evolutions, streams.
 
 Plain functions returning strategies, composable with Hypothesis's own. Each
-public function is registered by :func:`~strategies._registry.defines_strategy`;
+public function is registered by :func:`~vmcompat.strategies._registry.defines_strategy`;
 ``__all__`` is asserted at import to equal that registry (as Hypothesis's
 ``_check_exports`` does).
 
->>> from strategies import states                       # doctest: +SKIP
->>> from harness.catalog import resolve                 # doctest: +SKIP
+>>> from vmcompat.strategies import states                       # doctest: +SKIP
+>>> from vmcompat.catalog import resolve                 # doctest: +SKIP
 >>> states(resolve("catalog:ps2kbd@3")).example()       # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from strategies._registry import STRATEGIES, defines_strategy
-from strategies.captured import captured_states
-from strategies.descriptions import descriptions
-from strategies.evolutions import Change, evolutions, mutations
-from strategies.states import states
-from strategies.streams import corrupt_streams
-from strategies.versions import version_pairs
+from vmcompat.strategies._registry import STRATEGIES, defines_strategy
+from vmcompat.strategies.captured import captured_states
+from vmcompat.strategies.descriptions import descriptions
+from vmcompat.strategies.evolutions import Change, evolutions, mutations
+from vmcompat.strategies.states import states
+from vmcompat.strategies.streams import corrupt_streams
+from vmcompat.strategies.versions import version_pairs
 
 __all__ = ["captured_states", "corrupt_streams", "descriptions", "evolutions", "mutations",
            "states", "version_pairs"]
@@ -27,7 +27,7 @@ __all__ = ["captured_states", "corrupt_streams", "descriptions", "evolutions", "
 
 def _check_exports(names: list[str]) -> None:
     assert set(names) == set(STRATEGIES), (
-        f"strategies.__all__ and the @defines_strategy registry differ: "
+        f"vmcompat.strategies.__all__ and the @defines_strategy registry differ: "
         f"{sorted(set(names) ^ set(STRATEGIES))}")
     assert all(n in globals() for n in names), "every name in __all__ is defined"
 

@@ -16,6 +16,6 @@ STRATEGIES: dict[str, Callable[..., object]] = {}
 
 
 def defines_strategy(fn: F) -> F:
-    """Register a public strategy function (its name goes into ``strategies.__all__``)."""
+    """Register a public strategy function (its name goes into ``vmcompat.strategies.__all__``)."""
     STRATEGIES[fn.__name__] = fn
     return fn

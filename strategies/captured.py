@@ -23,7 +23,7 @@ subsection) and each leaf toward its captured value, a random value toward 0,
 edits toward fewer and smaller ones, so a minimal counterexample is the capture
 with only the values that matter changed.
 
->>> from harness.dsl import device, uint8
+>>> from vmcompat.dsl import device, uint8
 >>> d = device("d", 1, uint8("a"), uint8("b"))
 >>> captured_states(d, {"a": 1, "b": 2}).example() in ({"a": 1, "b": 2},)  # doctest: +SKIP
 True
@@ -36,12 +36,12 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from harness.errors import Path
-from harness.model import SUBSECTIONS_KEY, Description, Field
-from harness.plan import Run
-from harness.types import WireType
-from harness.walk import Visitor, Walk
-from strategies._registry import defines_strategy
+from vmcompat.errors import Path
+from vmcompat.model import SUBSECTIONS_KEY, Description, Field
+from vmcompat.plan import Run
+from vmcompat.strategies._registry import defines_strategy
+from vmcompat.types import WireType
+from vmcompat.walk import Visitor, Walk
 
 #: random edits of one long array or buffer
 MAX_EDITS = 4

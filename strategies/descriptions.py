@@ -1,6 +1,6 @@
 """``descriptions()``: random, valid descriptions covering every feature of the model.
 
-Every scalar type of :data:`harness.types.TYPES` (``equal`` and ``le`` ones
+Every scalar type of :data:`vmcompat.types.TYPES` (``equal`` and ``le`` ones
 with defaults), buffers, unused buffers, bitmaps, nested structs, fixed and
 variable arrays (scalar and struct), arrays of pointers, qtailq/qlist with
 QEMU's markers, custom marker bytes, a marker field and a zero sentinel, gtrees
@@ -23,10 +23,10 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, SearchStrategy
 
-from harness.model import Description, Field, Marker, Subsection
-from harness.predicates import TRUE, Cmp, Predicate
-from harness.types import COUNT_TYPES, TYPES
-from strategies._registry import defines_strategy
+from vmcompat.model import Description, Field, Marker, Subsection
+from vmcompat.predicates import TRUE, Cmp, Predicate
+from vmcompat.strategies._registry import defines_strategy
+from vmcompat.types import COUNT_TYPES, TYPES
 
 PLAIN = sorted(n for n, t in TYPES.items() if t.check is None)
 CHECKED = sorted(n for n, t in TYPES.items() if t.check is not None)

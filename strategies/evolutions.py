@@ -37,12 +37,12 @@ from dataclasses import dataclass, replace
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from harness.compat.verdict import Verdict
-from harness.errors import InputError
-from harness.model import Description, Field, Subsection
-from harness.predicates import FALSE, Cmp, Const, Not
-from harness.types import COUNT_TYPES, TYPES
-from strategies._registry import defines_strategy
+from vmcompat.compat.verdict import Verdict
+from vmcompat.errors import InputError
+from vmcompat.model import Description, Field, Subsection
+from vmcompat.predicates import FALSE, Cmp, Const, Not
+from vmcompat.strategies._registry import defines_strategy
+from vmcompat.types import COUNT_TYPES, TYPES
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """``states(description)``: valid device states, built by a *virtual visitor* of the walk.
 
 The strategy is not a second traversal of descriptions: :class:`StateStrategy`
-is a :class:`~harness.walk.Visitor` with ``virtual=True`` (no state, every
+is a :class:`~vmcompat.walk.Visitor` with ``virtual=True`` (no state, every
 array/list visited once) and ``all_fields=True`` (off-wire and exists-tested
 fields too). Each callback returns a strategy; :meth:`StateStrategy.end_struct`
 combines a struct's members with ``st.fixed_dictionaries`` and one ``.map``
@@ -12,7 +12,7 @@ Nothing is filtered, so nothing is rejected.
 
 Example::
 
-    >>> from harness.dsl import device, uint8, uint16_equal
+    >>> from vmcompat.dsl import device, uint8, uint16_equal
     >>> d = device("dev", 1, uint8("n"), uint8("a", varray="n"), uint16_equal("magic", default=7))
     >>> states(d).example()                                  # doctest: +SKIP
     {'n': 2, 'a': [0, 255], 'magic': 7}
@@ -31,12 +31,12 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from harness.errors import Path
-from harness.model import SUBSECTIONS_KEY, Description, Field
-from harness.predicates import Cmp, Predicate, fold
-from harness.types import TYPES, WireType
-from harness.walk import Visitor, Walk
-from strategies._registry import defines_strategy
+from vmcompat.errors import Path
+from vmcompat.model import SUBSECTIONS_KEY, Description, Field
+from vmcompat.predicates import Cmp, Predicate, fold
+from vmcompat.strategies._registry import defines_strategy
+from vmcompat.types import TYPES, WireType
+from vmcompat.walk import Visitor, Walk
 
 #: bounds that keep states small (lists, trees, variable arrays)
 MAX_LIST = 4

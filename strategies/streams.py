@@ -22,13 +22,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from harness.model import SUBSECTIONS_KEY
-from harness.stream.devices import encode_payload
-from harness.stream.layout import FULL
-from harness.stream.model import Section, Stream
-from harness.stream.reader import read_stream
-from harness.stream.writer import table_for
-from strategies._registry import defines_strategy
+from vmcompat.model import SUBSECTIONS_KEY
+from vmcompat.strategies._registry import defines_strategy
+from vmcompat.stream.devices import encode_payload
+from vmcompat.stream.layout import FULL
+from vmcompat.stream.model import Section, Stream
+from vmcompat.stream.reader import read_stream
+from vmcompat.stream.writer import table_for
 
 #: damage ``vmcompat stream verify`` always detects
 STRUCTURAL = ("drop_section", "duplicate_section", "swap_sections", "drop_subsection",

@@ -17,8 +17,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from harness.model import Description, DeviceHistory
-from strategies._registry import defines_strategy
+from vmcompat.model import Description, DeviceHistory
+from vmcompat.strategies._registry import defines_strategy
 
 
 def pairs(history: DeviceHistory, features: tuple[str, ...] = ()

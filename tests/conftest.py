@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from harness.pytest_golden import UPDATE_DEST
-from harness.pytest_plugin import PROFILES
+from vmcompat.pytest_golden import UPDATE_DEST
+from vmcompat.pytest_plugin import PROFILES
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_SLOW = "--run-slow"

@@ -41,9 +41,9 @@ import importlib
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from harness.catalog._sample import sample_state
-from harness.errors import InputError
-from harness.model import Description, DeviceHistory
+from vmcompat.catalog._sample import sample_state
+from vmcompat.errors import InputError
+from vmcompat.model import Description, DeviceHistory
 
 __all__ = ["CATALOG", "MODULES", "register", "load", "history", "parse_ref", "resolve",
            "sample_state"]
@@ -79,7 +79,7 @@ def load() -> Mapping[str, DeviceHistory]:
     global _loaded
     if not _loaded:
         for m in MODULES:
-            importlib.import_module(f"harness.catalog.{m}")
+            importlib.import_module(f"vmcompat.catalog.{m}")
         _loaded = True
     return CATALOG
 

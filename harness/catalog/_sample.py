@@ -1,7 +1,7 @@
 """Deterministic, readable, valid sample states for any description.
 
 :func:`sample_state` walks a description once (it is a visitor of
-:mod:`harness.walk`, like every codec) and derives each value from the field's
+:mod:`vmcompat.walk`, like every codec) and derives each value from the field's
 path, so the same description always gives the same state and a value tells
 where it came from. Goldens and known-answer tests reuse it.
 
@@ -25,7 +25,7 @@ Rules, chosen so that the state is valid and exercises the description:
   they are what ``needed`` predicates read; subsections are present exactly
   when their ``needed`` predicate holds on the sampled parent.
 
->>> from harness.dsl import device, uint8, buffer
+>>> from vmcompat.dsl import device, uint8, buffer
 >>> sample_state(device("d", 1, uint8("a"), buffer("b", 4)))
 {'a': 163, 'b': b'\\xf9\\xfa\\xfb\\xfc'}
 """
@@ -36,11 +36,11 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from harness.errors import Path
-from harness.model import Description, Field
-from harness.predicates import All, AnyOf, Cmp, Predicate, fold
-from harness.types import TYPES, WireType
-from harness.walk import Visitor, Walk
+from vmcompat.errors import Path
+from vmcompat.model import Description, Field
+from vmcompat.predicates import All, AnyOf, Cmp, Predicate, fold
+from vmcompat.types import TYPES, WireType
+from vmcompat.walk import Visitor, Walk
 
 __all__ = ["sample_state", "SampleBuilder"]
 

@@ -18,7 +18,7 @@ That layout differs from v3, hence the minimum of 3.
 
 The emulated APIC (``apic``) and the in-kernel one (``kvm-apic``) share
 ``vmstate_apic_common``: same state, two device names. A migration filter
-(in :mod:`harness.filters`) renames one into the other.
+(in :mod:`vmcompat.filters`) renames one into the other.
 
 History of each (``NAME`` = ``apic`` or ``kvm-apic``):
 
@@ -36,11 +36,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.catalog import register
-from harness.dsl import device, int32, int64, struct_array, subsection, timer, uint8, uint32
-from harness.marshal import MARSHALS, Marshal
-from harness.marshal import register as register_marshal
-from harness.model import Description, DeviceHistory, Field
+from vmcompat.catalog import register
+from vmcompat.dsl import device, int32, int64, struct_array, subsection, timer, uint8, uint32
+from vmcompat.marshal import MARSHALS, Marshal
+from vmcompat.marshal import register as register_marshal
+from vmcompat.model import Description, DeviceHistory, Field
 
 __all__ = ["APIC", "KVM_APIC", "IRQ_REGS", "apic_history"]
 

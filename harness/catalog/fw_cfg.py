@@ -19,9 +19,9 @@ History: v1 (the two fields) → v2 (minimum 1: + the two subsections).
 
 from __future__ import annotations
 
-from harness.catalog import register
-from harness.dsl import bool_, device, subsection, uint16, uint32, uint64
-from harness.model import DeviceHistory
+from vmcompat.catalog import register
+from vmcompat.dsl import bool_, device, subsection, uint16, uint32, uint64
+from vmcompat.model import DeviceHistory
 
 __all__ = ["FW_CFG"]
 

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.catalog import register
-from harness.dsl import bool_, device, struct_array, subsection, timer, uint8, uint64
-from harness.marshal import Marshal
-from harness.marshal import register as register_marshal
-from harness.model import DeviceHistory
+from vmcompat.catalog import register
+from vmcompat.dsl import bool_, device, struct_array, subsection, timer, uint8, uint64
+from vmcompat.marshal import Marshal
+from vmcompat.marshal import register as register_marshal
+from vmcompat.model import DeviceHistory
 
 __all__ = ["HPET_TIMER", "HPET_MIN_TIMERS", "HPET"]
 

@@ -6,7 +6,7 @@ QEMU facts (``hw/pci-host/i440fx.c``): ``vmstate_i440fx`` is version 3 with
 only, the four PIRQ levels as be32 (``pci_irq_levels``). QEMU loaded them with
 ``load_state_old = i440fx_load_old``, which read and *discarded* the four
 levels ("dummy load for compatibility": they moved to PIIX3 at v3, see
-:mod:`harness.catalog.pci`). QEMU 7.2 turned ``smm_enabled`` into
+:mod:`vmcompat.catalog.pci`). QEMU 7.2 turned ``smm_enabled`` into
 ``VMSTATE_UNUSED(1)`` without a version bump (same bytes).
 
 History in the catalog (device ``i440fx``, description name ``I440FX``):
@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.catalog import register
-from harness.catalog.pci import pci_device
-from harness.dsl import device, int32, uint8
-from harness.marshal import Marshal
-from harness.marshal import register as register_marshal
-from harness.model import DeviceHistory
+from vmcompat.catalog import register
+from vmcompat.catalog.pci import pci_device
+from vmcompat.dsl import device, int32, uint8
+from vmcompat.marshal import Marshal
+from vmcompat.marshal import register as register_marshal
+from vmcompat.model import DeviceHistory
 
 __all__ = ["I440FX", "I440FX_V2_MARSHAL"]
 

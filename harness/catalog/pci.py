@@ -13,7 +13,7 @@ History of ``PIIX3`` (QEMU ``hw/isa/piix3.c``, 7.2: version 3, minimum 2):
 
 * v2: just the PCI device.
 * v3: ``pci_irq_levels_vmstate`` (4 x int32, field version 3) moved here from
-  the i440FX host bridge (see :mod:`harness.catalog.i440fx`); the ``PIIX3/rcr``
+  the i440FX host bridge (see :mod:`vmcompat.catalog.i440fx`); the ``PIIX3/rcr``
   subsection carries the reset control register, sent only when it is
   nonzero (QEMU's ``piix3_rcr_needed``; the parent carries the value as the
   off-wire field ``rcr`` so that ``needed`` can read it).
@@ -21,9 +21,9 @@ History of ``PIIX3`` (QEMU ``hw/isa/piix3.c``, 7.2: version 3, minimum 2):
 
 from __future__ import annotations
 
-from harness.catalog import register
-from harness.dsl import buffer, device, int32, int32_le, struct, subsection, uint8
-from harness.model import DeviceHistory, Field
+from vmcompat.catalog import register
+from vmcompat.dsl import buffer, device, int32, int32_le, struct, subsection, uint8
+from vmcompat.model import DeviceHistory, Field
 
 __all__ = ["PCI_DEVICE", "pci_device", "PIIX3"]
 

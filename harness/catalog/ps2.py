@@ -33,9 +33,9 @@ History of ``ps2mouse``:
 
 from __future__ import annotations
 
-from harness.catalog import register
-from harness.dsl import bool_, buffer, device, int32, struct, subsection, uint8
-from harness.model import DeviceHistory
+from vmcompat.catalog import register
+from vmcompat.dsl import bool_, buffer, device, int32, struct, subsection, uint8
+from vmcompat.model import DeviceHistory
 
 __all__ = ["PS2_QUEUE", "PS2_COMMON", "PS2KBD", "PS2MOUSE"]
 

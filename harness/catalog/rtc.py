@@ -18,8 +18,8 @@ Every version has minimum 1: a v1 stream loads everywhere.
 
 from __future__ import annotations
 
-from harness.catalog import register
-from harness.dsl import (
+from vmcompat.catalog import register
+from vmcompat.dsl import (
        buffer,
        device,
        int64,
@@ -31,7 +31,7 @@ from harness.dsl import (
        uint64,
        unused,
 )
-from harness.model import DeviceHistory
+from vmcompat.model import DeviceHistory
 
 __all__ = ["MC146818RTC"]
 

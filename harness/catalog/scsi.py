@@ -24,9 +24,9 @@ History of ``scsi-disk`` (QEMU ``vmstate_scsi_disk_state``, version 1):
 
 from __future__ import annotations
 
-from harness.catalog import register
-from harness.dsl import bool_, buffer, device, qtailq, struct, uint8, uint32, uint64
-from harness.model import DeviceHistory, Marker
+from vmcompat.catalog import register
+from vmcompat.dsl import bool_, buffer, device, qtailq, struct, uint8, uint32, uint64
+from vmcompat.model import DeviceHistory, Marker
 
 __all__ = ["REQUEST_MARKER", "SCSI_REQUEST", "SCSI_DEVICE", "SCSI_DISK"]
 

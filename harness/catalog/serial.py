@@ -33,9 +33,9 @@ both versions nest ``serial`` v3; v2 appends the per-port IRQ ``level``
 
 from __future__ import annotations
 
-from harness.catalog import register
-from harness.catalog.pci import pci_device
-from harness.dsl import (
+from vmcompat.catalog import register
+from vmcompat.catalog.pci import pci_device
+from vmcompat.dsl import (
     bool_,
     device,
     int32,
@@ -48,7 +48,7 @@ from harness.dsl import (
     uint32,
     uint32_equal,
 )
-from harness.model import DeviceHistory
+from vmcompat.model import DeviceHistory
 
 __all__ = ["SERIAL", "SERIAL_V3", "PCI_SERIAL_MULTI"]
 

@@ -38,8 +38,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.catalog import register
-from harness.dsl import (
+from vmcompat.catalog import register
+from vmcompat.dsl import (
     buffer,
     device,
     int16,
@@ -51,9 +51,9 @@ from harness.dsl import (
     uint16,
     uint32,
 )
-from harness.marshal import Marshal
-from harness.marshal import register as register_marshal
-from harness.model import Description, DeviceHistory, Field, Marker
+from vmcompat.marshal import Marshal
+from vmcompat.marshal import register as register_marshal
+from vmcompat.model import Description, DeviceHistory, Field, Marker
 
 __all__ = ["SOCKET_MARKER", "SOCKET_ADDR", "SBUF", "TCPCB", "SLIRP_SOCKET_V3", "SLIRP_SOCKET",
            "BOOTP_CLIENT", "SLIRP"]

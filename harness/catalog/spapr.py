@@ -20,9 +20,9 @@ History of ``spapr``:
 
 from __future__ import annotations
 
-from harness.catalog import register
-from harness.dsl import device, int32, int64, qtailq, subsection, uint8, uint32
-from harness.model import DeviceHistory
+from vmcompat.catalog import register
+from vmcompat.dsl import device, int32, int64, qtailq, subsection, uint8, uint32
+from vmcompat.model import DeviceHistory
 
 __all__ = ["EVENT_LOG_ENTRY", "SPAPR"]
 

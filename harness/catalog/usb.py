@@ -22,8 +22,8 @@ History of ``usb-hub``:
 
 from __future__ import annotations
 
-from harness.catalog import register
-from harness.dsl import (
+from vmcompat.catalog import register
+from vmcompat.dsl import (
     bool_,
     buffer,
     device,
@@ -36,7 +36,7 @@ from harness.dsl import (
     uint8_equal,
     uint16,
 )
-from harness.model import DeviceHistory
+from vmcompat.model import DeviceHistory
 
 __all__ = ["USB_DEVICE", "USB_HUB_PORT", "USB_HUB"]
 

@@ -24,9 +24,9 @@ History of ``virtio``:
 
 from __future__ import annotations
 
-from harness.catalog import register
-from harness.dsl import bool_, device, qtailq, subsection, uint8, uint16, uint32, uint64
-from harness.model import DeviceHistory, Marker
+from vmcompat.catalog import register
+from vmcompat.dsl import bool_, device, qtailq, subsection, uint8, uint16, uint32, uint64
+from vmcompat.model import DeviceHistory, Marker
 
 __all__ = ["VIRTQUEUE", "QUEUE_MARKER", "VIRTIO"]
 

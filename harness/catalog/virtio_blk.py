@@ -5,7 +5,7 @@ Old QEMU saved a virtio PCI device as one section: the PCI transport's part
 followed by the device part (``virtio_save``/``virtio_blk_save``: common virtio
 state and the in-flight requests). Newer QEMU splits the model into a proxy
 (``virtio-pci``) and a backend (``virtio-blk``) device. vmcompat keeps both
-shapes so that a filter (in :mod:`harness.filters`) can split one into the
+shapes so that a filter (in :mod:`vmcompat.filters`) can split one into the
 other:
 
 =====================  ===================================================
@@ -43,10 +43,10 @@ History of all three:
 
 from __future__ import annotations
 
-from harness.catalog import register
-from harness.catalog.pci import pci_device
-from harness.dsl import bool_, buffer, device, qlist, subsection, uint8, uint16, uint32, uint64
-from harness.model import Description, DeviceHistory, Field, Subsection
+from vmcompat.catalog import register
+from vmcompat.catalog.pci import pci_device
+from vmcompat.dsl import bool_, buffer, device, qlist, subsection, uint8, uint16, uint32, uint64
+from vmcompat.model import Description, DeviceHistory, Field, Subsection
 
 __all__ = ["VIRTQUEUE_ELEMENT", "VIRTIO_PCI", "VIRTIO_BLK", "VIRTIO_BLK_PCI",
            "PCI_PART", "BLK_PART"]

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.catalog import register
-from harness.dsl import bool_, device, gtree, qlist, uint8, uint32, uint64
-from harness.marshal import Marshal
-from harness.marshal import register as register_marshal
-from harness.model import Description, DeviceHistory
+from vmcompat.catalog import register
+from vmcompat.dsl import bool_, device, gtree, qlist, uint8, uint32, uint64
+from vmcompat.marshal import Marshal
+from vmcompat.marshal import register as register_marshal
+from vmcompat.model import Description, DeviceHistory
 
 __all__ = ["INTERVAL", "MAPPING", "ENDPOINT", "DOMAIN_V1", "DOMAIN_V2", "VIRTIO_IOMMU"]
 

@@ -26,8 +26,8 @@ History (both):
 
 from __future__ import annotations
 
-from harness.catalog import register
-from harness.dsl import (
+from vmcompat.catalog import register
+from vmcompat.dsl import (
     bitmap,
     buffer,
     device,
@@ -41,7 +41,7 @@ from harness.dsl import (
     uint32_equal,
     uint64,
 )
-from harness.model import Description, DeviceHistory, Feature, Field
+from vmcompat.model import Description, DeviceHistory, Feature, Field
 
 __all__ = ["VIRTIO_NET", "VIRTIO_NET_MSIX", "MSIX", "with_msix"]
 

@@ -26,8 +26,8 @@ History of ``vmbus``:
 
 from __future__ import annotations
 
-from harness.catalog import register
-from harness.dsl import (
+from vmcompat.catalog import register
+from vmcompat.dsl import (
     bool_,
     device,
     gtree,
@@ -41,7 +41,7 @@ from harness.dsl import (
     uint32,
     uint64,
 )
-from harness.model import DeviceHistory
+from vmcompat.model import DeviceHistory
 
 __all__ = ["GPADL_KEY", "GPADL", "VMBUS"]
 

@@ -1,7 +1,7 @@
 """A watchdog whose prescaler skipped a version: the classic chain loss (a vmcompat example).
 
 Not a QEMU device: a small history built to show what a migration *chain*
-loses that every direct hop keeps (``vmcompat chain``, :mod:`harness.compat.chain`).
+loses that every direct hop keeps (``vmcompat chain``, :mod:`vmcompat.compat.chain`).
 QEMU's practice when a field stops being migrated is to leave
 ``VMSTATE_UNUSED`` of its size in its place, so that streams of older and newer
 versions keep their layout; when a later version migrates the field again at
@@ -25,9 +25,9 @@ v1 → v2 → v3 loses it: v3 reads the zeros v2 wrote. Downgrades are refused
 
 from __future__ import annotations
 
-from harness.catalog import register
-from harness.dsl import bool_, device, uint8, uint16, uint32, unused
-from harness.model import DeviceHistory
+from vmcompat.catalog import register
+from vmcompat.dsl import bool_, device, uint8, uint16, uint32, unused
+from vmcompat.model import DeviceHistory
 
 __all__ = ["WDT_GAP"]
 

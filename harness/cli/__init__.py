@@ -1,4 +1,4 @@
-"""``vmcompat``: the command line (also ``python -m harness``).
+"""``vmcompat``: the command line (also ``python -m vmcompat``).
 
 Exit codes: 0 all compatible/verified, 1 an incompatibility, corruption,
 refused load or golden mismatch, 2 bad input or usage (one line on stderr
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import click
 
-from harness.errors import InputError, LoadError, VmcompatError
+from vmcompat.errors import InputError, LoadError, VmcompatError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,7 +73,7 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-#: command name -> module under harness.cli that defines it (imported on first use, so
+#: command name -> module under vmcompat.cli that defines it (imported on first use, so
 #: ``vmcompat decode`` does not pay for Hypothesis or asn1tools)
 COMMANDS: dict[str, str] = {
     "encode": "codec",
@@ -154,7 +154,7 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
-            importlib.import_module(f"harness.cli.{COMMANDS[cmd_name]}")
+            importlib.import_module(f"vmcompat.cli.{COMMANDS[cmd_name]}")
         return self.commands.get(cmd_name)
 
 

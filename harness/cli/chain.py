@@ -7,7 +7,7 @@ DESCs are the versions of one device history in release order, resolved as
 ``vmcompat check OLD NEW MORE…`` resolves them (catalog references,
 ``catalog:DEV@*``, description files, QEMU dumps and vmdescs). For each device
 every DESC describes (or ``--device``), the chain machine
-(:mod:`harness.compat.chain_machine`) carries one state through random hops
+(:mod:`vmcompat.compat.chain_machine`) carries one state through random hops
 (upgrades, downgrades, repeats; each on one of the ``--wire`` s, default
 legacy) with guest-like changes between them, and reports the worst chain:
 ``lossless``, ``refused``, ``loss`` (the fields lost, at which hop, why) or
@@ -26,16 +26,16 @@ import sys
 
 import click
 
-from harness.atomic import write_atomic
-from harness.cli import EXIT_FOUND, EXIT_OK, guarded, main
-from harness.cli.check import expand, load_inputs
-from harness.cli.fuzz import _label
-from harness.cli.io import dumps
-from harness.compat.chain import ChainResult, ChainSpec, ChainVerdict, counts
-from harness.compat.chain_machine import run_chain
-from harness.compat.checker import Input
-from harness.errors import InputError
-from harness.formats import FORMATS
+from vmcompat.atomic import write_atomic
+from vmcompat.cli import EXIT_FOUND, EXIT_OK, guarded, main
+from vmcompat.cli.check import expand, load_inputs
+from vmcompat.cli.fuzz import _label
+from vmcompat.cli.io import dumps
+from vmcompat.compat.chain import ChainResult, ChainSpec, ChainVerdict, counts
+from vmcompat.compat.chain_machine import run_chain
+from vmcompat.compat.checker import Input
+from vmcompat.errors import InputError
+from vmcompat.formats import FORMATS
 
 _COLORS = {ChainVerdict.LOSSLESS: "green", ChainVerdict.REFUSED: "yellow",
            ChainVerdict.LOSS: "red", ChainVerdict.CORRUPT: "red"}

@@ -9,10 +9,10 @@ Inputs are QEMU ``-dump-vmstate`` files, stream vmdescs, description JSON
 files or ``catalog:DEV@VER`` references, in any mix, ordered old to new
 (``catalog:DEV@*`` is every version of DEV, oldest first). Exit
 0 when no error finding, 1 otherwise, 2 on bad input. ``--format json`` follows
-:data:`harness.compat.checker.RESULT_SCHEMA`; junit has one testcase per device
+:data:`vmcompat.compat.checker.RESULT_SCHEMA`; junit has one testcase per device
 checked; github prints ``::error file=…,title=RULE::message`` workflow commands.
 Ignores: ``[tool.vmcompat.check] ignore = [{rule, device, path, reason}]`` in
-``./pyproject.toml`` or ``--config`` (see :mod:`harness.compat.ignores`).
+``./pyproject.toml`` or ``--config`` (see :mod:`vmcompat.compat.ignores`).
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ from xml.etree import ElementTree as ET
 
 import click
 
-from harness.atomic import write_atomic
-from harness.cli import EXIT_FOUND, EXIT_OK, guarded, main
-from harness.cli.io import dumps
-from harness.cli.options import EXAMPLES, SEED, direction_option
-from harness.compat import checker as C
-from harness.compat import directions, ignores
-from harness.compat.rules import RULES
-from harness.errors import InputError
-from harness.words import plural
+from vmcompat.atomic import write_atomic
+from vmcompat.cli import EXIT_FOUND, EXIT_OK, guarded, main
+from vmcompat.cli.io import dumps
+from vmcompat.cli.options import EXAMPLES, SEED, direction_option
+from vmcompat.compat import checker as C
+from vmcompat.compat import directions, ignores
+from vmcompat.compat.rules import RULES
+from vmcompat.errors import InputError
+from vmcompat.words import plural
 
 _COLORS = {"error": "red", "warning": "yellow", "info": "cyan"}
 
@@ -160,7 +160,7 @@ def expand(args: tuple[str, ...]) -> list[str]:
         body = a.removeprefix("catalog:")
         name, at, rest = body.partition("@")
         if a.startswith("catalog:") and at and (rest == "*" or rest.startswith("*+")):
-            from harness.catalog import history
+            from vmcompat.catalog import history
 
             feats = rest[1:]
             out += [f"catalog:{name}@{v}{feats}" for v in history(name).version_ids]

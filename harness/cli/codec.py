@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import click
 
-from harness import state as statejson
-from harness.atomic import write_atomic
-from harness.cli import guarded, main
-from harness.cli.io import dumps, read_bytes
-from harness.cli.options import VERSION_ID
-from harness.descjson import read_json
-from harness.errors import InputError, dotted
-from harness.formats import FORMATS
-from harness.sources import load_one
-from harness.walk import kept_absent
+from vmcompat import state as statejson
+from vmcompat.atomic import write_atomic
+from vmcompat.cli import guarded, main
+from vmcompat.cli.io import dumps, read_bytes
+from vmcompat.cli.options import VERSION_ID
+from vmcompat.descjson import read_json
+from vmcompat.errors import InputError, dotted
+from vmcompat.formats import FORMATS
+from vmcompat.sources import load_one
+from vmcompat.walk import kept_absent
 
 
 @main.command()

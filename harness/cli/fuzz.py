@@ -5,7 +5,7 @@ vmdesc JSON, or ``DUMP.json+VMDESC.json`` to merge the two) or catalog
 references (``catalog:ps2kbd@2``). ``--direction upgrade`` (default) loads
 OLD's data with NEW; ``downgrade`` loads NEW's data with OLD; ``both`` does
 both (``backward``, ``forward`` and ``full`` are accepted too, see
-:mod:`harness.compat.directions`).
+:mod:`vmcompat.compat.directions`).
 
 Output: one short line per cell (text), or ``{"seed", "cells": [...]}``
 (``--format json``; each cell is :meth:`CellResult.to_json`). The seed is
@@ -22,17 +22,17 @@ import sys
 
 import click
 
-from harness.cli import EXIT_FOUND, EXIT_OK, guarded, main
-from harness.cli.io import dumps
-from harness.cli.options import EXAMPLES, SEED, direction_option
-from harness.compat import directions
-from harness.compat.verdict import Cell, CellResult, Verdict
-from harness.errors import InputError
-from harness.formats import FORMATS
-from harness.matrix.engine import run_cell
-from harness.model import Description
-from harness.sources import load_all
-from harness.words import plural
+from vmcompat.cli import EXIT_FOUND, EXIT_OK, guarded, main
+from vmcompat.cli.io import dumps
+from vmcompat.cli.options import EXAMPLES, SEED, direction_option
+from vmcompat.compat import directions
+from vmcompat.compat.verdict import Cell, CellResult, Verdict
+from vmcompat.errors import InputError
+from vmcompat.formats import FORMATS
+from vmcompat.matrix.engine import run_cell
+from vmcompat.model import Description
+from vmcompat.sources import load_all
+from vmcompat.words import plural
 
 _COLORS = {Verdict.COMPATIBLE: "green", Verdict.REFUSED: "yellow", Verdict.CORRUPT: "red",
            Verdict.CRASH: "magenta"}
@@ -42,7 +42,7 @@ def _load(arg: str) -> dict[str, Description]:
     """Descriptions of one side; ``DUMP+VMDESC`` merges a QEMU dump with a vmdesc."""
     if not arg.startswith("catalog:") and "+" in arg and not os.path.exists(arg):
         dump_file, vmdesc_file = arg.split("+", 1)
-        from harness.dumps import merge_all
+        from vmcompat.dumps import merge_all
 
         return dict(merge_all(load_all(dump_file), load_all(vmdesc_file)))
     return load_all(arg)

@@ -14,20 +14,20 @@ from typing import TYPE_CHECKING
 
 import click
 
-from harness.cli import EXIT_BAD_INPUT, EXIT_FOUND, fail, guarded, main
-from harness.errors import InputError
-from harness.words import plural
+from vmcompat.cli import EXIT_BAD_INPUT, EXIT_FOUND, fail, guarded, main
+from vmcompat.errors import InputError
+from vmcompat.words import plural
 
 if TYPE_CHECKING:
-    from harness.golden import DirectoryGoldenStore
-    from harness.model import DeviceHistory
+    from vmcompat.golden import DirectoryGoldenStore
+    from vmcompat.model import DeviceHistory
 
 #: where goldens live unless ``--golden-dir`` or this variable says otherwise
 GOLDEN_DIR_ENV = "VMCOMPAT_GOLDEN_DIR"
 
 
 def _store(golden_dir: str | None, *, must_exist: bool = True) -> DirectoryGoldenStore:
-    from harness.golden import DirectoryGoldenStore
+    from vmcompat.golden import DirectoryGoldenStore
 
     root = golden_dir or os.environ.get(GOLDEN_DIR_ENV) or "golden"
     if must_exist and not os.path.isdir(root):
@@ -36,7 +36,7 @@ def _store(golden_dir: str | None, *, must_exist: bool = True) -> DirectoryGolde
 
 
 def _histories() -> Mapping[str, DeviceHistory]:
-    from harness.catalog import load
+    from vmcompat.catalog import load
 
     return load()
 
@@ -60,7 +60,7 @@ def golden() -> None:
 def verify_cmd(golden_dir: str | None, devices: tuple[str, ...], fmt: str) -> None:
     """Every golden decodes to its state and re-encodes to its bytes; earlier versions load
     in the newest; no golden is unused."""
-    from harness.golden import require_golden_store, verify
+    from vmcompat.golden import require_golden_store, verify
 
     store = _store(golden_dir)
     histories = _histories()
@@ -89,7 +89,7 @@ def verify_cmd(golden_dir: str | None, devices: tuple[str, ...], fmt: str) -> No
 def update_cmd(golden_dir: str | None, devices: tuple[str, ...], force: bool,
                reason: str | None, dry_run: bool) -> None:
     """Rewrite the goldens that changed (atomically; refuses a partial run)."""
-    from harness.golden import FrozenGoldens, PartialRun, apply_update, plan_update
+    from vmcompat.golden import FrozenGoldens, PartialRun, apply_update, plan_update
 
     if reason and not force:
         raise InputError("--reason goes with --force")
@@ -126,8 +126,8 @@ def update_cmd(golden_dir: str | None, devices: tuple[str, ...], force: bool,
 @guarded
 def freeze_cmd(golden_dir: str | None, refs: tuple[str, ...], released: bool) -> None:
     """Mark device versions as released: their goldens then change only with --force."""
-    from harness.catalog import parse_ref
-    from harness.golden import load_frozen, save_frozen
+    from vmcompat.catalog import parse_ref
+    from vmcompat.golden import load_frozen, save_frozen
 
     store = _store(golden_dir, must_exist=False)
     frozen = load_frozen(store)

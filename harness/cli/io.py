@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.errors import InputError
+from vmcompat.errors import InputError
 
 
 def dumps(obj: Any) -> str:

@@ -2,7 +2,7 @@
 
 Writes ``report.json``, ``report.md``, ``junit.xml`` and ``report.html`` into
 ``--out``. Exit 0 when no cell is corrupt or crash, 1 otherwise, 2 bad input.
-``--chains`` adds a chain section to every report (:mod:`harness.matrix._chains`):
+``--chains`` adds a chain section to every report (:mod:`vmcompat.matrix._chains`):
 a corrupt chain fails the run, a loss is reported (``vmcompat chain`` exits 1 on it).
 """
 
@@ -17,12 +17,12 @@ from typing import Any
 
 import click
 
-from harness.cli import EXIT_FOUND, guarded, main
-from harness.cli.options import EXAMPLES, JOBS, SEED, direction_option
-from harness.compat.directions import BOTH
-from harness.errors import InputError
-from harness.formats import FORMATS
-from harness.words import plural
+from vmcompat.cli import EXIT_FOUND, guarded, main
+from vmcompat.cli.options import EXAMPLES, JOBS, SEED, direction_option
+from vmcompat.compat.directions import BOTH
+from vmcompat.errors import InputError
+from vmcompat.formats import FORMATS
+from vmcompat.words import plural
 
 #: default wires when no --wire is given: comma-separated names (tox's wire factors set it)
 WIRE_ENV = "VMCOMPAT_WIRE"
@@ -58,7 +58,7 @@ def _wires(given: tuple[str, ...]) -> list[str]:
 
 
 def _runner(spec: str | None) -> Any:
-    from harness.matrix import default_runner
+    from vmcompat.matrix import default_runner
 
     if not spec:
         return default_runner()
@@ -80,7 +80,7 @@ def _runner(spec: str | None) -> Any:
 
 
 def _previous(path: str | None) -> Any:
-    from harness.report import Report
+    from vmcompat.report import Report
 
     if path is None:
         return None
@@ -92,8 +92,8 @@ def _previous(path: str | None) -> Any:
 def _with_chains(report: Any, histories: Any, wires: list[str], max_examples: int, seed: int,
                  settings: Any, jobs: int, shard: tuple[int, int] | None) -> Any:
     """The report with each device's worst migration chain (``--chains``)."""
-    from harness.matrix import run_chains
-    from harness.report import with_chains
+    from vmcompat.matrix import run_chains
+    from vmcompat.report import with_chains
 
     click.echo("chains: the chain machine over each device's versions", err=True)
     return with_chains(report, run_chains(histories, wires, max_examples=max_examples,
@@ -132,17 +132,17 @@ def run_cmd(descs: tuple[str, ...], catalog: str | None, wires: tuple[str, ...],
             seed: int, jobs: int, profile: str | None, previous: str | None, chains: bool,
             dry_run: bool, runner: str | None, out_dir: str | None) -> None:
     """Run the matrix on the built-in catalog or on DESC (catalog:DEV[@V], description files)."""
-    from harness.database import settings_for
-    from harness.matrix import (
+    from vmcompat.database import settings_for
+    from vmcompat.matrix import (
         DEFAULT_MAX_EXAMPLES,
         build_cells,
         parse_shard,
         progress_for,
         run_cells,
     )
-    from harness.matrix import shard as take_shard
-    from harness.matrix import subjects as load_subjects
-    from harness.report import build_report, render_chain_text, render_text, write_reports
+    from vmcompat.matrix import shard as take_shard
+    from vmcompat.matrix import subjects as load_subjects
+    from vmcompat.report import build_report, render_chain_text, render_text, write_reports
 
     if not out_dir and not dry_run:
         raise InputError("--out DIR is required")
@@ -192,7 +192,7 @@ def run_cmd(descs: tuple[str, ...], catalog: str | None, wires: tuple[str, ...],
 @guarded
 def merge_cmd(shards: tuple[str, ...], previous: str | None, out_dir: str) -> None:
     """Join the reports of sharded runs (same seed and settings) into one."""
-    from harness.report import Report, merge, render_chain_text, render_text, write_reports
+    from vmcompat.report import Report, merge, render_chain_text, render_text, write_reports
 
     files = [os.path.join(s, "report.json") if os.path.isdir(s) else s for s in shards]
     report = merge([Report.load(f) for f in files], files=files)

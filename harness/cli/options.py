@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from harness.compat import directions
+from vmcompat.compat import directions
 
 #: a version id travels as a be32 in the section header (QEMU's ``qemu_get_be32``)
 VERSION_ID = click.IntRange(0, (1 << 32) - 1)
@@ -69,6 +69,6 @@ class DirectionChoice(click.Choice):
 
 def direction_option(default: str = directions.UPGRADE, what: str = ""
                      ) -> Callable[[Any], Any]:
-    """``--direction``: see :mod:`harness.compat.directions`."""
+    """``--direction``: see :mod:`vmcompat.compat.directions`."""
     return click.option("--direction", type=DirectionChoice(), default=default,
                         show_default=True, help=" ".join(x for x in (what, directions.HELP) if x))

@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 import click
 
-from harness.atomic import write_atomic
-from harness.cli import EXIT_FOUND, fail, guarded, main
-from harness.cli.options import EXAMPLES, JOBS, RUN_SECONDS, SECONDS, SEED
+from vmcompat.atomic import write_atomic
+from vmcompat.cli import EXIT_FOUND, fail, guarded, main
+from vmcompat.cli.options import EXAMPLES, JOBS, RUN_SECONDS, SECONDS, SEED
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,7 +37,7 @@ def qemu() -> None:
 @guarded
 def install_cmd(release: str) -> None:
     """Install RELEASE (e.g. 10.0) from Debian into a private prefix; print its binary."""
-    from harness.qemu.install import install
+    from vmcompat.qemu.install import install
 
     q = install(release, log=lambda m: click.echo(f"vmcompat: {m}", err=True))
     click.echo(q.binary)
@@ -49,8 +49,8 @@ def install_cmd(release: str) -> None:
 @guarded
 def list_cmd(fmt: str) -> None:
     """Every QEMU known here: name, full version string, path (and its packages in json)."""
-    from harness.cli.io import dumps
-    from harness.qemu.releases import installed
+    from vmcompat.cli.io import dumps
+    from vmcompat.qemu.releases import installed
 
     found = installed()
     if fmt == "json":
@@ -77,9 +77,9 @@ def list_cmd(fmt: str) -> None:
 def describe_cmd(machines: tuple[str, ...], device_set: str, out: str, qemu_spec: str | None,
                  devices: tuple[str, ...]) -> None:
     """Capture and dump a QEMU: a bundle of its sections' descriptions (usable as a DESC)."""
-    from harness.qemu import resolve
-    from harness.qemu.bundle import make, write
-    from harness.qemu.devices import DEVICE_SETS
+    from vmcompat.qemu import resolve
+    from vmcompat.qemu.bundle import make, write
+    from vmcompat.qemu.devices import DEVICE_SETS
 
     write(make(resolve(qemu_spec), machines, DEVICE_SETS[device_set] + devices), out)
 
@@ -91,7 +91,7 @@ def describe_cmd(machines: tuple[str, ...], device_set: str, out: str, qemu_spec
 @guarded
 def dump_cmd(machine: str, out: str, qemu_spec: str | None, devices: tuple[str, ...]) -> None:
     """Write QEMU's -dump-vmstate JSON for MACHINE (byte-identical to QEMU's own file)."""
-    from harness.qemu import dump_text, resolve
+    from vmcompat.qemu import dump_text, resolve
 
     write_atomic(out, dump_text(machine, qemu=resolve(qemu_spec), devices=devices))
 
@@ -109,7 +109,7 @@ def dump_cmd(machine: str, out: str, qemu_spec: str | None, devices: tuple[str, 
 def capture_cmd(machine: str, out: str, run: float, timeout: float, qemu_spec: str | None,
                 devices: tuple[str, ...]) -> None:
     """Save a MACHINE guest to a stream file (stopped and deterministic without --run)."""
-    from harness.qemu import capture, resolve
+    from vmcompat.qemu import capture, resolve
 
     capture(machine, out, qemu=resolve(qemu_spec), devices=devices, run=run, timeout=timeout)
 
@@ -124,7 +124,7 @@ def capture_cmd(machine: str, out: str, run: float, timeout: float, qemu_spec: s
 def load_cmd(machine: str, stream: str, timeout: float, qemu_spec: str | None,
              devices: tuple[str, ...]) -> None:
     """Load STREAM into MACHINE: exit 0 loaded, 1 refused (QEMU's message on stderr)."""
-    from harness.qemu import load, resolve
+    from vmcompat.qemu import load, resolve
 
     ok, message = load(machine, stream, qemu=resolve(qemu_spec), devices=devices,
                        timeout=timeout)
@@ -165,12 +165,12 @@ def cross_cmd(qemu_specs: tuple[str, ...], machines: tuple[str, ...], devices: t
     """
     import time
 
-    from harness.cli.io import dumps
-    from harness.qemu import resolve
-    from harness.qemu.cross import Options, cross
-    from harness.qemu.devices import DEVICE_SETS
-    from harness.qemu.releases import machine_types
-    from harness.report import _cross
+    from vmcompat.cli.io import dumps
+    from vmcompat.qemu import resolve
+    from vmcompat.qemu.cross import Options, cross
+    from vmcompat.qemu.devices import DEVICE_SETS
+    from vmcompat.qemu.releases import machine_types
+    from vmcompat.report import _cross
 
     qemus = [resolve(s) for s in qemu_specs]
     if not machines:
@@ -257,11 +257,11 @@ def fuzz_cmd(qemu_specs: tuple[str, ...], chain: str | None, machine: str,
     import random
     import sys
 
-    from harness.cli import EXIT_OK
-    from harness.database import shared_database
-    from harness.qemu import resolve
-    from harness.qemu.devices import DEVICE_SETS
-    from harness.qemu.fuzz import (
+    from vmcompat.cli import EXIT_OK
+    from vmcompat.database import shared_database
+    from vmcompat.qemu import resolve
+    from vmcompat.qemu.devices import DEVICE_SETS
+    from vmcompat.qemu.fuzz import (
         FuzzOptions,
         TargetResult,
         render_text,
@@ -296,7 +296,7 @@ def fuzz_cmd(qemu_specs: tuple[str, ...], chain: str | None, machine: str,
         run = run_fuzz(qemus, options, db=shared_database, done=progress)
     report = write_report(run, out)
     if fmt == "json":
-        from harness.cli.io import dumps
+        from vmcompat.cli.io import dumps
 
         click.echo(dumps(report), nl=False)
     else:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import click
 
-from harness import schema as schemas
-from harness.atomic import write_atomic
-from harness.catalog import history, parse_ref
-from harness.cli import guarded, main
-from harness.cli.options import VERSION_ID
-from harness.errors import InputError
-from harness.model import Description
-from harness.sources import load_one
+from vmcompat import schema as schemas
+from vmcompat.atomic import write_atomic
+from vmcompat.catalog import history, parse_ref
+from vmcompat.cli import guarded, main
+from vmcompat.cli.options import VERSION_ID
+from vmcompat.errors import InputError
+from vmcompat.model import Description
+from vmcompat.sources import load_one
 
 
 def _description(desc: str, device: str | None, version: int | None) -> Description:

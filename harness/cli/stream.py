@@ -1,7 +1,7 @@
 """``vmcompat stream decode|encode|verify|vmdesc``: whole savevm streams.
 
 ``decode STREAM -o OUT.json`` writes the stream document (see
-:mod:`harness.stream.document`) and its page data to the sidecar
+:mod:`vmcompat.stream.document`) and its page data to the sidecar
 ``OUT.pages.bin`` next to it; ``encode OUT.json -o STREAM`` is the exact
 inverse. ``verify`` prints one line per defect (exit 1), nothing when clean
 (exit 0); unreadable input exits 2. A stream that does not decode, a truncated
@@ -19,24 +19,24 @@ from typing import Any
 
 import click
 
-from harness.atomic import atomic_output
-from harness.cli import EXIT_FOUND, guarded, main
-from harness.descjson import read_json
-from harness.errors import InputError, LoadError
-from harness.model import Description
-from harness.stream.document import (
+from vmcompat.atomic import atomic_output
+from vmcompat.cli import EXIT_FOUND, guarded, main
+from vmcompat.descjson import read_json
+from vmcompat.errors import InputError, LoadError
+from vmcompat.model import Description
+from vmcompat.stream.document import (
     from_document,
     to_document,
     write_document,
     write_from_document,
 )
-from harness.stream.jsontext import Irregular
-from harness.stream.layout import MAGIC
-from harness.stream.reader import find_vmdesc, read_stream
-from harness.stream.source import open_source
-from harness.stream.verify import checked_against, verify
-from harness.stream.writer import write_stream
-from harness.words import plural
+from vmcompat.stream.jsontext import Irregular
+from vmcompat.stream.layout import MAGIC
+from vmcompat.stream.reader import find_vmdesc, read_stream
+from vmcompat.stream.source import open_source
+from vmcompat.stream.verify import checked_against, verify
+from vmcompat.stream.writer import write_stream
+from vmcompat.words import plural
 
 VMDESC_FROM_HELP = ("A vmdesc JSON file, or another stream whose trailing vmdesc describes "
                     "this stream's devices (for 2.0-2.2 streams, which have none).")
@@ -63,7 +63,7 @@ def load_vmdesc_arg(path: str) -> Any:
 
 
 def load_dump_arg(path: str) -> dict[str, Description]:
-    from harness.sources import load_all
+    from vmcompat.sources import load_all
 
     return load_all(path)
 

@@ -8,7 +8,7 @@ why there is none (a typed :class:`Negotiation`, never an exception).
 
 Preference (best first): ``ber`` then ``json`` -- self-describing wires match
 fields by name and refuse what they do not understand instead of loading it
-at the wrong place (see :mod:`harness.formats._selfdesc`); BER before JSON as
+at the wrong place (see :mod:`vmcompat.formats._selfdesc`); BER before JSON as
 the smaller and faster encoding (``bench/test_wires_bench.py``); ``legacy``
 last: the only wire a real QEMU reads, so always a fallback when both sides
 have it. Wires not in the list rank after it, by name.
@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from harness.model import DeviceHistory
+from vmcompat.model import DeviceHistory
 
 #: wires in order of preference, best first
 WIRE_PREFERENCE: tuple[str, ...] = ("ber", "json", "legacy")
@@ -92,7 +92,7 @@ def of_history(h: DeviceHistory, wires: Iterable[str] | None = None,
                features: Iterable[str] | None = None, name: str | None = None) -> Capabilities:
     """A side running a catalog history: every registered wire unless told, the history's
     features unless told (a subset: the features enabled on that side)."""
-    from harness.formats import FORMATS
+    from vmcompat.formats import FORMATS
 
     feats = frozenset(f.name for f in h.features) if features is None else frozenset(features)
     return Capabilities(name or h.name, frozenset(FORMATS if wires is None else wires), feats)

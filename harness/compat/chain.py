@@ -2,13 +2,13 @@
 
 A *hop* saves the chain's current state with one version's description and
 loads it with another's on one wire, through a :data:`Loader`. The loader
-returns the one-hop :class:`~harness.matrix.engine.Outcome` (its verdict
+returns the one-hop :class:`~vmcompat.matrix.engine.Outcome` (its verdict
 against the oracle, and the loaded state); :func:`engine_hop` is the fuzz
 engine's (``check_state`` with the registered filters), and a loader that
 drives real QEMU releases can take its place. :class:`ChainRun` is the chain:
 :meth:`ChainRun.hop` and :meth:`ChainRun.write` (a guest-like change of a
 field the current version holds) are its steps; the Hypothesis state machine
-in :mod:`harness.compat.chain_machine` draws them.
+in :mod:`vmcompat.compat.chain_machine` draws them.
 
 Invariants after every hop:
 
@@ -51,7 +51,7 @@ JSON (a public contract): ``{"device", "path": [versions], "wires": [...],
 "verdict", "lost_fields": [{"field", "hop", "reason"}], "direct_verdict",
 "counterexample"}``. ``hop`` k is the hop from ``path[k-1]`` to ``path[k]``.
 
->>> from harness.catalog import history
+>>> from vmcompat.catalog import history
 >>> spec = ChainSpec.of_history(history("wdt-gap"))
 >>> run = ChainRun(spec, 0, {"enabled": False, "reload": 0, "counter": 0, "prescaler": 7,
 ...                          "stage": 0})
@@ -68,17 +68,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from harness import state as statejson
-from harness.compat.verdict import CHAIN_SEVERITY, ChainVerdict, Verdict
-from harness.errors import Path, dotted
-from harness.filters import chain as filter_for
-from harness.formats import FORMATS
-from harness.model import SUBSECTIONS_KEY, Description, DeviceHistory, Field, Subsection
-from harness.types import WireType
-from harness.walk import NOPRIOR, InputVisitor, Walk
+from vmcompat import state as statejson
+from vmcompat.compat.verdict import CHAIN_SEVERITY, ChainVerdict, Verdict
+from vmcompat.errors import Path, dotted
+from vmcompat.filters import chain as filter_for
+from vmcompat.formats import FORMATS
+from vmcompat.model import SUBSECTIONS_KEY, Description, DeviceHistory, Field, Subsection
+from vmcompat.types import WireType
+from vmcompat.walk import NOPRIOR, InputVisitor, Walk
 
 if TYPE_CHECKING:
-    from harness.matrix.engine import Outcome
+    from vmcompat.matrix.engine import Outcome
 
 State = dict[str, Any]
 
@@ -91,7 +91,7 @@ _MISSING: Any = object()
 def engine_hop(src: Description, dst: Description, state: State, wire: str) -> Outcome:
     """The fuzz engine's hop: ``check_state`` on ``wire`` with the registered filters."""
     # the engine sits beside the matrix, which runs chains: imported when a hop runs
-    from harness.matrix.engine import check_state
+    from vmcompat.matrix.engine import check_state
 
     return check_state(src, dst, state, FORMATS[wire], filter_for(src, dst))
 
@@ -209,7 +209,7 @@ def reset_filled(desc: Description, state: State) -> State:
     and so does a subsection the state now needs but the stream did not carry.
     The next hop saves every field, so the chain's state must hold them all.
 
-    >>> from harness.dsl import device, uint8, buffer
+    >>> from vmcompat.dsl import device, uint8, buffer
     >>> reset_filled(device("d", 1, uint8("a"), buffer("b", 2)), {"a": 3})
     {'a': 3, 'b': b'\\x00\\x00'}
     """
@@ -352,7 +352,7 @@ class ChainRun:
         pos = len(self.path) - 1
         desc = self.spec.versions[self.path[pos]]
         mine = items(desc, self.state)
-        from harness.matrix.engine import first_difference
+        from vmcompat.matrix.engine import first_difference
 
         keys = list(held(desc)) + [s.name for s in desc.subsections]
         found = []

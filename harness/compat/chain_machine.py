@@ -7,11 +7,11 @@ Rules (each draws its arguments; Hypothesis shrinks the whole program):
   wires; ``upgrade``: to the next newer version (a fleet's release-by-release
   path; it keeps refused downgrades from ending most chains early);
 - ``guest_write``: a guest-like change of one field the current version holds
-  (:func:`harness.compat.chain.writable`), its value drawn from
-  :func:`strategies.states`.
+  (:func:`vmcompat.compat.chain.writable`), its value drawn from
+  :func:`vmcompat.strategies.states`.
 
 The invariant (after every step) fails the example when the chain is
-``loss`` or ``corrupt`` (:class:`~harness.compat.chain.ChainRun` judges each
+``loss`` or ``corrupt`` (:class:`~vmcompat.compat.chain.ChainRun` judges each
 hop); Hypothesis then shrinks to the shortest program with the smallest
 state, and :func:`run_chain` returns that chain. When no example fails, the
 result is the worst chain seen: a refused one (the shortest), else the
@@ -37,7 +37,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from harness.compat.chain import (
+from vmcompat.compat.chain import (
     CHAIN_SEVERITY,
     ChainResult,
     ChainRun,
@@ -45,9 +45,9 @@ from harness.compat.chain import (
     ChainVerdict,
     writable,
 )
-from harness.health import GENERATION_CHECKS
-from harness.model import Description
-from strategies.states import states
+from vmcompat.health import GENERATION_CHECKS
+from vmcompat.model import Description
+from vmcompat.strategies.states import states
 
 #: most steps (hops and guest changes) in one chain
 MAX_STEPS = 12

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from harness.errors import InputError
+from vmcompat.errors import InputError
 
 UPGRADE, DOWNGRADE, SAME, BOTH = "upgrade", "downgrade", "same", "both"
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from harness.errors import InputError
+from vmcompat.errors import InputError
 
 KEYS = ("rule", "device", "path", "reason")
 SECTION = "[tool.vmcompat.check]"

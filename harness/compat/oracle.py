@@ -1,7 +1,7 @@
 """The oracle: what loading a state saved under one description into another must give.
 
 Computed from the two descriptions and the state alone, never by running the
-codec (verdicts: :mod:`harness.compat.verdict`). Two visitors of the one walk:
+codec (verdicts: :mod:`vmcompat.compat.verdict`). Two visitors of the one walk:
 
 - :class:`SourceTokens` walks the *source* description with the state, like a
   writer, but emits typed tokens (a scalar with its wire type and path, a
@@ -17,7 +17,7 @@ As long as every destination read meets a token of the same size at the same
 place, and the value read positionally equals the by-name value, the oracle
 stays *aligned*: it predicts QEMU's checks (too new/old, unknown subsection,
 equal mismatch, int32 le, bad marker, trailing data) exactly, applying the
-rules and messages of :mod:`harness.loadrules`, the one home of QEMU's loader
+rules and messages of :mod:`vmcompat.loadrules`, the one home of QEMU's loader
 rules that the codecs apply too (the oracle's own job is the projection), and the load
 must give the projection (:data:`EXACT`) or refuse with that reason
 (:data:`REFUSE`). As soon as the layouts misalign (a size differs, a field is
@@ -39,7 +39,7 @@ the stream against the layout, not the conversion's arithmetic).
 Self-describing wires (``Format.self_describing``): correspondence by name;
 identical types give :data:`EXACT`, any type difference :data:`EITHER`.
 
->>> from harness.dsl import device, uint8, uint16
+>>> from vmcompat.dsl import device, uint8, uint16
 >>> old = device("d", 1, uint8("a"))
 >>> new = device("d", 2, uint8("a"), uint16("b", version=2, default=5), minimum=1)
 >>> e = expect(old, new, {"a": 7})
@@ -56,14 +56,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import InputError, LoadError, Path, Reason, dotted, message
-from harness.loadrules import SUBSECTION, TREE_END, TREE_NODE, check_version, claims_subsection
-from harness.marshal import MARSHALS
-from harness.model import NULLPTR_MARKER, SUBSECTIONS_KEY, Description, Field, Subsection
-from harness.plan import Run
-from harness.types import TYPES, WireType
-from harness.walk import NOPRIOR, InputVisitor, OutputVisitor, Walk, load_base
-from harness.words import plural
+from vmcompat.errors import InputError, LoadError, Path, Reason, dotted, message
+from vmcompat.loadrules import SUBSECTION, TREE_END, TREE_NODE, check_version, claims_subsection
+from vmcompat.marshal import MARSHALS
+from vmcompat.model import NULLPTR_MARKER, SUBSECTIONS_KEY, Description, Field, Subsection
+from vmcompat.plan import Run
+from vmcompat.types import TYPES, WireType
+from vmcompat.walk import NOPRIOR, InputVisitor, OutputVisitor, Walk, load_base
+from vmcompat.words import plural
 
 #: expectation kinds
 EXACT, REFUSE, EITHER = "exact", "refuse", "either"
@@ -514,7 +514,7 @@ def normalize(value: Any) -> Any:
 
 def _version_check(dst: Description, version: int) -> Expectation | str | None:
     """Refusal for the version, a marshal name, or None (plain load): QEMU's rule is
-    :func:`harness.loadrules.check_version`."""
+    :func:`vmcompat.loadrules.check_version`."""
     try:
         return check_version(dst, version)
     except LoadError as e:

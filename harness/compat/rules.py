@@ -1,6 +1,6 @@
 """The static compatibility rules: one small function per rule, in one table.
 
-The checker (:mod:`harness.compat.checker`) aligns two descriptions and
+The checker (:mod:`vmcompat.compat.checker`) aligns two descriptions and
 reports what it meets as *sites* (a device, a description, a matched pair of
 fields, a field only one side has, a renamed or reordered field, a gap of
 ``unused`` bytes, a subsection, a stale ignore). Every rule is registered for
@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from harness.dumps import is_guess, is_unknown_needed, is_unknown_test
-from harness.errors import MSG, Reason
-from harness.model import Description, Field, Subsection
-from harness.predicates import Const, Predicate
-from harness.words import plural
+from vmcompat.dumps import is_guess, is_unknown_needed, is_unknown_test
+from vmcompat.errors import MSG, Reason
+from vmcompat.model import Description, Field, Subsection
+from vmcompat.predicates import Const, Predicate
+from vmcompat.words import plural
 
 SEVERITIES = ("error", "warning", "info")
 CATEGORIES = ("wire", "version", "semantics", "config", "section")
@@ -235,9 +235,9 @@ def pred_text(pred: object) -> str:
     """A short rendering of a predicate, without enclosing parentheses.
 
     Tests and needed functions imported from a QEMU dump are unknown C
-    functions (see :mod:`harness.dumps`) and read as such.
+    functions (see :mod:`vmcompat.dumps`) and read as such.
 
-    >>> from harness.predicates import parse
+    >>> from vmcompat.predicates import parse
     >>> pred_text(parse({"all": [{"field": "mode", "op": "eq", "value": 2},
     ...                          {"field": "busy", "op": "zero"}]}))
     'mode == 2 and busy == 0'
@@ -310,7 +310,7 @@ def has_struct(f: Field) -> bool:
 
 
 def guessed(s: Pair) -> bool:
-    """Either side's wire type is a guess from a QEMU dump's C size (see :mod:`harness.dumps`):
+    """Either side's wire type is a guess from a QEMU dump's C size (see :mod:`vmcompat.dumps`):
     only its element size and whether it is a struct are known."""
     return is_guess(s.src) or is_guess(s.dst)
 

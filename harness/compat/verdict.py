@@ -3,7 +3,7 @@
 A cell is (device, source version, destination version, wire, direction,
 feature set). Its verdict is one of :class:`Verdict`: compatible, refused
 (a clean refusal), corrupt (a wrong value loaded) or crash; a migration chain's is
-one of :class:`ChainVerdict` (:mod:`harness.compat.chain`). JSON keys here are
+one of :class:`ChainVerdict` (:mod:`vmcompat.compat.chain`). JSON keys here are
 public: extend, never rename.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from harness.compat.directions import UPGRADE, relabel
+from vmcompat.compat.directions import UPGRADE, relabel
 
 
 class Verdict(str, Enum):
@@ -57,7 +57,7 @@ class Cell:
     source: str        # source version label ("3", "pc-i440fx-2.4", a file name)
     destination: str
     wire: str = "legacy"
-    direction: str = UPGRADE  # upgrade, downgrade or same (harness.compat.directions)
+    direction: str = UPGRADE  # upgrade, downgrade or same (vmcompat.compat.directions)
     features: tuple[str, ...] = ()
 
     def key(self) -> tuple[str, str, str, str, str, tuple[str, ...]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from harness.model import Description
+from vmcompat.model import Description
 
 
 @dataclass(frozen=True)
@@ -40,4 +40,4 @@ def register(fmt: Format) -> Format:
 MODULES = ("legacy", "ber", "jsonwire")
 
 for _m in MODULES:
-    importlib.import_module(f"harness.formats.{_m}")
+    importlib.import_module(f"vmcompat.formats.{_m}")

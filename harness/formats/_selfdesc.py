@@ -10,7 +10,7 @@ for JSON); the visitors below hold every rule, so the two wires cannot drift.
 
 Load semantics (matched BY NAME, never by position):
 
-* the device name must match (else :class:`~harness.errors.UnknownSection`);
+* the device name must match (else :class:`~vmcompat.errors.UnknownSection`);
   the stream's version is checked like the legacy wire (too new / too old,
   versioned marshal functions below the minimum);
 * the destination reads the fields it reads on the legacy wire at the
@@ -22,13 +22,13 @@ Load semantics (matched BY NAME, never by position):
   for an integer), an integer outside the destination type's range, a buffer
   of the wrong length, an array of the wrong length or a NULL where the
   destination has no pointer is refused with
-  :class:`~harness.errors.TypeMismatch` -- never converted;
+  :class:`~vmcompat.errors.TypeMismatch` -- never converted;
 * ``equal`` and ``le`` checks as on the legacy wire;
 * a stream attribute the destination does not read (it lacks the field, or
   the field is newer than the stream's version, or its ``exists`` test is
-  false): refused with :class:`~harness.errors.UnknownField` if it is
+  false): refused with :class:`~vmcompat.errors.UnknownField` if it is
   must-parse, skipped if not; an unknown subsection:
-  :class:`~harness.errors.UnknownSubsection` (subsection attributes are always
+  :class:`~vmcompat.errors.UnknownSubsection` (subsection attributes are always
   must-parse, as on the legacy wire). Attributes named like one of the
   destination's off-wire fields (immutable/derived) or ``unused_buffer``
   fields are ignored (the destination dropped them on purpose).
@@ -36,7 +36,7 @@ Load semantics (matched BY NAME, never by position):
 A list whose legacy marker byte is stored in an element's off-wire field
 (SCSI requests' ``retry``) sends that field as an integer attribute: the
 legacy wire carries it too; on load it must be one of the marker's values
-(:class:`~harness.errors.BadMarker`).
+(:class:`~vmcompat.errors.BadMarker`).
 
 Which attributes are must-parse (:func:`must_parse`): every field, except a
 field with a declared ``default`` and every field inside a subsection that
@@ -52,7 +52,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.errors import (
+from vmcompat.errors import (
     BadMarker,
     MissingField,
     Path,
@@ -62,12 +62,12 @@ from harness.errors import (
     UnknownSection,
     UnknownSubsection,
 )
-from harness.formats.legacy import LegacyReader
-from harness.loadrules import check_version, load_versioned
-from harness.model import SUBSECTIONS_KEY, Description, Field, Subsection
-from harness.types import WireType
-from harness.walk import NOPRIOR, InputVisitor, Visitor, Walk, load_base
-from harness.words import plural
+from vmcompat.formats.legacy import LegacyReader
+from vmcompat.loadrules import check_version, load_versioned
+from vmcompat.model import SUBSECTIONS_KEY, Description, Field, Subsection
+from vmcompat.types import WireType
+from vmcompat.walk import NOPRIOR, InputVisitor, Visitor, Walk, load_base
+from vmcompat.words import plural
 
 #: value kinds, as named in the ASN.1 module's ``Value`` CHOICE
 KINDS = ("integer", "boolean", "octets", "null", "struct", "list", "tree", "subsection")
@@ -76,7 +76,7 @@ KINDS = ("integer", "boolean", "octets", "null", "struct", "list", "tree", "subs
 def must_parse(f: Field, in_needed_subsection: bool) -> bool:
     """Whether a destination that does not know ``f`` must refuse the stream.
 
-    >>> from harness.dsl import uint8
+    >>> from vmcompat.dsl import uint8
     >>> must_parse(uint8("a"), False), must_parse(uint8("a", default=0), False)
     (True, False)
     >>> must_parse(uint8("a"), True)
@@ -446,7 +446,7 @@ class TreeReader(InputVisitor):
 
 def read_tree(dialect: Dialect, desc: Description, tree: Any, into: Any = None) -> Any:
     """Load a dialect's device node with ``desc`` (raises LoadError located at the device)."""
-    from harness.errors import LoadError
+    from vmcompat.errors import LoadError
 
     try:
         name, version, attrs = dialect.device_parts(tree)

@@ -2,8 +2,8 @@
 
 A device is a SET OF attributes (name, must-parse flag, typed value); the
 load semantics (by name, must-parse, type checks, versions) are those of
-:mod:`harness.formats._selfdesc`. The writer/reader are visitors of the walk
-(:class:`~harness.formats._selfdesc.TreeWriter`/``TreeReader`` with the
+:mod:`vmcompat.formats._selfdesc`. The writer/reader are visitors of the walk
+(:class:`~vmcompat.formats._selfdesc.TreeWriter`/``TreeReader`` with the
 :class:`BerDialect`): the walk builds the value tree, asn1tools makes the bytes.
 
 Why asn1tools and not pyasn1, measured (``bench/test_wires_bench.py``
@@ -18,7 +18,7 @@ patched after creation to close the cycle, and maps values to plain Python
 two read each other's bytes (``test_asn1_libraries_agree``; they differ only
 in TRUE = 0xff vs 0x01).
 
->>> from harness.dsl import device, uint16, uint8
+>>> from vmcompat.dsl import device, uint16, uint8
 >>> d = device("dev", 1, uint16("a"), uint8("b"))
 >>> decode(d, encode(d, {"a": 258, "b": 3}), 1)
 {'a': 258, 'b': 3}
@@ -30,9 +30,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from harness.errors import StreamError, TrailingData
-from harness.formats._selfdesc import read_tree, write_tree
-from harness.model import Description
+from vmcompat.errors import StreamError, TrailingData
+from vmcompat.formats._selfdesc import read_tree, write_tree
+from vmcompat.model import Description
 
 ASN1_MODULE = "vmstate.asn"
 
@@ -42,7 +42,7 @@ def spec() -> Any:
     """The compiled ASN.1 module (BER codec), compiled once."""
     import asn1tools  # imported on first use: it is slow to import (the CLI starts faster)
 
-    text = resources.files("harness.formats").joinpath(ASN1_MODULE).read_text("utf-8")
+    text = resources.files("vmcompat.formats").joinpath(ASN1_MODULE).read_text("utf-8")
     return asn1tools.compile_string(text, "ber")
 
 
@@ -145,7 +145,7 @@ def _check_version_arg(desc: Description, stream: int, given: int | None) -> Non
                           detail=f"the stream says version {stream}, the caller {given}")
 
 
-from harness.formats import Format, register  # noqa: E402  (registry import at the end)
+from vmcompat.formats import Format, register  # noqa: E402  (registry import at the end)
 
 BER = register(Format("ber", encode, decode, self_describing=True,
                       doc="ASN.1 BER: attributes by name with must-parse flags"))

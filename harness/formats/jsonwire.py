@@ -8,10 +8,10 @@ hex), ``{"null": null}``, ``{"struct": [attributes]}``, ``{"list": [values]}``,
 ``{"tree": [[key, value], ...]}``, ``{"subsection": {"attributes", "name",
 "version"}}``. Keys are sorted and separators fixed, so the bytes are
 deterministic; integers are exact (any size), a float, NaN, a duplicate key
-or trailing bytes are refused (:class:`~harness.errors.StreamError`).
-Load semantics: :mod:`harness.formats._selfdesc` (by name, must-parse flags).
+or trailing bytes are refused (:class:`~vmcompat.errors.StreamError`).
+Load semantics: :mod:`vmcompat.formats._selfdesc` (by name, must-parse flags).
 
->>> from harness.dsl import device, uint8
+>>> from vmcompat.dsl import device, uint8
 >>> d = device("dev", 1, uint8("a"))
 >>> encode(d, {"a": 7})
 b'{"attributes":[{"must":true,"name":"a","value":{"integer":7}}],"device":"dev","version":1}'
@@ -22,9 +22,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.errors import StreamError
-from harness.formats._selfdesc import KINDS, read_tree, write_tree
-from harness.model import Description
+from vmcompat.errors import StreamError
+from vmcompat.formats._selfdesc import KINDS, read_tree, write_tree
+from vmcompat.model import Description
 
 
 class _Bad(Exception):
@@ -177,7 +177,7 @@ def decode(desc: Description, data: bytes | bytearray | memoryview, version: int
     return read_tree(DIALECT, desc, tree, into)
 
 
-from harness.formats import Format, register  # noqa: E402  (registry import at the end)
+from vmcompat.formats import Format, register  # noqa: E402  (registry import at the end)
 
 JSON = register(Format("json", encode, decode, self_describing=True,
                        doc="JSON: the BER wire's attributes, deterministic UTF-8"))

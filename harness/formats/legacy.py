@@ -5,7 +5,7 @@ Big-endian, no names, no tags; fields in declaration order, then subsections
 ``vmstate_load_state``/``vmstate_subsection_load`` exactly, including the quiet
 stop on a subsection name that does not start with the parent's name.
 
->>> from harness.dsl import device, uint16, uint8
+>>> from vmcompat.dsl import device, uint16, uint8
 >>> d = device("dev", 1, uint16("a"), uint8("b"))
 >>> encode(d, {"a": 0x102, "b": 3}).hex()
 '010203'
@@ -19,7 +19,7 @@ import struct
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from harness.errors import (
+from vmcompat.errors import (
     BY_REASON,
     BadMarker,
     BadValue,
@@ -31,8 +31,8 @@ from harness.errors import (
     Truncated,
     UnknownSubsection,
 )
-from harness.limits import MAX_PADDING
-from harness.loadrules import (
+from vmcompat.limits import MAX_PADDING
+from vmcompat.loadrules import (
     SUBSECTION,
     TREE_END,
     TREE_NODE,
@@ -40,10 +40,10 @@ from harness.loadrules import (
     claims_subsection,
     load_versioned,
 )
-from harness.model import NULLPTR_MARKER, Description, Field, Subsection
-from harness.plan import Run
-from harness.types import TYPES, WireType
-from harness.walk import NOPRIOR, InputVisitor, OutputVisitor, Walk
+from vmcompat.model import NULLPTR_MARKER, Description, Field, Subsection
+from vmcompat.plan import Run
+from vmcompat.types import TYPES, WireType
+from vmcompat.walk import NOPRIOR, InputVisitor, OutputVisitor, Walk
 
 _ST = {name: struct.Struct(">" + t.fmt) for name, t in TYPES.items()}
 _BE32 = struct.Struct(">I")
@@ -85,8 +85,8 @@ class LegacyWriter(OutputVisitor):
     It never fails on a validated state but for one limit: ``unused_buffer`` padding is
     the only wire content not in the state (4096 elements of a struct with 1 MiB of it
     are 4 GiB from a few bytes of state JSON), so more than
-    :data:`~harness.limits.MAX_PADDING` bytes of it in one payload are refused
-    (:class:`~harness.errors.InputError`) before they are written.
+    :data:`~vmcompat.limits.MAX_PADDING` bytes of it in one payload are refused
+    (:class:`~vmcompat.errors.InputError`) before they are written.
     """
 
     __slots__ = ("out", "padding")
@@ -342,7 +342,7 @@ def decode_from(desc: Description, data: bytes | bytearray | memoryview, version
                 into: Any = None, offset: int = 0, end: int | None = None) -> tuple[Any, int]:
     """Read one payload at ``offset``; return (state, offset after it).
 
-    Raises :class:`~harness.errors.LoadError` located at the device.
+    Raises :class:`~vmcompat.errors.LoadError` located at the device.
     """
     r = LegacyReader(data, offset, end)
     try:
@@ -365,7 +365,7 @@ def _decode(desc: Description, data: bytes, version: int, into: Any = None) -> A
     return decode(desc, data, version, into)
 
 
-from harness.formats import Format, register  # noqa: E402  (registry import at the end)
+from vmcompat.formats import Format, register  # noqa: E402  (registry import at the end)
 
 LEGACY = register(Format("legacy", encode, _decode, self_describing=False,
                          doc="QEMU's migration wire, byte for byte"))

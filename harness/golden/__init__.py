@@ -4,8 +4,8 @@ Goldens live in ``golden/<device>/v<N>/<wire>/<case>.{bin,json}``: a payload
 and the state it encodes, for a deterministic sample state of every catalog
 device version (and each optional feature), in every registered wire.
 
->>> from harness.dsl import device, uint8
->>> from harness.model import DeviceHistory
+>>> from vmcompat.dsl import device, uint8
+>>> from vmcompat.model import DeviceHistory
 >>> hs = {"d": DeviceHistory("d", (device("d", 1, uint8("a")),))}
 >>> store = MemoryGoldenStore()
 >>> apply_update(store, plan_update(store, hs, wires=["legacy"]))
@@ -18,8 +18,8 @@ FAIL d@1 legacy sample: payload decodes to a different state (field: stored → 
   a: ... → ...
 """
 
-from harness.golden._diff import Change, diff_trees, format_bytes_diff, format_changes
-from harness.golden._frozen import (
+from vmcompat.golden._diff import Change, diff_trees, format_bytes_diff, format_changes
+from vmcompat.golden._frozen import (
     CHANGES_FILE,
     FROZEN_FILE,
     Frozen,
@@ -28,24 +28,24 @@ from harness.golden._frozen import (
     record_change,
     save_frozen,
 )
-from harness.golden._generate import Case, cases, expected
-from harness.golden._keys import GoldenKey
-from harness.golden._states import golden_state
-from harness.golden._store import (
+from vmcompat.golden._generate import Case, cases, expected
+from vmcompat.golden._keys import GoldenKey
+from vmcompat.golden._states import golden_state
+from vmcompat.golden._store import (
     DirectoryGoldenStore,
     GoldenStore,
     MemoryGoldenStore,
     ReadOnlyGoldenStore,
 )
-from harness.golden._update import (
+from vmcompat.golden._update import (
     FrozenGoldens,
     PartialRun,
     UpdatePlan,
     apply_update,
     plan_update,
 )
-from harness.golden._result import Problem, VerifyResult
-from harness.golden._verify import require_golden_store, verify
+from vmcompat.golden._result import Problem, VerifyResult
+from vmcompat.golden._verify import require_golden_store, verify
 
 __all__ = [
     "CHANGES_FILE",

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import Path, dotted
-from harness.model import SUBSECTIONS_KEY
+from vmcompat.errors import Path, dotted
+from vmcompat.model import SUBSECTIONS_KEY
 
 
 class _Absent:

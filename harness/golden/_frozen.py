@@ -17,9 +17,9 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from harness.errors import InputError
-from harness.golden._keys import GoldenKey
-from harness.golden._store import GoldenStore, dumps
+from vmcompat.errors import InputError
+from vmcompat.golden._keys import GoldenKey
+from vmcompat.golden._store import GoldenStore, dumps
 
 FROZEN_FILE = "FROZEN.json"
 CHANGES_FILE = "CHANGES.json"

@@ -4,8 +4,8 @@ Cases: ``sample`` (no optional features) and ``feature-<name>`` for every
 optional feature the version has. Each case is a payload (``.bin``) and its
 state (``.json``) in every registered wire format.
 
->>> from harness.dsl import device, uint8
->>> from harness.model import DeviceHistory
+>>> from vmcompat.dsl import device, uint8
+>>> from vmcompat.model import DeviceHistory
 >>> h = DeviceHistory("d", (device("d", 1, uint8("a")),))
 >>> [c.name for c in cases(h)]
 ['sample']
@@ -20,12 +20,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness import state as statejson
-from harness.formats import FORMATS
-from harness.golden._keys import GoldenKey
-from harness.golden._states import golden_state
-from harness.golden._store import dumps
-from harness.model import Description, DeviceHistory
+from vmcompat import state as statejson
+from vmcompat.formats import FORMATS
+from vmcompat.golden._keys import GoldenKey
+from vmcompat.golden._states import golden_state
+from vmcompat.golden._store import dumps
+from vmcompat.model import Description, DeviceHistory
 
 SAMPLE = "sample"
 FEATURE_PREFIX = "feature-"

@@ -1,9 +1,9 @@
-"""The golden state of a description: :func:`harness.catalog.sample_state`, validated.
+"""The golden state of a description: :func:`vmcompat.catalog.sample_state`, validated.
 
 Deterministic and readable (values derive from field paths, never random), in the in-memory
 form the codecs take (buffers as bytes).
 
->>> from harness.dsl import device, uint8
+>>> from vmcompat.dsl import device, uint8
 >>> d = device("d", 1, uint8("a"))
 >>> golden_state(d) == golden_state(d)
 True
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import state as statejson
-from harness.catalog._sample import sample_state
-from harness.model import Description
+from vmcompat import state as statejson
+from vmcompat.catalog._sample import sample_state
+from vmcompat.model import Description
 
 
 def golden_state(desc: Description) -> Any:

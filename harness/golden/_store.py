@@ -20,8 +20,8 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 
-from harness.atomic import TEMP_PREFIX, create_temp
-from harness.errors import InputError
+from vmcompat.atomic import TEMP_PREFIX, create_temp
+from vmcompat.errors import InputError
 
 #: test hook: seconds to sleep before each file operation of a write (kill tests)
 SLOW_ENV = "VMCOMPAT_GOLDEN_SLOW_WRITES"

@@ -1,6 +1,6 @@
 """Real QEMU stream goldens (``golden/qemu-<version>/``): decode + re-encode byte identity.
 
-Uses :mod:`harness.stream` (reader and writer). A stream without its own
+Uses :mod:`vmcompat.stream` (reader and writer). A stream without its own
 vmdesc (machine types 2.0–2.2) is decoded with the vmdesc of a sibling stream
 in the same folder.
 """
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import VmcompatError
-from harness.golden._diff import format_bytes_diff
-from harness.golden._result import Problem, VerifyResult
-from harness.stream.reader import find_vmdesc
-from harness.stream.reader import read_stream as read
-from harness.stream.writer import to_bytes
+from vmcompat.errors import VmcompatError
+from vmcompat.golden._diff import format_bytes_diff
+from vmcompat.golden._result import Problem, VerifyResult
+from vmcompat.stream.reader import find_vmdesc
+from vmcompat.stream.reader import read_stream as read
+from vmcompat.stream.writer import to_bytes
 
 if TYPE_CHECKING:
-    from harness.golden._store import GoldenStore
+    from vmcompat.golden._store import GoldenStore
 
 
 def verify_streams(store: GoldenStore, top: str, result: VerifyResult) -> None:

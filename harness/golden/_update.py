@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from harness.errors import InputError, VmcompatError
-from harness.golden._frozen import Frozen, load_frozen, record_change
-from harness.golden._generate import expected
-from harness.golden._keys import GoldenKey, device_prefix
-from harness.golden._store import DirectoryGoldenStore, GoldenStore
-from harness.golden._verify import _external
-from harness.model import DeviceHistory
-from harness.words import plural
+from vmcompat.errors import InputError, VmcompatError
+from vmcompat.golden._frozen import Frozen, load_frozen, record_change
+from vmcompat.golden._generate import expected
+from vmcompat.golden._keys import GoldenKey, device_prefix
+from vmcompat.golden._store import DirectoryGoldenStore, GoldenStore
+from vmcompat.golden._verify import _external
+from vmcompat.model import DeviceHistory
+from vmcompat.words import plural
 
 
 class PartialRun(VmcompatError):

@@ -18,19 +18,19 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness import state as statejson
-from harness.errors import InputError, LoadError, VersionTooOld
-from harness.formats import FORMATS
-from harness.golden._diff import diff_trees, format_bytes_diff, format_changes
-from harness.golden._frozen import CHANGES_FILE, FROZEN_FILE
-from harness.golden._generate import Case, cases
-from harness.golden._keys import GoldenKey, device_prefix
-from harness.golden._result import Problem, VerifyResult
-from harness.golden._states import golden_state
-from harness.golden._streams import verify_streams
-from harness.golden._store import GoldenStore
-from harness.model import DeviceHistory
-from harness.schema import write_goldens
+from vmcompat import state as statejson
+from vmcompat.errors import InputError, LoadError, VersionTooOld
+from vmcompat.formats import FORMATS
+from vmcompat.golden._diff import diff_trees, format_bytes_diff, format_changes
+from vmcompat.golden._frozen import CHANGES_FILE, FROZEN_FILE
+from vmcompat.golden._generate import Case, cases
+from vmcompat.golden._keys import GoldenKey, device_prefix
+from vmcompat.golden._result import Problem, VerifyResult
+from vmcompat.golden._states import golden_state
+from vmcompat.golden._streams import verify_streams
+from vmcompat.golden._store import GoldenStore
+from vmcompat.model import DeviceHistory
+from vmcompat.schema import write_goldens
 
 #: top-level files of the golden directory that are not goldens
 META_FILES = frozenset({FROZEN_FILE, CHANGES_FILE, "README.md"})
@@ -95,7 +95,7 @@ class External:
 
 
 def _schemas(store: GoldenStore, top: str, result: VerifyResult) -> None:
-    """Schema goldens (``schemas/…``) equal what ``harness.schema.write_goldens`` writes now."""
+    """Schema goldens (``schemas/…``) equal what ``vmcompat.schema.write_goldens`` writes now."""
     with tempfile.TemporaryDirectory(prefix="vmcompat-schemas-") as tmp:
         write_goldens(tmp)
         want: dict[str, bytes] = {}

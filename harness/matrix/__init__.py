@@ -2,13 +2,13 @@
 
 A cell is (device, source version, destination version, wire, feature set);
 :func:`build_cells` enumerates them, :func:`shard` splits them, :func:`run_cells`
-runs each through the fuzz engine (``harness.matrix.engine.run_cell``), and
-:func:`harness.report.merge` joins sharded runs. :func:`run_chains` runs the chain
+runs each through the fuzz engine (``vmcompat.matrix.engine.run_cell``), and
+:func:`vmcompat.report.merge` joins sharded runs. :func:`run_chains` runs the chain
 machine per device (``--chains``).
 """
 
-from harness.compat.directions import of_versions as direction
-from harness.matrix._cells import (
+from vmcompat.compat.directions import of_versions as direction
+from vmcompat.matrix._cells import (
     FEATURE_MODES,
     build_cells,
     cell_order,
@@ -16,9 +16,9 @@ from harness.matrix._cells import (
     parse_shard,
     shard,
 )
-from harness.matrix._chains import run_chains
-from harness.matrix._progress import PlainProgress, RichProgress, progress_for
-from harness.matrix._run import (
+from vmcompat.matrix._chains import run_chains
+from vmcompat.matrix._progress import PlainProgress, RichProgress, progress_for
+from vmcompat.matrix._run import (
     DEFAULT_MAX_EXAMPLES,
     Runner,
     cell_seed,
@@ -26,7 +26,7 @@ from harness.matrix._run import (
     run_cells,
     run_one,
 )
-from harness.matrix._subjects import subjects
+from vmcompat.matrix._subjects import subjects
 
 __all__ = [
     "DEFAULT_MAX_EXAMPLES",

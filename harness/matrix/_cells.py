@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import combinations, product
 from typing import Any, TypeVar
 
-from harness.compat.directions import BOTH, SAME, of_versions, runs
-from harness.compat.verdict import Cell
-from harness.errors import InputError
-from harness.model import DeviceHistory
+from vmcompat.compat.directions import BOTH, SAME, of_versions, runs
+from vmcompat.compat.verdict import Cell
+from vmcompat.errors import InputError
+from vmcompat.model import DeviceHistory
 
 T = TypeVar("T")
 

@@ -5,7 +5,7 @@ of the run), seeded from the run's seed and the device name, so a device's
 chain does not depend on sharding or workers; with ``--shard I/N`` a shard
 runs the chains of every N-th device (sorted by name), so merged shards hold
 each device's chain once. The result per device is its worst chain and the
-shortest witness (:class:`harness.compat.chain.ChainResult` JSON).
+shortest witness (:class:`vmcompat.compat.chain.ChainResult` JSON).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from harness.compat.chain import ChainSpec
-from harness.compat.chain_machine import run_chain
-from harness.matrix._cells import shard as take_shard
-from harness.matrix._run import stable_seed
-from harness.model import DeviceHistory
+from vmcompat.compat.chain import ChainSpec
+from vmcompat.compat.chain_machine import run_chain
+from vmcompat.matrix._cells import shard as take_shard
+from vmcompat.matrix._run import stable_seed
+from vmcompat.model import DeviceHistory
 
 #: fewest chains per device: the matrix's default of 10 examples per cell finds the
 #: catalog's planted gap (wdt-gap) in 19 seeds of 20, 20 examples in every one tried

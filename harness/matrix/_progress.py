@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from harness.compat.verdict import Cell, CellResult
+from vmcompat.compat.verdict import Cell, CellResult
 
 
 def interactive(stream: TextIO | None = None) -> bool:

@@ -15,11 +15,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from typing import Any, Protocol
 
-from harness.compat.verdict import Cell, CellResult, Verdict
-from harness.errors import InputError, VmcompatError
-from harness.filters import chain
-from harness.model import DeviceHistory
-from harness.words import plural
+from vmcompat.compat.verdict import Cell, CellResult, Verdict
+from vmcompat.errors import InputError, VmcompatError
+from vmcompat.filters import chain
+from vmcompat.model import DeviceHistory
+from vmcompat.words import plural
 
 #: examples per cell by default: the built-in catalog (3 wires) runs in about a minute on 2 cores
 DEFAULT_MAX_EXAMPLES = 10
@@ -28,7 +28,7 @@ CHUNK = 6
 
 
 class Runner(Protocol):
-    """The fuzz engine's ``run_cell`` (:mod:`harness.matrix.engine`)."""
+    """The fuzz engine's ``run_cell`` (:mod:`vmcompat.matrix.engine`)."""
 
     def __call__(self, src: Any, dst: Any, cell: Cell, *, max_examples: int = ...,
                  seed: int | None = ..., settings: Any = ..., transform: Any = ...,
@@ -39,7 +39,7 @@ Done = Callable[[Sequence[tuple[CellResult, float]]], None]
 
 
 def default_runner() -> Runner:
-    from harness.matrix.engine import run_cell
+    from vmcompat.matrix.engine import run_cell
 
     return run_cell
 

@@ -8,7 +8,7 @@ sections' histories are on a release axis (versions named by release, in release
 order), named ``MACHINE:IDSTR``.
 
 The built-in run is the catalog plus the sections QEMU 7.2 and 10.0 share on
-``pc-i440fx-7.2`` (:func:`harness.qemu.bundle.release_histories`).
+``pc-i440fx-7.2`` (:func:`vmcompat.qemu.bundle.release_histories`).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from harness.errors import InputError
-from harness.model import Description, DeviceHistory
+from vmcompat.errors import InputError
+from vmcompat.model import Description, DeviceHistory
 
 
 def builtin() -> Mapping[str, DeviceHistory]:
-    from harness.catalog import load
-    from harness.qemu.bundle import release_histories
+    from vmcompat.catalog import load
+    from vmcompat.qemu.bundle import release_histories
 
     cat = load()
     if not cat:
@@ -32,9 +32,9 @@ def builtin() -> Mapping[str, DeviceHistory]:
 
 def _releases(args: Sequence[str]) -> dict[str, DeviceHistory]:
     """Histories of the ``qemu:RELEASE[/MACHINE]`` arguments, grouped by machine type."""
-    from harness.matrix._cells import version_order
-    from harness.qemu.bundle import builtin as bundle
-    from harness.qemu.bundle import history_name
+    from vmcompat.matrix._cells import version_order
+    from vmcompat.qemu.bundle import builtin as bundle
+    from vmcompat.qemu.bundle import history_name
 
     by: dict[str, dict[str, Description]] = defaultdict(dict)  # name -> release -> desc
     for arg in args:
@@ -53,8 +53,8 @@ def _releases(args: Sequence[str]) -> dict[str, DeviceHistory]:
 
 
 def from_args(args: Sequence[str]) -> dict[str, DeviceHistory]:
-    from harness.catalog import history, parse_ref
-    from harness.sources import load_all
+    from vmcompat.catalog import history, parse_ref
+    from vmcompat.sources import load_all
 
     whole: dict[str, DeviceHistory] = _releases([a for a in args if a.startswith("qemu:")])
     parts: dict[str, dict[int, tuple[Description, str]]] = defaultdict(dict)
@@ -96,11 +96,11 @@ def subjects(catalog: str | None, args: Sequence[str]) -> Mapping[str, DeviceHis
     if catalog in (None, "builtin"):
         return builtin()
     if catalog == "catalog":
-        from harness.catalog import load
+        from vmcompat.catalog import load
 
         return load()
     if catalog == "qemu":
-        from harness.qemu.bundle import release_histories
+        from vmcompat.qemu.bundle import release_histories
 
         return release_histories()
     raise InputError(f"--catalog must be one of {', '.join(CATALOGS)}, got {catalog!r}")

@@ -4,11 +4,11 @@ Public contract (used by the matrix): :func:`run_cell`.
 
 For each state drawn from ``states(src)``: encode with ``FORMATS[cell.wire]``
 and the source description; when a migration filter applies (``transform``,
-by default :func:`harness.filters.chain`), the payload is decoded with the
+by default :func:`vmcompat.filters.chain`), the payload is decoded with the
 source description, the filter rewrites the tree, and it is re-encoded with
 the destination description (an in-flight stream filter); then the
 destination loads the payload into its prior state, and the outcome is judged
-against :func:`harness.compat.oracle.expect`.
+against :func:`vmcompat.compat.oracle.expect`.
 
 How the destination's prior is chosen (:func:`prior_for`): QEMU loads into a
 device that already exists on the destination, built from the same machine
@@ -19,9 +19,9 @@ immutable/derived fields copied from the source state by name (same
 configuration; the destination's ``default`` or zero when the source lacks
 them), and arrays of pointers with NULL exactly where the source state has
 NULL (present slots are empty placeholders). Every other field is absent, so
-a field the stream does not carry takes its ``default`` (:func:`harness.walk.load_base`).
+a field the stream does not carry takes its ``default`` (:func:`vmcompat.walk.load_base`).
 
-Verdict of a cell: the worst example (:data:`~harness.compat.verdict.SEVERITY`).
+Verdict of a cell: the worst example (:data:`~vmcompat.compat.verdict.SEVERITY`).
 Hypothesis shrinks every corrupt or crash example to a minimal state; the
 counterexample shows it (state JSON), the bytes written (hex), what was loaded,
 the expected projection and the first differing field. ``hypothesis.event``
@@ -45,8 +45,8 @@ import hypothesis
 from hypothesis import Phase, Verbosity, event, given
 from hypothesis.errors import Flaky
 
-from harness import state as statejson
-from harness.compat.oracle import (
+from vmcompat import state as statejson
+from vmcompat.compat.oracle import (
     EITHER,
     EXACT,
     OUTCOMES,
@@ -55,16 +55,16 @@ from harness.compat.oracle import (
     expect,
     normalize,
 )
-from harness.compat.verdict import SEVERITY, Cell, CellResult, Verdict
-from harness.database import NamespacedDatabase, is_shared
-from harness.errors import LoadError, Path, dotted
-from harness.filters import chain
-from harness.formats import FORMATS, Format
-from harness.health import GENERATION_CHECKS
-from harness.model import SUBSECTIONS_KEY, Description, Field
-from harness.types import WireType
-from harness.walk import Visitor, Walk
-from strategies.states import states
+from vmcompat.compat.verdict import SEVERITY, Cell, CellResult, Verdict
+from vmcompat.database import NamespacedDatabase, is_shared
+from vmcompat.errors import LoadError, Path, dotted
+from vmcompat.filters import chain
+from vmcompat.formats import FORMATS, Format
+from vmcompat.health import GENERATION_CHECKS
+from vmcompat.model import SUBSECTIONS_KEY, Description, Field
+from vmcompat.strategies.states import states
+from vmcompat.types import WireType
+from vmcompat.walk import Visitor, Walk
 
 State = dict[str, Any]
 
@@ -179,7 +179,7 @@ class PriorBuilder(Visitor):
 def prior_for(src: Description, dst: Description, state: State) -> State:
     """The destination's state before the load (see the module doc).
 
-    >>> from harness.dsl import device, uint8, uint16_equal
+    >>> from vmcompat.dsl import device, uint8, uint16_equal
     >>> d = device("d", 1, uint8("a", array=2, pointer=True), uint16_equal("m", default=3))
     >>> prior_for(d, d, {"a": [None, 5], "m": 3})
     {'a': [None, 0], 'm': 3}
@@ -341,7 +341,7 @@ class _Tally:
 
 def cell_database_key(cell: Cell) -> bytes:
     """The namespace of a cell's examples in a shared database (see
-    :class:`~harness.database.NamespacedDatabase`)."""
+    :class:`~vmcompat.database.NamespacedDatabase`)."""
     return b"vmcompat-cell:" + json.dumps(cell.to_json(), sort_keys=True).encode()
 
 
@@ -360,7 +360,7 @@ def run_cell(src: Description, dst: Description, cell: Cell, *, max_examples: in
     ``seed`` makes the run reproducible (a random one is chosen and returned in
     ``CellResult.seed`` when None); ``settings`` is the base (profile) settings,
     ``max_examples`` always applies. ``transform`` defaults to
-    ``harness.filters.chain(src, dst)``; ``prior`` fixes the destination's prior
+    ``vmcompat.filters.chain(src, dst)``; ``prior`` fixes the destination's prior
     state (default: :func:`prior_for` per example). ``transform=no_filter`` runs
     the cell without filters. ``observe`` sees every example's outcome (the pytest
     plugin's verdict statistics).

@@ -4,8 +4,8 @@
 ['DETERMINISTIC', 'Qemu', 'QemuError']
 """
 
-from harness.qemu.cmdline import DETERMINISTIC, command_line
-from harness.qemu.ops import (
+from vmcompat.qemu.cmdline import DETERMINISTIC, command_line
+from vmcompat.qemu.ops import (
     capture,
     capture_async,
     dump,
@@ -19,8 +19,8 @@ from harness.qemu.ops import (
     load_then_save,
     load_then_save_async,
 )
-from harness.qemu.releases import Qemu, available, find_binary, resolve
-from harness.qemu.session import QemuError, QemuExited, QemuTimeout, Session
+from vmcompat.qemu.releases import Qemu, available, find_binary, resolve
+from vmcompat.qemu.session import QemuError, QemuExited, QemuTimeout, Session
 
 __all__ = [
     "DETERMINISTIC", "Qemu", "QemuError", "QemuExited", "QemuTimeout", "Session", "available",

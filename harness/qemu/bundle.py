@@ -3,7 +3,7 @@
 A bundle holds, for one release, the vmdesc of a capture per machine type (wire
 types, sizes and array lengths of what was sent, with the broad device set) and
 its ``-dump-vmstate`` (versions, minimum versions, field versions, tests). The
-typed description of each section is the two merged (:func:`harness.dumps.merge`).
+typed description of each section is the two merged (:func:`vmcompat.dumps.merge`).
 ``vmcompat qemu describe`` makes a bundle; vmcompat ships one per release it
 installs (``harness/qemu/bundles/``), named ``qemu:RELEASE`` wherever a DESC is taken:
 
@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.dumps import from_dump, from_vmdesc, merge_all
-from harness.errors import InputError
-from harness.loaders import Loader, register_loader
-from harness.model import Description, DeviceHistory
+from vmcompat.dumps import from_dump, from_vmdesc, merge_all
+from vmcompat.errors import InputError
+from vmcompat.loaders import Loader, register_loader
+from vmcompat.model import Description, DeviceHistory
 
 KIND = "vmcompat-qemu-release"
 PREFIX = "qemu:"
@@ -116,7 +116,7 @@ register_loader(Loader("qemu-release-bundle", is_bundle, _load_file))
 
 def write(bundle: Bundle, out: str) -> None:
     """Write a bundle (gzip when ``out`` ends in ``.gz``), atomically."""
-    from harness.atomic import write_atomic
+    from vmcompat.atomic import write_atomic
 
     text = json.dumps(bundle.to_json(), sort_keys=True, separators=(",", ":")) + "\n"
     data = text.encode()
@@ -125,8 +125,8 @@ def write(bundle: Bundle, out: str) -> None:
 
 def make(qemu: Any, machines: Sequence[str], devices: Sequence[str]) -> Bundle:
     """Capture ``machines`` with ``devices`` on ``qemu`` and dump it: a new bundle."""
-    from harness.qemu.ops import capture, dump
-    from harness.stream.reader import find_vmdesc
+    from vmcompat.qemu.ops import capture, dump
+    from vmcompat.stream.reader import find_vmdesc
 
     vmdescs = {}
     for machine in machines:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
-from harness.qemu.releases import Qemu
+from vmcompat.qemu.releases import Qemu
 
 #: a stopped, clock-pinned guest: two saves of it are byte-identical
 DETERMINISTIC: tuple[str, ...] = (

@@ -34,16 +34,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from harness.compat import directions as D
-from harness.dumps import as_captured, from_dump
-from harness.errors import InputError
-from harness.model import Description
-from harness.qemu.ops import capture, dump, load_and_capture
-from harness.qemu.releases import Qemu
-from harness.stream.compare import diff_states, leaves
-from harness.stream.devices import device_table
-from harness.stream.model import Section, Stream
-from harness.stream.reader import read_stream
+from vmcompat.compat import directions as D
+from vmcompat.dumps import as_captured, from_dump
+from vmcompat.errors import InputError
+from vmcompat.model import Description
+from vmcompat.qemu.ops import capture, dump, load_and_capture
+from vmcompat.qemu.releases import Qemu
+from vmcompat.stream.compare import diff_states, leaves
+from vmcompat.stream.devices import device_table
+from vmcompat.stream.model import Section, Stream
+from vmcompat.stream.reader import read_stream
 
 COMPATIBLE, CORRUPT, REFUSED, NOT_REACHED = "compatible", "corrupt", "refused", "not-reached"
 OUTCOMES = (COMPATIBLE, CORRUPT, REFUSED, NOT_REACHED)
@@ -197,7 +197,7 @@ def blamed(message: str, keys: Iterable[str]) -> str | None:
 
 def without(stream_data: bytes, drop: set[str]) -> bytes:
     """The stream with the device sections ``drop`` taken out (vmdesc left as it is)."""
-    from harness.stream.writer import to_bytes
+    from vmcompat.stream.writer import to_bytes
 
     s = read_stream(stream_data)
     kept = tuple(x for x in s.items if not (isinstance(x, Section) and key_of(x) in drop
@@ -257,10 +257,10 @@ class Prediction:
 def predict(key: str, src: Description, dst: Description | None, state: Any, prior: Any,
             opts: Options, direction: str) -> Prediction:
     """The oracle on the captured state and over random states, and the checker's codes."""
-    from harness.compat.checker import compare
-    from harness.compat.verdict import Cell as MatrixCell
-    from harness.formats import FORMATS
-    from harness.matrix.engine import check_state, run_cell
+    from vmcompat.compat.checker import compare
+    from vmcompat.compat.verdict import Cell as MatrixCell
+    from vmcompat.formats import FORMATS
+    from vmcompat.matrix.engine import check_state, run_cell
 
     if dst is None:
         return Prediction(REFUSED, REFUSED, ("SECTION_MISSING",), ())
@@ -282,7 +282,7 @@ def explain(c: Cell, src: Description, dst: Description | None, prior: Any,
             loaded: Any) -> str:
     """Why the prediction for the captured state differs from the real outcome, when it is
     a known limit of predicting from descriptions alone ("" when it agrees or is not)."""
-    from harness.dumps import has_unknown_needed, has_unknown_test
+    from vmcompat.dumps import has_unknown_needed, has_unknown_test
 
     if c.agrees is not False or dst is None:
         return ""

@@ -26,8 +26,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.errors import InputError
-from harness.qemu.releases import MANIFEST, RELEASES, Qemu, Release, prefix_of, resolve
+from vmcompat.errors import InputError
+from vmcompat.qemu.releases import MANIFEST, RELEASES, Qemu, Release, prefix_of, resolve
 
 SOURCES_DIR = "/etc/apt/sources.list.d"
 ARCHIVE = "http://deb.debian.org/debian"

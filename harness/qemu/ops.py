@@ -12,7 +12,7 @@
   ``(stream bytes, "")`` or ``(None, message)``; :func:`load_then_save` says the same
   as a :class:`Reloaded`, with the exit status of a destination that died.
 
-Every function takes ``qemu`` (a :class:`~harness.qemu.releases.Qemu`, default the one
+Every function takes ``qemu`` (a :class:`~vmcompat.qemu.releases.Qemu`, default the one
 ``$VMCOMPAT_QEMU`` or the system provides) and ``devices`` (``-device`` specs). Each has
 an ``async`` twin (``*_async``) for callers already in an event loop.
 """
@@ -27,11 +27,11 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.atomic import write_atomic
-from harness.errors import InputError
-from harness.qemu.cmdline import command_line, load_args, save_args
-from harness.qemu.releases import Qemu, resolve
-from harness.qemu.session import (
+from vmcompat.atomic import write_atomic
+from vmcompat.errors import InputError
+from vmcompat.qemu.cmdline import command_line, load_args, save_args
+from vmcompat.qemu.releases import Qemu, resolve
+from vmcompat.qemu.session import (
     DEFAULT_TIMEOUT,
     QemuError,
     QemuExited,

@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.qemu.releases import Qemu
+from vmcompat.qemu.releases import Qemu
 
 FILE = "QEMU.json"
 

@@ -27,7 +27,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import InputError
+from vmcompat.errors import InputError
 
 ENV = "VMCOMPAT_QEMU"
 DEFAULT = "qemu-system-x86_64"

@@ -23,7 +23,7 @@ from typing import Any
 
 from qemu.qmp import QMPClient, QMPError
 
-from harness.errors import VmcompatError
+from vmcompat.errors import VmcompatError
 
 #: seconds to wait for QMP to come up, and the default for whole operations
 CONNECT_TIMEOUT = 10.0

@@ -3,9 +3,9 @@
 wire, click-through to counterexamples, changes since a previous report).
 """
 
-from harness.report._chains import render_text as render_chain_text
-from harness.report._junit import render_junit
-from harness.report._model import (
+from vmcompat.report._chains import render_text as render_chain_text
+from vmcompat.report._junit import render_junit
+from vmcompat.report._model import (
     Change,
     Report,
     build_report,
@@ -14,8 +14,8 @@ from harness.report._model import (
     summarize,
     with_chains,
 )
-from harness.report._text import render_text
-from harness.report._writers import (
+from vmcompat.report._text import render_text
+from vmcompat.report._writers import (
     WRITERS,
     render_html,
     render_json,

@@ -12,7 +12,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from harness.report._model import CHAIN_VERDICTS, Report
+from vmcompat.report._model import CHAIN_VERDICTS, Report
 
 #: chain verdicts that fail a junit test case
 FAILS = frozenset({"loss", "corrupt"})

@@ -1,12 +1,12 @@
 """Reports of ``vmcompat qemu cross``: report.json, report.md, report.html, junit.xml.
 
 ``report.json`` is ``{"cells": [cell…], "summary": {…}, "measures": {…}}``: a cell per
-machine, source, destination and section (:meth:`harness.qemu.cross.Cell.to_json`:
+machine, source, destination and section (:meth:`vmcompat.qemu.cross.Cell.to_json`:
 ``machine``, ``source``, ``destination``, ``direction``, ``section``, ``outcome``,
 ``qemu_error``, ``predicted``, ``predicted_random``, ``checker``, ``checker_warnings``,
 ``agrees``, and where they apply ``fields``, ``only_source``, ``only_destination``,
 ``normalised``, ``reason``, ``limit``); ``measures`` scores each predictor against the
-real outcomes per direction (:func:`harness.qemu.cross.measures`).
+real outcomes per direction (:func:`vmcompat.qemu.cross.measures`).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from harness.report._templates import render
+from vmcompat.report._templates import render
 
 
 def build(cells: Sequence[Any], *, qemus: Sequence[Any], machines: Sequence[str],
           devices: Sequence[str], duration: float) -> dict[str, Any]:
-    from harness.qemu.cross import OUTCOMES, measures
+    from vmcompat.qemu.cross import OUTCOMES, measures
 
     rows = [c.to_json() for c in cells]
     outcomes = Counter(c.outcome for c in cells)
@@ -87,7 +87,7 @@ WRITERS = {"report.json": lambda r: json.dumps(r, indent=2) + "\n",
 
 def write(report: dict[str, Any], out_dir: str) -> list[str]:
     """Every report file into ``out_dir`` (created), atomically."""
-    from harness.atomic import write_atomic
+    from vmcompat.atomic import write_atomic
 
     os.makedirs(out_dir, exist_ok=True)
     paths = []

@@ -9,9 +9,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from harness.report._chains import junit_cases
-from harness.report._model import Report
-from harness.report._text import direction
+from vmcompat.report._chains import junit_cases
+from vmcompat.report._model import Report
+from vmcompat.report._text import direction
 
 #: verdicts that fail a test case (type= says which)
 _FAILS = {"corrupt": "failure", "crash": "failure"}

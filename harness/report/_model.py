@@ -6,15 +6,15 @@
 "direction", "compatible", "refused", "corrupt", "crash", "examples", "seed",
 "max_examples", "profile", "shard", "shards", "duration", "generated", "ok"}}``;
 with ``--chains`` also ``"chains": [chain, …]`` (per device the worst chain,
-:meth:`harness.compat.chain.ChainResult.to_json`) and ``summary["chains"]``
+:meth:`vmcompat.compat.chain.ChainResult.to_json`) and ``summary["chains"]``
 (chains per chain verdict). A corrupt chain fails the report like a corrupt cell.
 
 A cell's ``"direction"`` is ``upgrade``, ``downgrade`` or ``same``
-(:mod:`harness.compat.directions`). Reports written before said ``backward``
+(:mod:`vmcompat.compat.directions`). Reports written before said ``backward``
 (for upgrades and same-version cells) and ``forward`` (for downgrades): the key is
 the same, only its values were re-labelled, and reading a report relabels them.
 
->>> from harness.compat.verdict import Cell, CellResult, Verdict
+>>> from vmcompat.compat.verdict import Cell, CellResult, Verdict
 >>> r = build_report([(CellResult(Cell("d", "1", "2"), Verdict.REFUSED, 5, "too new"), 0.1)],
 ...                  seed=0, max_examples=5, features="none", wires=["legacy"], duration=0.1)
 >>> r.summary["refused"], r.ok
@@ -30,9 +30,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.compat.directions import BOTH, relabel
-from harness.compat.verdict import SEVERITY, CellResult, ChainVerdict, Verdict
-from harness.errors import InputError
+from vmcompat.compat.directions import BOTH, relabel
+from vmcompat.compat.verdict import SEVERITY, CellResult, ChainVerdict, Verdict
+from vmcompat.errors import InputError
 
 VERDICTS = tuple(v.value for v in Verdict)
 CHAIN_VERDICTS = tuple(v.value for v in ChainVerdict)
@@ -48,7 +48,7 @@ def cell_id(cell: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def _order(cell: Mapping[str, Any]) -> tuple[Any, ...]:
-    from harness.matrix._cells import cell_order
+    from vmcompat.matrix._cells import cell_order
 
     return cell_order(cell)
 

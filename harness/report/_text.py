@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from harness.compat.directions import relabel
-from harness.compat.verdict import Verdict
-from harness.report._model import VERDICTS, Report, changes
-from harness.words import plural
+from vmcompat.compat.directions import relabel
+from vmcompat.compat.verdict import Verdict
+from vmcompat.report._model import VERDICTS, Report, changes
+from vmcompat.words import plural
 
 
 def device_label(cell: dict) -> str:

@@ -7,10 +7,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.matrix._cells import cell_order, version_order
-from harness.report._chains import rows as chain_rows
-from harness.report._model import VERDICTS, Report, changes
-from harness.report._text import device_label, direction, label, reason
+from vmcompat.matrix._cells import cell_order, version_order
+from vmcompat.report._chains import rows as chain_rows
+from vmcompat.report._model import VERDICTS, Report, changes
+from vmcompat.report._text import device_label, direction, label, reason
 
 #: what a matrix cell shows (its class gives the color)
 SHORT = {"compatible": "ok", "refused": "ref", "corrupt": "CORR", "crash": "CRASH"}

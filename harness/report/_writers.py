@@ -7,10 +7,10 @@ import os
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from harness.report._junit import render_junit
-from harness.report._model import Report
-from harness.report._templates import render
-from harness.report._views import context
+from vmcompat.report._junit import render_junit
+from vmcompat.report._model import Report
+from vmcompat.report._templates import render
+from vmcompat.report._views import context
 
 
 def render_json(report: Report, previous: Report | None = None) -> str:
@@ -36,7 +36,7 @@ WRITERS: Mapping[str, Callable[[Report, Report | None], str]] = MappingProxyType
 
 def write_reports(report: Report, out_dir: str, previous: Report | None = None) -> list[str]:
     """Write every file of :data:`WRITERS` into ``out_dir``; return their paths."""
-    from harness.atomic import write_atomic
+    from vmcompat.atomic import write_atomic
 
     os.makedirs(out_dir, exist_ok=True)
     paths = []

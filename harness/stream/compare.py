@@ -17,9 +17,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.model import SUBSECTIONS_KEY
-from harness.stream.model import Section, Stream
-from harness.stream.source import Buffer
+from vmcompat.model import SUBSECTIONS_KEY
+from vmcompat.stream.model import Section, Stream
+from vmcompat.stream.source import Buffer
 
 
 def leaves(state: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:

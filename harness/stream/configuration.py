@@ -4,7 +4,7 @@ On the wire: ``0x07``, then the payload of QEMU's ``configuration`` VMSD:
 be32 length + machine-type name, then its subsections (page bits,
 capabilities, uuid) when they were needed. No section header, no footer.
 
->>> from harness.stream.source import Source
+>>> from vmcompat.stream.source import Source
 >>> c = read_configuration(Source(bytes.fromhex("00000003") + b"pc1"))
 >>> c.machine, write_configuration(c).hex()
 ('pc1', '00000003706331')
@@ -12,13 +12,13 @@ capabilities, uuid) when they were needed. No section header, no footer.
 
 from __future__ import annotations
 
-from harness.dsl import buffer, device, struct_array, subsection, uint8, uint32
-from harness.dumps import unknown_needed
-from harness.formats.legacy import decode_from
-from harness.model import SUBSECTIONS_KEY
-from harness.stream.devices import encode_payload
-from harness.stream.model import Configuration
-from harness.stream.source import Source
+from vmcompat.dsl import buffer, device, struct_array, subsection, uint8, uint32
+from vmcompat.dumps import unknown_needed
+from vmcompat.formats.legacy import decode_from
+from vmcompat.model import SUBSECTIONS_KEY
+from vmcompat.stream.devices import encode_payload
+from vmcompat.stream.model import Configuration
+from vmcompat.stream.source import Source
 
 _CAPABILITY = device("capability", 1, uint8("len"), uint8("name", varray="len"))
 

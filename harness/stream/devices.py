@@ -1,11 +1,11 @@
 """Device sections: which description decodes which section, and the payload codec.
 
 Descriptions come from a vmdesc (the stream's own, or another stream's for
-2.0–2.2 streams that have none), via :mod:`harness.dumps`; optionally merged
+2.0–2.2 streams that have none), via :mod:`vmcompat.dumps`; optionally merged
 with a ``-dump-vmstate`` dump so the dump's versions and minimum versions
 apply. A section is matched by ``(idstr, instance_id)``.
 
-The payload is the legacy wire of :mod:`harness.formats.legacy`, with one
+The payload is the legacy wire of :mod:`vmcompat.formats.legacy`, with one
 difference on the writing side: a stream's subsections are those the state
 holds (a vmdesc says what was sent, not when), see :class:`HeldWriter`.
 """
@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.dumps import VmdescEntry, device_entries, merge, vmdesc_entries
-from harness.errors import InputError, LoadError, Path
-from harness.formats.legacy import SUBSECTION, LegacyWriter, decode_from
-from harness.model import SUBSECTIONS_KEY, Description, Subsection
-from harness.stream.source import Buffer
-from harness.walk import Walk
+from vmcompat.dumps import VmdescEntry, device_entries, merge, vmdesc_entries
+from vmcompat.errors import InputError, LoadError, Path
+from vmcompat.formats.legacy import SUBSECTION, LegacyWriter, decode_from
+from vmcompat.model import SUBSECTIONS_KEY, Description, Subsection
+from vmcompat.stream.source import Buffer
+from vmcompat.walk import Walk
 
 
 class HeldWriter(LegacyWriter):

@@ -44,14 +44,14 @@ from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from harness import state as statejson
-from harness.errors import InputError
-from harness.limits import MAX_RUN
-from harness.model import SUBSECTIONS_KEY, wire_name_problem
-from harness.stream.configuration import CONFIGURATION_DESC
-from harness.stream.devices import DeviceTable, compact_table, device_table
-from harness.stream.jsontext import Irregular, Pull, indented, members
-from harness.stream.layout import (
+from vmcompat import state as statejson
+from vmcompat.errors import InputError
+from vmcompat.limits import MAX_RUN
+from vmcompat.model import SUBSECTIONS_KEY, wire_name_problem
+from vmcompat.stream.configuration import CONFIGURATION_DESC
+from vmcompat.stream.devices import DeviceTable, compact_table, device_table
+from vmcompat.stream.jsontext import Irregular, Pull, indented, members
+from vmcompat.stream.layout import (
     FULL,
     LAYOUT_2_4,
     SECTION_NAMES,
@@ -60,7 +60,7 @@ from harness.stream.layout import (
     Layout,
     by_name,
 )
-from harness.stream.model import (
+from vmcompat.stream.model import (
     Command,
     Configuration,
     Eos,
@@ -73,10 +73,10 @@ from harness.stream.model import (
     Vmdesc,
     ZeroRun,
 )
-from harness.stream.reader import compact_reader, located_errors, parse_vmdesc
-from harness.stream.source import Buffer, release, text_reader
-from harness.stream.writer import write_head, write_item, write_tail
-from harness.words import plural
+from vmcompat.stream.reader import compact_reader, located_errors, parse_vmdesc
+from vmcompat.stream.source import Buffer, release, text_reader
+from vmcompat.stream.writer import write_head, write_item, write_tail
+from vmcompat.words import plural
 
 FORMAT = "vmcompat-stream/1"
 Write = Callable[[bytes | bytearray | memoryview], object]
@@ -253,7 +253,7 @@ class _Canonical:
 
 
 def state_json(v: Any) -> Any:
-    """:func:`harness.state.to_json`, with a fast path for lists of plain integers."""
+    """:func:`vmcompat.state.to_json`, with a fast path for lists of plain integers."""
     t = type(v)
     if t is int or t is bool or t is str:
         return v
@@ -421,7 +421,7 @@ def write_from_document(path: str, write: Write, *, sidecar: Callable[[str], Buf
     number of sections. ``sidecar(name)`` opens the pages sidecar the document names.
     A document this path does not handle exactly as the whole one (a vmdesc given as
     bytes or from elsewhere, none at all, irregular JSON) raises :class:`Irregular`.
-    Its :class:`~harness.errors.InputError` may come after part of the stream was
+    Its :class:`~vmcompat.errors.InputError` may come after part of the stream was
     written, and need not be the one the whole path reports first: on either, write
     to an atomic output and let the whole path say what is wrong.
     """

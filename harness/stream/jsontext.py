@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from json.encoder import encode_basestring_ascii
 from typing import Any, TextIO
 
-from harness.limits import MAX_JSON_DEPTH, too_deep
+from vmcompat.limits import MAX_JSON_DEPTH, too_deep
 
 _int = int.__repr__
 _esc = encode_basestring_ascii
@@ -105,7 +105,7 @@ class Pull:
     Only a bounded piece of the file is held (what is not yet read of it, at least
     ``chunk`` characters, or one whole value). It accepts what :func:`json.load`
     accepts with the same values, nesting at most ``MAX_JSON_DEPTH`` levels as
-    :func:`harness.descjson.read_json` requires; anything else (malformed text, a
+    :func:`vmcompat.descjson.read_json` requires; anything else (malformed text, a
     duplicated key of an object walked key by key, too deep) is :class:`Irregular`.
 
     >>> import io

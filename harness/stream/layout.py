@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
-from harness.errors import InputError
-from harness.loadrules import SUBSECTION as SUBSECTION_BYTE
+from vmcompat.errors import InputError
+from vmcompat.loadrules import SUBSECTION as SUBSECTION_BYTE
 
 MAGIC = 0x5145564D  # "QEVM"
 VERSION = 3

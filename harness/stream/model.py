@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.stream.layout import Layout
-from harness.stream.source import Buffer
+from vmcompat.stream.layout import Layout
+from vmcompat.stream.source import Buffer
 
 
 # ----------------------------------------------------------------------------- RAM records

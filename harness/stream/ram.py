@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from harness.stream.model import Eos, MemSize, PageRun, Pages, RamRecord, ZeroRun
-from harness.stream.source import Source
+from vmcompat.stream.model import Eos, MemSize, PageRun, Pages, RamRecord, ZeroRun
+from vmcompat.stream.source import Source
 
 ZERO = 0x02
 MEM_SIZE = 0x04

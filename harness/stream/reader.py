@@ -1,15 +1,15 @@
 """Reading a whole savevm stream (framing + RAM + device sections).
 
 :func:`read_stream` walks the stream once: header, configuration, sections
-(RAM records by :mod:`~harness.stream.ram`, device payloads by the legacy
+(RAM records by :mod:`~vmcompat.stream.ram`, device payloads by the legacy
 codec with descriptions from a vmdesc), footers, EOF, the trailing vmdesc.
 Device sections need descriptions before the vmdesc at the end is reached,
 so :func:`find_vmdesc` first locates it from the end of the file.
 
-Errors are typed: :class:`~harness.errors.Truncated`,
-:class:`~harness.errors.StreamError` (QEMU's wording where it has one: "Missing
+Errors are typed: :class:`~vmcompat.errors.Truncated`,
+:class:`~vmcompat.errors.StreamError` (QEMU's wording where it has one: "Missing
 section footer for %s", "Mismatched section id in footer for %s - read 0x%x
-expected 0x%x"), :class:`~harness.errors.UnknownSection`, and the legacy
+expected 0x%x"), :class:`~vmcompat.errors.UnknownSection`, and the legacy
 codec's errors (too new/too old/unknown subsection …), all located at a byte
 offset.
 """
@@ -23,19 +23,19 @@ import struct
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from harness.errors import InputError, LoadError, StreamError, Truncated, UnknownSection
-from harness.limits import MAX_TRAILING, MAX_VMDESC, MAX_VMDESC_CANDIDATES
-from harness.model import Description
-from harness.stream.configuration import read_configuration
-from harness.stream.devices import (
+from vmcompat.errors import InputError, LoadError, StreamError, Truncated, UnknownSection
+from vmcompat.limits import MAX_TRAILING, MAX_VMDESC, MAX_VMDESC_CANDIDATES
+from vmcompat.model import Description
+from vmcompat.stream.configuration import read_configuration
+from vmcompat.stream.devices import (
     DeviceTable,
     compact_table,
     decode_payload,
     device_table,
     encode_payload,
 )
-from harness.stream.jsontext import Irregular, Pull
-from harness.stream.layout import (
+from vmcompat.stream.jsontext import Irregular, Pull
+from vmcompat.stream.layout import (
     COMMAND,
     CONFIGURATION,
     END,
@@ -52,9 +52,9 @@ from harness.stream.layout import (
     VMDESCRIPTION,
     for_machine,
 )
-from harness.stream.model import Command, Configuration, Section, Stream, Vmdesc
-from harness.stream.ram import read_ram
-from harness.stream.source import Buffer, Source, note_cut, release, text_reader
+from vmcompat.stream.model import Command, Configuration, Section, Stream, Vmdesc
+from vmcompat.stream.ram import read_ram
+from vmcompat.stream.source import Buffer, Source, note_cut, release, text_reader
 
 _BE32 = struct.Struct(">I")
 RAM_IDSTR = "ram"
@@ -104,7 +104,7 @@ def _candidates(tail: Any, lo: int = 0) -> Iterator[int]:
 def find_vmdesc(data: Buffer) -> Vmdesc | None:
     """Locate the trailing vmdesc from the end: ``0x06``, be32 length, the JSON object.
 
-    Only the last :data:`~harness.limits.MAX_VMDESC` + ``MAX_TRAILING`` bytes are
+    Only the last :data:`~vmcompat.limits.MAX_VMDESC` + ``MAX_TRAILING`` bytes are
     searched, so a huge (or sparse) file costs no more than a small one.
     """
     tail, lo = _tail(data)
@@ -353,7 +353,7 @@ def read_stream(data: Buffer, *, vmdesc_from: Any = None, dump: Mapping[str, Des
 
     ``vmdesc_from`` is a parsed vmdesc to take descriptions from (default: the
     stream's own; ``vmdesc_file`` names it in errors); ``dump`` (descriptions by
-    device type, e.g. from :func:`harness.dumps.from_dump`) merges a dump's
+    device type, e.g. from :func:`vmcompat.dumps.from_dump`) merges a dump's
     versions and tests in.
 
     ``strict`` (the default) refuses what would make the decoded values
@@ -413,7 +413,7 @@ def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: boo
     ``canonical``, ``strict`` and ``dump`` are :func:`read_stream`'s; ``see`` is
     shown each vmdesc device as it is read (:func:`compact_table`).
     Whatever :func:`read_stream` would treat differently from a plain, valid
-    vmdesc found at the end raises :class:`~harness.stream.jsontext.Irregular`:
+    vmdesc found at the end raises :class:`~vmcompat.stream.jsontext.Irregular`:
     :func:`read_stream` then decides, with its own errors.
     """
     tail, lo = _tail(data)

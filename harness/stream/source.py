@@ -2,7 +2,7 @@
 
 A :class:`Source` reads big-endian integers and byte spans from a buffer
 (``bytes`` or a ``memoryview`` of an ``mmap``); running past the end raises
-:class:`~harness.errors.Truncated` at the exact offset, so a 4-byte length of
+:class:`~vmcompat.errors.Truncated` at the exact offset, so a 4-byte length of
 2^31 on a short file fails at once instead of allocating.
 
 >>> s = Source(b"\\x00\\x00\\x00\\x05ab")
@@ -11,7 +11,7 @@ A :class:`Source` reads big-endian integers and byte spans from a buffer
 >>> s.take(1, "more")
 Traceback (most recent call last):
 ...
-harness.errors.Truncated: stream.more @6: unexpected end of data: need 1 byte, 0 left
+vmcompat.errors.Truncated: stream.more @6: unexpected end of data: need 1 byte, 0 left
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import struct
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from harness.errors import InputError, LoadError, StreamError, Truncated
+from vmcompat.errors import InputError, LoadError, StreamError, Truncated
 
 _BE16 = struct.Struct(">H")
 _BE32 = struct.Struct(">I")

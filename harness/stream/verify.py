@@ -28,14 +28,14 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from harness.errors import MSG, LoadError, Reason
-from harness.model import SUBSECTIONS_KEY, Description
-from harness.stream.jsontext import Irregular
-from harness.stream.layout import FULL, for_machine
-from harness.stream.model import Section, Stream
-from harness.stream.reader import compact_reader, find_vmdesc, located_errors, read_stream
-from harness.stream.source import Buffer, release
-from harness.words import plural
+from vmcompat.errors import MSG, LoadError, Reason
+from vmcompat.model import SUBSECTIONS_KEY, Description
+from vmcompat.stream.jsontext import Irregular
+from vmcompat.stream.layout import FULL, for_machine
+from vmcompat.stream.model import Section, Stream
+from vmcompat.stream.reader import compact_reader, find_vmdesc, located_errors, read_stream
+from vmcompat.stream.source import Buffer, release
+from vmcompat.words import plural
 
 
 def verify(data: Buffer, *, vmdesc_from: Any = None,
@@ -290,8 +290,8 @@ def checked_against(data: Buffer, dump: Mapping[str, Description], *,
     A dump description that cannot be merged with the stream's (another version, a
     field that does not fit) is bad input naming ``dump_file``.
     """
-    from harness.dumps import merge, vmdesc_entries
-    from harness.errors import InputError
+    from vmcompat.dumps import merge, vmdesc_entries
+    from vmcompat.errors import InputError
 
     if vmdesc_from is None:
         own = find_vmdesc(data)

@@ -1,4 +1,4 @@
-"""Writing a whole savevm stream: the exact inverse of :mod:`~harness.stream.reader`.
+"""Writing a whole savevm stream: the exact inverse of :mod:`~vmcompat.stream.reader`.
 
 Output goes through a ``write`` callable (a file's ``write``, a
 ``bytearray.extend``), so page data streams out without being gathered.
@@ -9,10 +9,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from harness.errors import InputError
-from harness.stream.configuration import write_configuration
-from harness.stream.devices import DeviceTable, device_table, encode_payload
-from harness.stream.layout import (
+from vmcompat.errors import InputError
+from vmcompat.stream.configuration import write_configuration
+from vmcompat.stream.devices import DeviceTable, device_table, encode_payload
+from vmcompat.stream.layout import (
     CONFIGURATION,
     EOF,
     FOOTER,
@@ -23,8 +23,8 @@ from harness.stream.layout import (
     VMDESCRIPTION,
     Layout,
 )
-from harness.stream.model import Command, Configuration, Section, Stream, Vmdesc
-from harness.stream.ram import write_ram
+from vmcompat.stream.model import Command, Configuration, Section, Stream, Vmdesc
+from vmcompat.stream.ram import write_ram
 
 Write = Callable[[bytes | bytearray | memoryview], object]
 

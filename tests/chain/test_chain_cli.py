@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness import descjson
-from harness.catalog import history
-from harness.cli import main
+from vmcompat import descjson
+from vmcompat.catalog import history
+from vmcompat.cli import main
 
 CHAIN_KEYS = {"device", "path", "wires", "verdict", "lost_fields", "direct_verdict",
               "counterexample"}
@@ -84,7 +84,7 @@ def test_bad_input_exit_2_one_line(args: tuple[str, ...], word: str) -> None:
 
 
 def test_bad_input_from_the_shell_is_one_line() -> None:
-    r = subprocess.run([sys.executable, "-m", "harness", "chain", "catalog:wdt-gap@1",
+    r = subprocess.run([sys.executable, "-m", "vmcompat", "chain", "catalog:wdt-gap@1",
                         "catalog:wdt-gap@9"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines() == [r.stderr.strip()] and "wdt-gap" in r.stderr

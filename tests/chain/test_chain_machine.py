@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.catalog import history
-from harness.compat.chain import ChainSpec, ChainVerdict
-from harness.compat.chain_machine import run_chain
-from harness.dsl import device, uint8, uint16
+from vmcompat.catalog import history
+from vmcompat.compat.chain import ChainSpec, ChainVerdict
+from vmcompat.compat.chain_machine import run_chain
+from vmcompat.dsl import device, uint8, uint16
 
 GAP = ChainSpec.of_history(history("wdt-gap"), ("legacy", "ber", "json"))
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.catalog import history
-from harness.compat.chain import ChainVerdict
-from harness.dsl import device, uint8, uint16
-from harness.pytest_plugin import chain_test
+from vmcompat.catalog import history
+from vmcompat.compat.chain import ChainVerdict
+from vmcompat.dsl import device, uint8, uint16
+from vmcompat.pytest_plugin import chain_test
 
 
 def test_a_lossy_history_fails_with_the_shrunk_chain() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.catalog import history, sample_state
-from harness.compat.chain import (
+from vmcompat.catalog import history, sample_state
+from vmcompat.compat.chain import (
     ChainRun,
     ChainSpec,
     ChainVerdict,
@@ -14,9 +14,9 @@ from harness.compat.chain import (
     reset_filled,
     writable,
 )
-from harness.compat.verdict import Verdict
-from harness.dsl import device, int8, uint8, uint16
-from harness.model import SUBSECTIONS_KEY, Description
+from vmcompat.compat.verdict import Verdict
+from vmcompat.dsl import device, int8, uint8, uint16
+from vmcompat.model import SUBSECTIONS_KEY, Description
 
 GAP = ChainSpec.of_history(history("wdt-gap"))
 WDT: dict[str, Any] = {"enabled": True, "reload": 9, "counter": 3, "prescaler": 7, "stage": 1}

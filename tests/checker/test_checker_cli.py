@@ -9,11 +9,11 @@ from xml.etree import ElementTree as ET
 import pytest
 from click.testing import CliRunner, Result
 
-from harness import descjson
-from harness.catalog import resolve
-from harness.cli import main
-from harness.dsl import device, subsection, uint8, uint16
-from harness.model import Description
+from vmcompat import descjson
+from vmcompat.catalog import resolve
+from vmcompat.cli import main
+from vmcompat.dsl import device, subsection, uint8, uint16
+from vmcompat.model import Description
 
 FINDING_KEYS = {"rule", "severity", "category", "direction", "device", "path", "message"}
 
@@ -403,7 +403,7 @@ def test_json_output_follows_the_documented_schema(broken: tuple[str, str], tmp_
                                                    ) -> None:
     import jsonschema
 
-    from harness.compat.checker import RESULT_SCHEMA
+    from vmcompat.compat.checker import RESULT_SCHEMA
 
     jsonschema.Draft202012Validator.check_schema(RESULT_SCHEMA)
     cfg = pyproject(tmp_path, 'ignore = [{rule = "FIELD_RENAMED", reason = "r"},'
@@ -416,7 +416,7 @@ def test_json_output_follows_the_documented_schema(broken: tuple[str, str], tmp_
 
 
 def test_list_rules() -> None:
-    from harness.compat.rules import RULES
+    from vmcompat.compat.rules import RULES
 
     text = run("--list-rules")
     assert text.exit_code == 0 and len(text.stdout.splitlines()) == len(RULES)

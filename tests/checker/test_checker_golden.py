@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from harness.compat import checker as C
-from harness.model import Field
+from vmcompat.compat import checker as C
+from vmcompat.model import Field
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "golden" / "qemu-7.2" / "dumps" / "pc-i440fx-7.2.json"
@@ -227,8 +227,8 @@ def test_dump_against_a_catalog_description_of_the_same_device() -> None:
     models QEMU 7.2's mc146818rtc with real wire types, matches the real dump."""
     if not GOLDEN.exists():
         pytest.skip(f"golden dump {GOLDEN} not captured yet (vmcompat qemu dump)")
-    from harness.compat.ignores import Config
-    from harness.compat.rules import RULES
+    from vmcompat.compat.ignores import Config
+    from vmcompat.compat.rules import RULES
 
     dump = C.load_input(str(GOLDEN))
     cat = C.load_input("catalog:mc146818rtc@3")

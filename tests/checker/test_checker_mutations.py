@@ -1,4 +1,4 @@
-"""The mutation suite of ``strategies.evolutions`` through the static checker.
+"""The mutation suite of ``vmcompat.strategies.evolutions`` through the static checker.
 
 * every breaking one-step change (``all_mutations``) of every catalog
   description: the *static kill rate* (an error finding = killed);
@@ -16,12 +16,12 @@ import importlib
 from collections import Counter
 from typing import Any
 
-from harness.catalog import load
-from harness.compat import checker as C
-from harness.model import Description
+from vmcompat.catalog import load
+from vmcompat.compat import checker as C
+from vmcompat.model import Description
 
 # the module, not the strategy of the same name
-evolutions = importlib.import_module("strategies.evolutions")
+evolutions = importlib.import_module("vmcompat.strategies.evolutions")
 
 #: examples per dynamic cell, and how many changes of each kind the dynamic sample takes
 EXAMPLES, PER_KIND = 15, 2
@@ -88,8 +88,8 @@ def _sample(changes: list[tuple[Description, Any]]) -> list[tuple[Description, A
 
 
 def test_static_next_to_dynamic_on_a_sample() -> None:
-    from harness.compat.verdict import Cell, Verdict
-    from harness.matrix.engine import run_cell
+    from vmcompat.compat.verdict import Cell, Verdict
+    from vmcompat.matrix.engine import run_cell
 
     # the smallest descriptions first: the engine shrinks every corrupt example, which is
     # slow on big ones (apic: ~25 s a cell)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.compat import checker as C
+from vmcompat.compat import checker as C
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("VMCOMPAT_QEMU_CHECKER_DATA",
@@ -103,7 +103,7 @@ def test_what_qemu_misses(pair: tuple[C.Input, C.Input]) -> None:
 def test_cli_exit_code_and_json(pair: tuple[C.Input, C.Input]) -> None:
     from click.testing import CliRunner
 
-    from harness.cli import main
+    from vmcompat.cli import main
 
     res = CliRunner().invoke(main, ["check", str(DATA / "dump1.json"), str(DATA / "dump2.json"),
                                     "--format", "json", "--config", str(REPO / "pyproject.toml")])

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.compat import checker as C
-from harness.compat.rules import BY_SITE, RULES, SEVERITIES
-from harness.dsl import (
+from vmcompat.compat import checker as C
+from vmcompat.compat.rules import BY_SITE, RULES, SEVERITIES
+from vmcompat.dsl import (
     buffer,
     device,
     gtree,
@@ -28,8 +28,8 @@ from harness.dsl import (
     uint64,
     unused,
 )
-from harness.dumps import unknown_test
-from harness.model import Description, Marker
+from vmcompat.dumps import unknown_test
+from vmcompat.model import Description, Marker
 
 Devices = dict[str, Description]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.compat import checker as C
-from harness.model import Description, Field
+from vmcompat.cli import main
+from vmcompat.compat import checker as C
+from vmcompat.model import Description, Field
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 

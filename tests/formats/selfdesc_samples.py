@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.dsl import (
+from vmcompat.dsl import (
     bitmap,
     bool_,
     buffer,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.catalog import history
-from harness.compat.capabilities import (
+from vmcompat.catalog import history
+from vmcompat.compat.capabilities import (
     QEMU_WIRES,
     WIRE_PREFERENCE,
     Capabilities,
@@ -14,7 +14,7 @@ from harness.compat.capabilities import (
     of_history,
     rank,
 )
-from harness.formats import FORMATS
+from vmcompat.formats import FORMATS
 
 WIRE_SETS = st.frozensets(st.sampled_from([*FORMATS, "cbor"]))
 FEATS = st.frozensets(st.sampled_from(["msix", "64bit", "mq"]))

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness import filters
-from harness.catalog import history
-from harness.compat.verdict import Cell, Verdict
-from harness.dsl import buffer, device, int8, struct, uint8, uint16, uint32
-from harness.matrix.engine import run_cell
-from strategies.evolutions import all_mutations
+from vmcompat import filters
+from vmcompat.catalog import history
+from vmcompat.compat.verdict import Cell, Verdict
+from vmcompat.dsl import buffer, device, int8, struct, uint8, uint16, uint32
+from vmcompat.matrix.engine import run_cell
+from vmcompat.strategies.evolutions import all_mutations
 
 WIRES = ("ber", "json")
 BASE = device("d", 2, uint8("a"), uint8("c"), uint16("b"), int8("s"), uint32("w", array=2),

@@ -7,11 +7,21 @@ import json
 import pytest
 from selfdesc_samples import RICH, RICH_STATE
 
-from harness.catalog import load
-from harness.catalog._sample import sample_state
-from harness.compat.oracle import normalize
-from harness.dsl import bool_, buffer, device, int8, struct, subsection, uint8, uint16, uint16_equal
-from harness.errors import (
+from vmcompat.catalog import load
+from vmcompat.catalog._sample import sample_state
+from vmcompat.compat.oracle import normalize
+from vmcompat.dsl import (
+    bool_,
+    buffer,
+    device,
+    int8,
+    struct,
+    subsection,
+    uint8,
+    uint16,
+    uint16_equal,
+)
+from vmcompat.errors import (
     EqualMismatch,
     LoadError,
     Reason,
@@ -24,11 +34,11 @@ from harness.errors import (
     VersionTooNew,
     VersionTooOld,
 )
-from harness.formats import FORMATS
-from harness.formats._selfdesc import must_parse
-from harness.formats.ber import encode as ber_encode
-from harness.matrix.engine import prior_for
-from harness.state import from_json, to_json
+from vmcompat.formats import FORMATS
+from vmcompat.formats._selfdesc import must_parse
+from vmcompat.formats.ber import encode as ber_encode
+from vmcompat.matrix.engine import prior_for
+from vmcompat.state import from_json, to_json
 
 WIRES = ("ber", "json")
 ALL_WIRES = ("legacy", "ber", "json")

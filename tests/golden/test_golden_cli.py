@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.catalog import load
-from harness.cli import main
-from harness.formats import FORMATS
-from harness.golden import DirectoryGoldenStore, cases
-from harness.golden._store import SLOW_ENV
-from harness.golden._verify import check_golden
+from vmcompat.catalog import load
+from vmcompat.cli import main
+from vmcompat.formats import FORMATS
+from vmcompat.golden import DirectoryGoldenStore, cases
+from vmcompat.golden._store import SLOW_ENV
+from vmcompat.golden._verify import check_golden
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "golden"
@@ -159,7 +159,7 @@ def test_kill_during_update_leaves_no_torn_file(golden_copy: Path):
         old[str(p)] = new + b"\xee"
         p.write_bytes(old[str(p)])
     env = {**os.environ, SLOW_ENV: "0.01", "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "golden", "update",
+    proc = subprocess.Popen([sys.executable, "-m", "vmcompat", "golden", "update",
                              "--golden-dir", str(golden_copy), "--force", "--reason", "test"],
                             env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -187,7 +187,7 @@ def test_kill_during_update_leaves_no_torn_file(golden_copy: Path):
 
 
 def test_schema_goldens_verified_when_present(golden_copy: Path):
-    from harness import schema
+    from vmcompat import schema
 
     schema.write_goldens(str(golden_copy / "schemas"))
     code, out = run("golden", "verify", "--golden-dir", str(golden_copy))

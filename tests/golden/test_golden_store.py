@@ -6,10 +6,10 @@ import os
 
 import pytest
 
-from harness.errors import InputError
-from harness.golden import DirectoryGoldenStore, MemoryGoldenStore, ReadOnlyGoldenStore
-from harness.golden._keys import GoldenKey
-from harness.golden._store import TEMP_PREFIX
+from vmcompat.errors import InputError
+from vmcompat.golden import DirectoryGoldenStore, MemoryGoldenStore, ReadOnlyGoldenStore
+from vmcompat.golden._keys import GoldenKey
+from vmcompat.golden._store import TEMP_PREFIX
 
 
 @pytest.fixture(params=["memory", "directory"])

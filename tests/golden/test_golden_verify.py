@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-import harness.golden._generate as generate
-from harness.dsl import buffer, device, uint8, uint8_equal, uint16, uint32
-from harness.errors import InputError
-from harness.golden import (
+import vmcompat.golden._generate as generate
+from vmcompat.dsl import buffer, device, uint8, uint8_equal, uint16, uint32
+from vmcompat.errors import InputError
+from vmcompat.golden import (
     Frozen,
     FrozenGoldens,
     MemoryGoldenStore,
@@ -21,7 +21,7 @@ from harness.golden import (
     plan_update,
     verify,
 )
-from harness.model import DeviceHistory, Feature
+from vmcompat.model import DeviceHistory, Feature
 
 V1 = device("toy", 1, uint8("a"), uint16("b", array=2), buffer("c", 3))
 V2 = device("toy", 2, uint8("a"), uint16("b", array=2), buffer("c", 3), uint32("d", version=2),
@@ -170,8 +170,8 @@ def test_tree_diff_paths():
 
 
 def test_a_crashing_codec_is_a_problem_not_a_crash(monkeypatch):
-    import harness.formats as formats
-    from harness.formats import FORMATS, Format
+    import vmcompat.formats as formats
+    from vmcompat.formats import FORMATS, Format
 
     s = fresh()
     legacy = FORMATS["legacy"]

@@ -24,16 +24,16 @@ from typing import Any
 from click.testing import CliRunner, Result
 from hypothesis import strategies as st
 
-from harness import descjson
-from harness.catalog import load
-from harness.catalog._sample import sample_state
-from harness.cli import main
-from harness.errors import VmcompatError
-from harness.formats import FORMATS
-from harness.model import Description
-from harness.stream import find_vmdesc, read_stream
-from harness.types import ALL_TYPE_NAMES
-from strategies.streams import analyse
+from vmcompat import descjson
+from vmcompat.catalog import load
+from vmcompat.catalog._sample import sample_state
+from vmcompat.cli import main
+from vmcompat.errors import VmcompatError
+from vmcompat.formats import FORMATS
+from vmcompat.model import Description
+from vmcompat.strategies.streams import analyse
+from vmcompat.stream import find_vmdesc, read_stream
+from vmcompat.types import ALL_TYPE_NAMES
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "qemu-7.2"
 #: machine types whose streams have no vmdesc -> the vmdesc that decodes them

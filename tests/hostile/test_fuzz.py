@@ -33,12 +33,12 @@ from hostile_inputs import (
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from harness import descjson, dumps, schema
-from harness.catalog._sample import sample_state
-from harness.compat.checker import compare
-from harness.formats import FORMATS
-from harness.state import to_json
-from harness.stream import find_vmdesc, from_document, to_bytes, to_document, verify
+from vmcompat import descjson, dumps, schema
+from vmcompat.catalog._sample import sample_state
+from vmcompat.compat.checker import compare
+from vmcompat.formats import FORMATS
+from vmcompat.state import to_json
+from vmcompat.stream import find_vmdesc, from_document, to_bytes, to_document, verify
 
 NIGHTLY = int(os.environ.get("VMCOMPAT_FUZZ_EXAMPLES", "2000"))
 SIZES = [pytest.param("ci"), pytest.param("nightly", marks=pytest.mark.slow)]

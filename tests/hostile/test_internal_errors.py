@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from hostile_inputs import GOLDEN, cli, with_vmdesc
 
-from harness import descjson, dumps, schema
-from harness.dsl import device, qtailq, struct, uint8, uint32
-from harness.errors import InputError, LoadError, StreamError, Truncated
-from harness.formats import FORMATS
-from harness.limits import MAX_FIELDS, MAX_JSON_DEPTH, MAX_NESTING
-from harness.model import Description, Field, Marker
-from harness.stream import find_vmdesc, from_document, verify
-from harness.stream.document import FORMAT
+from vmcompat import descjson, dumps, schema
+from vmcompat.dsl import device, qtailq, struct, uint8, uint32
+from vmcompat.errors import InputError, LoadError, StreamError, Truncated
+from vmcompat.formats import FORMATS
+from vmcompat.limits import MAX_FIELDS, MAX_JSON_DEPTH, MAX_NESTING
+from vmcompat.model import Description, Field, Marker
+from vmcompat.stream import find_vmdesc, from_document, verify
+from vmcompat.stream.document import FORMAT
 
 STREAMS = GOLDEN / "streams"
 
@@ -274,6 +274,6 @@ def test_self_describing_arrays_are_read_in_linear_work(monkeypatch: pytest.Monk
 
 
 def _selfdesc_dialect(wire: str) -> Any:
-    from harness.formats import ber, jsonwire
+    from vmcompat.formats import ber, jsonwire
 
     return {"ber": ber.DIALECT, "json": jsonwire.DIALECT}[wire]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from hostile_inputs import GOLDEN, with_vmdesc
 
-from harness.stream import find_vmdesc
+from vmcompat.stream import find_vmdesc
 
 ROOT = Path(__file__).resolve().parents[2]
 STREAM = GOLDEN / "streams" / "pc-i440fx-7.2.bin"
@@ -31,7 +31,7 @@ cap, report = int(sys.argv[1]), sys.argv[2]
 resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 code = 0
 try:
-    from harness.cli import main
+    from vmcompat.cli import main
     main(sys.argv[3:], prog_name="vmcompat")
 except SystemExit as e:
     code = e.code if isinstance(e.code, int) else 1

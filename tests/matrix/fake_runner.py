@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from harness.compat.verdict import Cell, CellResult, Verdict
+from vmcompat.compat.verdict import Cell, CellResult, Verdict
 
 
 def run_cell(src: Any, dst: Any, cell: Cell, *, max_examples: int = 100,

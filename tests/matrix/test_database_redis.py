@@ -13,8 +13,8 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from harness.database import KEY_PREFIX, REDIS_ENV, settings_for, shared_database
-from harness.errors import InputError
+from vmcompat.database import KEY_PREFIX, REDIS_ENV, settings_for, shared_database
+from vmcompat.errors import InputError
 
 REDIS = shutil.which("redis-server")
 
@@ -95,7 +95,7 @@ def test_nightly_profile_uses_the_shared_database(monkeypatch, tmp_path):
     monkeypatch.delenv(REDIS_ENV, raising=False)
     monkeypatch.setenv("VMCOMPAT_DB_DIR", str(tmp_path))
     settings.register_profile("nightly-test-base", max_examples=7)
-    monkeypatch.setattr("harness.database.SHARED_PROFILES", frozenset({"nightly-test-base"}))
+    monkeypatch.setattr("vmcompat.database.SHARED_PROFILES", frozenset({"nightly-test-base"}))
     s = settings_for("nightly-test-base")
     assert s.max_examples == 7 and isinstance(s.database, DirectoryBasedExampleDatabase)
     assert settings_for("nightly-test-base", shared=False).database is not s.database

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.dsl import device, uint8
-from harness.errors import InputError
-from harness.matrix import build_cells, direction, feature_sets, parse_shard, shard
-from harness.matrix._subjects import from_args, subjects
-from harness.model import DeviceHistory, Feature
+from vmcompat.dsl import device, uint8
+from vmcompat.errors import InputError
+from vmcompat.matrix import build_cells, direction, feature_sets, parse_shard, shard
+from vmcompat.matrix._subjects import from_args, subjects
+from vmcompat.model import DeviceHistory, Feature
 
 NAMES = st.integers(0, 7).map(lambda k: tuple(f"f{i}" for i in range(k)))
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from harness.catalog import history
-from harness.cli import main
-from harness.errors import InputError
-from harness.matrix import run_chains
-from harness.report import (
+from vmcompat.catalog import history
+from vmcompat.cli import main
+from vmcompat.errors import InputError
+from vmcompat.matrix import run_chains
+from vmcompat.report import (
     Report,
     build_report,
     merge,

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.report import Report
+from vmcompat.cli import main
+from vmcompat.report import Report
 
 FAKE = str(Path(__file__).with_name("fake_runner.py")) + ":run_cell"
 FILES = {"report.json", "report.md", "junit.xml", "report.html"}
@@ -137,7 +137,7 @@ def test_previous_report_changes_listed(tmp_path):
 def test_builtin_catalog_real_engine_acceptance(tmp_path):
     """`vmcompat matrix --out DIR` from a shell, on the built-in catalog, every wire."""
     out = tmp_path / "m"
-    proc = subprocess.run([sys.executable, "-m", "harness", "matrix", "--max-examples", "3",
+    proc = subprocess.run([sys.executable, "-m", "vmcompat", "matrix", "--max-examples", "3",
                            "--out", str(out)], cwd=REPO, capture_output=True, text=True,
                           env={**os.environ, "CI": "1"}, timeout=900)
     assert proc.returncode in (0, 1), proc.stderr

@@ -5,10 +5,10 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from harness.compat.verdict import Cell, Verdict
-from harness.dsl import device, uint8
-from harness.matrix import build_cells, cell_seed, run_cells
-from harness.model import DeviceHistory
+from vmcompat.compat.verdict import Cell, Verdict
+from vmcompat.dsl import device, uint8
+from vmcompat.matrix import build_cells, cell_seed, run_cells
+from vmcompat.model import DeviceHistory
 
 _spec = importlib.util.spec_from_file_location("fake_runner", Path(__file__).with_name(
     "fake_runner.py"))
@@ -60,7 +60,7 @@ def test_result_cell_is_the_matrix_cell():
 def test_progress_plain_in_ci_rich_on_a_terminal(monkeypatch):
     import io
 
-    from harness.matrix import PlainProgress, RichProgress, progress_for
+    from vmcompat.matrix import PlainProgress, RichProgress, progress_for
 
     class Tty(io.StringIO):
         def isatty(self):
@@ -86,7 +86,7 @@ def test_plain_progress_is_one_line_per_device_and_wire():
     several lines whose counts seemed to change."""
     import io
 
-    from harness.matrix import PlainProgress
+    from vmcompat.matrix import PlainProgress
 
     hs = {"a": HS["a"], "b": HS["b"]}
     cells = build_cells(hs, ["legacy", "json"], "none")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.formats import FORMATS
+from vmcompat.formats import FORMATS
 
 REPO = Path(__file__).resolve().parents[2]
 

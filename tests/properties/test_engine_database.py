@@ -7,10 +7,10 @@ from pathlib import Path
 import hypothesis
 from hypothesis.database import InMemoryExampleDatabase
 
-from harness.compat.verdict import Cell, Verdict
-from harness.database import SHARED_MARK, is_shared, shared_database
-from harness.dsl import device, int8, uint8
-from harness.matrix.engine import cell_database_key, run_cell
+from vmcompat.compat.verdict import Cell, Verdict
+from vmcompat.database import SHARED_MARK, is_shared, shared_database
+from vmcompat.dsl import device, int8, uint8
+from vmcompat.matrix.engine import cell_database_key, run_cell
 
 OLD = device("d", 1, uint8("a"))
 NEW = device("d", 1, int8("a"))  # uint8 -> int8: values >= 128 load negated: corrupt

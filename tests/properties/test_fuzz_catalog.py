@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness.catalog import load
-from harness.compat.verdict import Cell, Verdict
-from harness.errors import Reason
-from harness.filters import chain
-from harness.matrix.engine import no_filter, run_cell
-from strategies.versions import pairs
+from vmcompat.catalog import load
+from vmcompat.compat.verdict import Cell, Verdict
+from vmcompat.errors import Reason
+from vmcompat.filters import chain
+from vmcompat.matrix.engine import no_filter, run_cell
+from vmcompat.strategies.versions import pairs
 
 N = 25
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness import descjson
-from harness.cli import main
-from harness.dsl import device, int8, uint8, uint16
+from vmcompat import descjson
+from vmcompat.cli import main
+from vmcompat.dsl import device, int8, uint8, uint16
 
 OLD = device("dev", 1, uint8("a"), uint16("b"))
 SIGNED = device("dev", 1, int8("a"), uint16("b"))
@@ -87,7 +87,7 @@ def test_same_seed_same_output(files: Path) -> None:
     ("/nonexistent/old.json", "catalog:ps2kbd@3"),
 ])
 def test_bad_input_exit_2_one_line(args: tuple[str, ...]) -> None:
-    r = subprocess.run([sys.executable, "-m", "harness", "fuzz", *args],
+    r = subprocess.run([sys.executable, "-m", "vmcompat", "fuzz", *args],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.compat.oracle import EITHER, EXACT, REFUSE, expect
-from harness.compat.verdict import Cell, Verdict
-from harness.dsl import (
+from vmcompat.compat.oracle import EITHER, EXACT, REFUSE, expect
+from vmcompat.compat.verdict import Cell, Verdict
+from vmcompat.dsl import (
     device,
     int8,
     subsection,
@@ -16,9 +16,9 @@ from harness.dsl import (
     uint32,
     unused,
 )
-from harness.errors import Reason
-from harness.formats import FORMATS
-from harness.matrix.engine import prior_for, run_cell
+from vmcompat.errors import Reason
+from vmcompat.formats import FORMATS
+from vmcompat.matrix.engine import prior_for, run_cell
 
 OLD = device("d", 1, uint8("a"), uint16("b"), uint8("c"))
 CELL = Cell("d", "old", "new")

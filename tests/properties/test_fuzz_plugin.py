@@ -8,12 +8,12 @@ from pathlib import Path
 
 from hypothesis import settings
 
-import harness.pytest_plugin as plugin
+import vmcompat.pytest_plugin as plugin
 
 USER_TEST = '''
-from harness.dsl import device, int8, uint8
-from harness.model import DeviceHistory
-from harness.pytest_plugin import parametrize_cells
+from vmcompat.dsl import device, int8, uint8
+from vmcompat.model import DeviceHistory
+from vmcompat.pytest_plugin import parametrize_cells
 
 GOOD = DeviceHistory("mine", (device("mine", 1, uint8("a")),
                               device("mine", 2, uint8("a"), uint8("b", version=2), minimum=1)))

@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.catalog import load
-from harness.compat.oracle import normalize
-from harness.formats.legacy import LegacyReader, LegacyWriter, decode, encode
-from harness.matrix.engine import prior_for
-from harness.model import Description
-from harness.state import from_json
-from harness.walk import Visitor, Walk
-from strategies import descriptions, states
+from vmcompat.catalog import load
+from vmcompat.compat.oracle import normalize
+from vmcompat.formats.legacy import LegacyReader, LegacyWriter, decode, encode
+from vmcompat.matrix.engine import prior_for
+from vmcompat.model import Description
+from vmcompat.state import from_json
+from vmcompat.strategies import descriptions, states
+from vmcompat.walk import Visitor, Walk
 
 CATALOG = sorted((name, v) for name, h in load().items() for v in h.version_ids)
 FAST = settings(max_examples=10, deadline=None)

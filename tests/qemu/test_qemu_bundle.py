@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InputError
-from harness.matrix._cells import build_cells
-from harness.matrix._subjects import from_args
-from harness.qemu.bundle import BUILTIN, builtin, release_histories
-from harness.sources import load_one
+from vmcompat.errors import InputError
+from vmcompat.matrix._cells import build_cells
+from vmcompat.matrix._subjects import from_args
+from vmcompat.qemu.bundle import BUILTIN, builtin, release_histories
+from vmcompat.sources import load_one
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 
@@ -53,8 +53,8 @@ def test_versions_on_a_release_axis_are_releases() -> None:
 
 def test_matrix_cells_on_the_release_pair() -> None:
     """Two sections through the matrix: a corrupt downgrade (sb16) and a clean one (rtc)."""
-    from harness.matrix._run import default_runner, run_cells
-    from harness.report import build_report
+    from vmcompat.matrix._run import default_runner, run_cells
+    from vmcompat.report import build_report
 
     hs = {k: v for k, v in release_histories().items()
           if k.endswith((":sb16", ":mc146818rtc"))}

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.model import Description, Field
-from harness.qemu import available
-from harness.qemu.cross import Cell, blamed, explain, measures
-from harness.report import _cross
+from vmcompat.cli import main
+from vmcompat.model import Description, Field
+from vmcompat.qemu import available
+from vmcompat.qemu.cross import Cell, blamed, explain, measures
+from vmcompat.report import _cross
 
 
 def test_blame_reads_qemus_words() -> None:

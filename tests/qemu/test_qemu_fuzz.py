@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.qemu import available, capture
-from harness.qemu.fuzz import OUTCOMES
-from harness.stream.reader import read_stream
+from vmcompat.cli import main
+from vmcompat.qemu import available, capture
+from vmcompat.qemu.fuzz import OUTCOMES
+from vmcompat.stream.reader import read_stream
 
 needs_72 = pytest.mark.skipif(not available("7.2"), reason="QEMU 7.2 is not installed "
                               "(apt-get install qemu-system-x86)")

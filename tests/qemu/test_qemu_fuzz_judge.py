@@ -10,19 +10,19 @@ import pytest
 from hypothesis import find, given, settings
 from hypothesis.database import InMemoryExampleDatabase
 
-from harness.compat.oracle import EITHER, EXACT, REFUSE, Expectation, expect
-from harness.dsl import device, uint8, uint16_equal, uint32
-from harness.dumps import unknown_needed, unknown_test
-from harness.errors import LoadError
-from harness.formats import FORMATS
-from harness.model import Description, Field, Subsection
-from harness.predicates import field_nonzero
-from harness.qemu.fuzz import Judgement, Observed, Outcome, fuzz_target, judge
-from harness.qemu.fuzz._outcomes import error_kind, signature
-from harness.qemu.fuzz._pin import Holds, pin
-from harness.qemu.fuzz._target import state_key
-from harness.stream.compare import leaves
-from strategies.captured import MAX_EDITS, SMALL_ARRAY, SMALL_BUFFER, captured_states
+from vmcompat.compat.oracle import EITHER, EXACT, REFUSE, Expectation, expect
+from vmcompat.dsl import device, uint8, uint16_equal, uint32
+from vmcompat.dumps import unknown_needed, unknown_test
+from vmcompat.errors import LoadError
+from vmcompat.formats import FORMATS
+from vmcompat.model import Description, Field, Subsection
+from vmcompat.predicates import field_nonzero
+from vmcompat.qemu.fuzz import Judgement, Observed, Outcome, fuzz_target, judge
+from vmcompat.qemu.fuzz._outcomes import error_kind, signature
+from vmcompat.qemu.fuzz._pin import Holds, pin
+from vmcompat.qemu.fuzz._target import state_key
+from vmcompat.strategies.captured import MAX_EDITS, SMALL_ARRAY, SMALL_BUFFER, captured_states
+from vmcompat.stream.compare import leaves
 
 SOME = settings(max_examples=60, database=None, deadline=None)
 
@@ -271,8 +271,8 @@ def test_a_0x05_after_a_struct_is_a_subsection_only_if_it_names_one() -> None:
 def test_a_ram_block_of_length_zero_decodes() -> None:
     """fw_cfg 7.2 -> 7.2 with ``table_mr_size`` 0: QEMU saves the ACPI tables' RAM block
     with length 0 (and loads that stream again); vmcompat refused it as a bad stream."""
-    from harness.stream.ram import read_ram, write_ram
-    from harness.stream.source import Source
+    from vmcompat.stream.ram import read_ram, write_ram
+    from vmcompat.stream.source import Source
 
     raw = ((4096 | 0x04).to_bytes(8, "big")  # MEM_SIZE, 4096 bytes in all
            + b"\x04rom0" + bytes(8) + b"\x06pc.ram" + (4096).to_bytes(8, "big")
@@ -288,9 +288,9 @@ def test_a_hang_is_a_crash_but_a_qemu_that_cannot_start_stops_the_run(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A QEMU binary that vanished mid-run (a package upgrade) once came out as
     ``qemu-crash`` findings; only a load that times out twice is a hang."""
-    from harness.qemu import QemuError, QemuTimeout
-    from harness.qemu.fuzz import _target
-    from harness.qemu.releases import Qemu
+    from vmcompat.qemu import QemuError, QemuTimeout
+    from vmcompat.qemu.fuzz import _target
+    from vmcompat.qemu.releases import Qemu
 
     release = _target.ReleaseCapture(Qemu("7.2", "/no/such/qemu"), "pc", (), b"", None,
                                      {}, None, timeout=1.0)  # type: ignore[arg-type]
@@ -312,9 +312,9 @@ def test_a_hang_costs_a_short_first_try_once_loads_are_known(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """After a completed load, the first try of the next is bounded by SLOWER times it (at
     least FIRST_TRY); the second try, which decides a hang, still gets the whole timeout."""
-    from harness.qemu import QemuTimeout, ops
-    from harness.qemu.fuzz import _target
-    from harness.qemu.releases import Qemu
+    from vmcompat.qemu import QemuTimeout, ops
+    from vmcompat.qemu.fuzz import _target
+    from vmcompat.qemu.releases import Qemu
 
     release = _target.ReleaseCapture(Qemu("7.2", "/no/such/qemu"), "pc", (), b"", None,
                                      {}, None, timeout=60.0)  # type: ignore[arg-type]

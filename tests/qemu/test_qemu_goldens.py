@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from harness.qemu import available, capture, dump_text, resolve
-from harness.qemu.devices import DEVICE_SETS
-from harness.qemu.provenance import FILE, mismatch
-from harness.stream.compare import stream_differences
-from harness.stream.reader import read_stream
+from vmcompat.qemu import available, capture, dump_text, resolve
+from vmcompat.qemu.devices import DEVICE_SETS
+from vmcompat.qemu.provenance import FILE, mismatch
+from vmcompat.stream.compare import stream_differences
+from vmcompat.stream.reader import read_stream
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 FOLDERS = sorted(p.parent for p in GOLDEN.glob(f"qemu-*/{FILE}"))

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.errors import InputError
-from harness.qemu import find_binary
-from harness.qemu.cmdline import DETERMINISTIC, command_line, load_args, save_args
+from vmcompat.cli import main
+from vmcompat.errors import InputError
+from vmcompat.qemu import find_binary
+from vmcompat.qemu.cmdline import DETERMINISTIC, command_line, load_args, save_args
 
 
 @pytest.mark.parametrize("args", [

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.errors import InputError
-from harness.qemu import available, capture, load, resolve
-from harness.qemu.cmdline import command_line, device_args
-from harness.qemu.releases import MODULE_DIR, Qemu
-from harness.stream.reader import read_stream
+from vmcompat.cli import main
+from vmcompat.errors import InputError
+from vmcompat.qemu import available, capture, load, resolve
+from vmcompat.qemu.cmdline import command_line, device_args
+from vmcompat.qemu.releases import MODULE_DIR, Qemu
+from vmcompat.stream.reader import read_stream
 
 needs_10 = pytest.mark.skipif(not available("10.0"), reason="QEMU 10.0 is not installed "
                               "(vmcompat qemu install 10.0, as root: .ci/run does)")

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.qemu import available, capture, load
-from harness.stream.document import from_document, to_document
-from harness.stream.reader import read_stream
-from harness.stream.writer import to_bytes
+from vmcompat.cli import main
+from vmcompat.qemu import available, capture, load
+from vmcompat.stream.document import from_document, to_document
+from vmcompat.stream.reader import read_stream
+from vmcompat.stream.writer import to_bytes
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "qemu-7.2"
 
@@ -77,7 +77,7 @@ def test_timeouts_clean_up_process_and_socket(tmp_path: Path,
     import glob
     import tempfile
 
-    from harness.qemu import QemuError
+    from vmcompat.qemu import QemuError
 
     private = tmp_path / "tmp"  # other tests' sessions do not share it
     private.mkdir()

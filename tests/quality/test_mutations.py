@@ -1,6 +1,6 @@
 """Quality of the engine: every breaking mutation is caught, every evolution passes.
 
-Drives :func:`strategies.evolutions.all_mutations` / ``all_evolutions`` over the
+Drives :func:`vmcompat.strategies.evolutions.all_mutations` / ``all_evolutions`` over the
 catalog (latest version of each device) and over random descriptions, on the
 legacy wire. Kill rate = breaking changes caught with the right verdict (any
 non-compatible verdict, or exactly ``Change.expected`` when it names one:
@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from hypothesis import Phase, given, seed, settings
 
-from harness.catalog import load
-from harness.compat.verdict import Cell, CellResult, Verdict
-from harness.matrix.engine import run_cell
-from harness.model import Description
-from strategies import descriptions
-from strategies.evolutions import Change, all_evolutions, all_mutations
+from vmcompat.catalog import load
+from vmcompat.compat.verdict import Cell, CellResult, Verdict
+from vmcompat.matrix.engine import run_cell
+from vmcompat.model import Description
+from vmcompat.strategies import descriptions
+from vmcompat.strategies.evolutions import Change, all_evolutions, all_mutations
 
 #: the quick suite (every CI run); ``test_full_catalog_quality`` (slow, nightly) takes them all
 QUICK_DEVICES = ("ps2kbd", "serial", "hpet")  # hpet: a varray (its count's kinds)
@@ -144,7 +144,7 @@ def test_every_evolution_is_compatible(rates: dict[str, Any]) -> None:
 
 
 def test_every_mutation_kind_was_exercised(rates: dict[str, Any]) -> None:
-    from strategies.evolutions import EVOLUTION_KINDS, MUTATION_KINDS
+    from vmcompat.strategies.evolutions import EVOLUTION_KINDS, MUTATION_KINDS
 
     missing = set(MUTATION_KINDS) | set(EVOLUTION_KINDS) - set(rates["kinds"])
     missing -= set(rates["kinds"])

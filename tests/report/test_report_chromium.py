@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from harness.compat.verdict import Cell, CellResult, Verdict
-from harness.report import build_report, write_reports
+from vmcompat.compat.verdict import Cell, CellResult, Verdict
+from vmcompat.report import build_report, write_reports
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))
                  if p), None)

@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness.compat.verdict import Cell, CellResult, Verdict
-from harness.errors import InputError
-from harness.report import (
+from vmcompat.compat.verdict import Cell, CellResult, Verdict
+from vmcompat.errors import InputError
+from vmcompat.report import (
     Report,
     build_report,
     changes,

@@ -3,7 +3,7 @@
 (to the oracle's projection: e.g. a subsection held but not needed is not sent).
 
 JSON Schema cannot say that a variable array's length equals its count field, nor that a
-direct-key gtree's keys are unique and increasing: :func:`harness.schema.sync` makes a
+direct-key gtree's keys are unique and increasing: :func:`vmcompat.schema.sync` makes a
 generated object consistent first (documented post-map).
 """
 
@@ -14,13 +14,13 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis_jsonschema import from_schema
 
-from harness.compat.oracle import EITHER, expect
-from harness.compat.verdict import Verdict
-from harness.errors import LoadError
-from harness.formats import FORMATS
-from harness.matrix.engine import judge, prior_for
-from harness.schema import catalog_versions, schema, sync
-from harness.state import from_json, to_json
+from vmcompat.compat.oracle import EITHER, expect
+from vmcompat.compat.verdict import Verdict
+from vmcompat.errors import LoadError
+from vmcompat.formats import FORMATS
+from vmcompat.matrix.engine import judge, prior_for
+from vmcompat.schema import catalog_versions, schema, sync
+from vmcompat.state import from_json, to_json
 
 VERSIONS = catalog_versions()
 

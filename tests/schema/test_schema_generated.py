@@ -12,14 +12,14 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.catalog._sample import sample_state
-from harness.cli import main
-from harness.dsl import bool_, buffer, device, int8, uint8, uint16, uint16_equal
-from harness.formats import FORMATS
-from harness.matrix.engine import prior_for
-from harness.predicates import parse
-from harness.schema import catalog_versions, golden_path, predicate_schema, render, schema
-from harness.state import to_json
+from vmcompat.catalog._sample import sample_state
+from vmcompat.cli import main
+from vmcompat.dsl import bool_, buffer, device, int8, uint8, uint16, uint16_equal
+from vmcompat.formats import FORMATS
+from vmcompat.matrix.engine import prior_for
+from vmcompat.predicates import parse
+from vmcompat.schema import catalog_versions, golden_path, predicate_schema, render, schema
+from vmcompat.state import to_json
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "golden" / "schemas"

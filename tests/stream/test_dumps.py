@@ -1,4 +1,4 @@
-"""QEMU -dump-vmstate and vmdesc JSON as descriptions (harness.dumps), on committed goldens."""
+"""QEMU -dump-vmstate and vmdesc JSON as descriptions (vmcompat.dumps), on committed goldens."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import dumps
-from harness.errors import InputError
-from harness.formats.legacy import decode_from
-from harness.model import Description
-from harness.sources import load_all
-from harness.stream.reader import read_stream
+from vmcompat import dumps
+from vmcompat.errors import InputError
+from vmcompat.formats.legacy import decode_from
+from vmcompat.model import Description
+from vmcompat.sources import load_all
+from vmcompat.stream.reader import read_stream
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "qemu-7.2"
 DUMP = GOLDEN / "dumps" / "pc-i440fx-7.2.json"
@@ -285,7 +285,7 @@ def test_huge_array_len_is_refused() -> None:
 def test_vmdesc_file_works_as_a_desc_argument(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from harness.cli import main
+    from vmcompat.cli import main
 
     data = (GOLDEN / "streams" / "pc-i440fx-7.2.bin").read_bytes()
     rtc = next(s for s in read_stream(data).sections if s.idstr == "mc146818rtc")
@@ -303,7 +303,7 @@ def test_provenance_is_compared_and_survives_description_json(
     description written as JSON and read back keeps what the import knew."""
     from dataclasses import replace
 
-    from harness import descjson
+    from vmcompat import descjson
 
     rtc = dump["mc146818rtc"]
     guessed = rtc.field("cmos_index")

@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from harness.errors import StreamError, Truncated, UnknownSection
-from harness.stream import Command, from_document, read_stream, to_bytes, to_document
-from harness.stream.layout import LAYOUT_1_4, LAYOUT_2_0, LAYOUT_2_3, LAYOUT_2_4, LAYOUTS
-from harness.stream.ram import read_ram, write_ram
-from harness.stream.source import Source
+from vmcompat.errors import StreamError, Truncated, UnknownSection
+from vmcompat.stream import Command, from_document, read_stream, to_bytes, to_document
+from vmcompat.stream.layout import LAYOUT_1_4, LAYOUT_2_0, LAYOUT_2_3, LAYOUT_2_4, LAYOUTS
+from vmcompat.stream.ram import read_ram, write_ram
+from vmcompat.stream.source import Source
 
 HEADER = bytes.fromhex("5145564d00000003")
 

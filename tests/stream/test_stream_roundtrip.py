@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.errors import InputError, StreamError, Truncated
-from harness.stream.document import from_document, to_document
-from harness.stream.layout import LAYOUT_2_0, LAYOUT_2_3, LAYOUT_2_4, for_machine
-from harness.stream.model import PageRun, ZeroRun
-from harness.stream.reader import read_stream
-from harness.stream.source import open_source
-from harness.stream.writer import to_bytes
+from vmcompat.cli import main
+from vmcompat.errors import InputError, StreamError, Truncated
+from vmcompat.stream.document import from_document, to_document
+from vmcompat.stream.layout import LAYOUT_2_0, LAYOUT_2_3, LAYOUT_2_4, for_machine
+from vmcompat.stream.model import PageRun, ZeroRun
+from vmcompat.stream.reader import read_stream
+from vmcompat.stream.source import open_source
+from vmcompat.stream.writer import to_bytes
 
 
 def test_golden_stream_round_trips(golden_path: Path, vmdesc_for) -> None:

@@ -15,14 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness import dumps
-from harness.stream.document import from_document, to_document, write_document, write_from_document
-from harness.stream.jsontext import Irregular, Pull, indented, members
-from harness.stream.reader import read_stream
-from harness.stream.source import open_source
-from harness.stream.verify import _verify_streamed, _verify_whole
-from harness.stream.writer import to_bytes
-from strategies.streams import KINDS, corrupt_streams
+from vmcompat import dumps
+from vmcompat.strategies.streams import KINDS, corrupt_streams
+from vmcompat.stream.document import from_document, to_document, write_document, write_from_document
+from vmcompat.stream.jsontext import Irregular, Pull, indented, members
+from vmcompat.stream.reader import read_stream
+from vmcompat.stream.source import open_source
+from vmcompat.stream.verify import _verify_streamed, _verify_whole
+from vmcompat.stream.writer import to_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 STREAMS = sorted(ROOT.glob("golden/qemu-*/streams/*.bin"))

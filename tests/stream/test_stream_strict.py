@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.dumps import from_vmdesc
-from harness.errors import StreamError
-from harness.stream.reader import find_vmdesc, read_stream
-from harness.stream.verify import verify
-from harness.stream.writer import to_bytes
+from vmcompat.cli import main
+from vmcompat.dumps import from_vmdesc
+from vmcompat.errors import StreamError
+from vmcompat.stream.reader import find_vmdesc, read_stream
+from vmcompat.stream.verify import verify
+from vmcompat.stream.writer import to_bytes
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "qemu-7.2"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import LoadError
-from harness.stream import read_stream
-from strategies import streams as corrupt
+from vmcompat.errors import LoadError
+from vmcompat.strategies import streams as corrupt
+from vmcompat.stream import read_stream
 
 STREAMS = Path(__file__).resolve().parents[2] / "golden" / "qemu-7.2" / "streams"
 
@@ -60,7 +60,7 @@ def test_a_cut_with_an_outside_vmdesc_names_the_byte() -> None:
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "vmcompat", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 

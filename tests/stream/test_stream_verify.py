@@ -11,13 +11,13 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import dumps
-from harness.cli import main
-from harness.errors import InputError, LoadError, UnknownSubsection, VersionTooNew, VersionTooOld
-from harness.stream.reader import read_stream
-from harness.stream.verify import verify
-from strategies import streams as corrupt
-from strategies.streams import KINDS, STRUCTURAL, analyse, corrupt_streams
+from vmcompat import dumps
+from vmcompat.cli import main
+from vmcompat.errors import InputError, LoadError, UnknownSubsection, VersionTooNew, VersionTooOld
+from vmcompat.strategies import streams as corrupt
+from vmcompat.strategies.streams import KINDS, STRUCTURAL, analyse, corrupt_streams
+from vmcompat.stream.reader import read_stream
+from vmcompat.stream.verify import verify
 
 FOOTERED = ("pc-i440fx-7.2", "pc-q35-7.2", "pc-i440fx-2.4")
 UNFOOTERED = ("pc-i440fx-2.3", "pc-i440fx-1.4")

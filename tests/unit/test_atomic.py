@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.atomic import TEMP_PREFIX, atomic_output, write_atomic
-from harness.errors import InputError
+from vmcompat.atomic import TEMP_PREFIX, atomic_output, write_atomic
+from vmcompat.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]
 STATE = REPO / "golden" / "ps2kbd" / "v3" / "legacy" / "sample.json"
@@ -75,7 +75,7 @@ def test_a_folder_is_not_a_file_to_write(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- on the command line
 def run(*args: str, cwd: Path, mask: int = 0o022) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd, umask=mask,
+    return subprocess.run([sys.executable, "-m", "vmcompat", *args], cwd=cwd, umask=mask,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import harness.catalog as catalog
-from harness.catalog import CATALOG, MODULES, history, resolve, sample_state
-from harness.errors import (
+import vmcompat.catalog as catalog
+from vmcompat.catalog import CATALOG, MODULES, history, resolve, sample_state
+from vmcompat.errors import (
     BadMarker,
     InputError,
     LoadError,
@@ -22,12 +22,12 @@ from harness.errors import (
     UnknownSubsection,
     VersionTooOld,
 )
-from harness.formats.legacy import decode, encode
-from harness.marshal import MARSHALS
-from harness.model import SUBSECTIONS_KEY, Description, Field
-from harness.state import from_json
-from harness.types import COMPOSITE_TYPES, COUNT_TYPES, TYPES
-from harness.walk import Visitor, Walk
+from vmcompat.formats.legacy import decode, encode
+from vmcompat.marshal import MARSHALS
+from vmcompat.model import SUBSECTIONS_KEY, Description, Field
+from vmcompat.state import from_json
+from vmcompat.types import COMPOSITE_TYPES, COUNT_TYPES, TYPES
+from vmcompat.walk import Visitor, Walk
 
 catalog.load()
 
@@ -68,7 +68,7 @@ def test_history_has_versions_and_docs(name: str) -> None:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_module_docs_and_exports(module: str) -> None:
-    mod = importlib.import_module(f"harness.catalog.{module}")
+    mod = importlib.import_module(f"vmcompat.catalog.{module}")
     assert mod.__doc__ and len(mod.__doc__) > 200
     assert mod.__all__
     for export in mod.__all__:
@@ -481,7 +481,7 @@ def test_apic_and_kvm_apic_share_their_state() -> None:
 
 
 def test_virtio_blk_pci_is_the_union_of_its_parts() -> None:
-    from harness.catalog.virtio_blk import BLK_PART, PCI_PART
+    from vmcompat.catalog.virtio_blk import BLK_PART, PCI_PART
     for v in (1, 2):
         combined = resolve(f"catalog:virtio-blk-pci@{v}")
         pci, blk = resolve(f"catalog:virtio-pci@{v}"), resolve(f"catalog:virtio-blk@{v}")
@@ -505,7 +505,7 @@ _PROPS = settings(max_examples=8, deadline=None, derandomize=True)
 @given(data=st.data())
 def test_property_roundtrip(name: str, version: int, data: st.DataObject) -> None:
     """decode(encode(s)) == s for drawn states; encoding is deterministic."""
-    from strategies import states
+    from vmcompat.strategies import states
 
     d = resolve(f"catalog:{name}@{version}")
     s = data.draw(states(d))
@@ -519,7 +519,7 @@ def test_property_roundtrip(name: str, version: int, data: st.DataObject) -> Non
 @given(data=st.data())
 def test_property_old_to_new(name: str, old: int, new: int, data: st.DataObject) -> None:
     """Any state saved by an older version loads in a newer one (QEMU's rules, or a marshal)."""
-    from strategies import states
+    from vmcompat.strategies import states
 
     src, dst = CATALOG[name].at(old), CATALOG[name].at(new)
     s = data.draw(states(src))
@@ -562,7 +562,7 @@ REAL_SECTIONS = {"apic": "apic", "fw_cfg": "fw_cfg", "0000:00:00.0/I440FX": "i44
 @pytest.mark.parametrize("machine", REAL_MACHINES)
 def test_catalog_decodes_real_qemu_sections(machine: str) -> None:
     """The catalog's layouts are QEMU 7.2's: real payloads decode exactly (no leftover)."""
-    from harness.stream import read_stream
+    from vmcompat.stream import read_stream
 
     path = GOLDEN_STREAMS / f"{machine}.bin"
     assert path.exists(), f"golden stream {path.name} is committed"

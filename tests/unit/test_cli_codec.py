@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import descjson
-from harness.dsl import buffer, device, subsection, uint8, uint16
+from vmcompat import descjson
+from vmcompat.dsl import buffer, device, subsection, uint8, uint16
 
 DESC = device("dev", 2, uint8("a"), buffer("b", 2), uint16("c", version=2), minimum=1,
               subsections=[subsection(device("dev/sub", 1, uint8("s")),
@@ -18,7 +18,7 @@ DESC = device("dev", 2, uint8("a"), buffer("b", 2), uint16("c", version=2), mini
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "vmcompat", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -164,7 +164,7 @@ def test_missing_required_option_is_usage_error(files: Path) -> None:
     r = run("decode", "desc.json", "x.bin", cwd=files)
     assert r.returncode == 2 and "--version-id" in r.stderr
     assert r.stderr.strip().splitlines() == [
-        "vmcompat: Missing option '--version-id'. (see 'python -m harness decode --help')"]
+        "vmcompat: Missing option '--version-id'. (see 'python -m vmcompat decode --help')"]
     r = run("encode", "desc.json", "state.json", "-o", "x", "--wire", "nope", cwd=files)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "Invalid value for '--wire'" in r.stderr
@@ -178,8 +178,8 @@ def test_truncated_payload_is_refused(files: Path) -> None:
 
 
 def test_absent_field_with_default_is_filled_and_written() -> None:
-    from harness.formats.legacy import encode
-    from harness.state import from_json
+    from vmcompat.formats.legacy import encode
+    from vmcompat.state import from_json
 
     d = device("d", 1, uint8("a"), uint16("b", default=7))
     s = from_json(d, {"a": 1})

@@ -13,8 +13,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import EXIT_PIPE, main
-from harness.cli.options import SECONDS
+from vmcompat.cli import EXIT_PIPE, main
+from vmcompat.cli.options import SECONDS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,7 +51,7 @@ def test_closed_stdout_stops_quietly(args: list[str]) -> None:
     read, write = os.pipe()
     os.close(read)
     try:
-        r = subprocess.run([sys.executable, "-m", "harness", *args], cwd=REPO, stdout=write,
+        r = subprocess.run([sys.executable, "-m", "vmcompat", *args], cwd=REPO, stdout=write,
                            stderr=subprocess.PIPE, text=True, timeout=120)
     finally:
         os.close(write)
@@ -60,7 +60,7 @@ def test_closed_stdout_stops_quietly(args: list[str]) -> None:
 
 def test_a_broken_pipe_elsewhere_is_still_an_internal_error(capsys) -> None:
     """Only stdout's reader going away is quiet: a dead QMP socket or subprocess is reported."""
-    from harness.cli import guarded
+    from vmcompat.cli import guarded
 
     @guarded
     def talk_to_qemu() -> None:
@@ -128,11 +128,11 @@ def test_seconds_are_positive_and_finite() -> None:
 
 
 def test_huge_jobs_start_no_more_workers_than_there_is_work(monkeypatch) -> None:
-    import harness.matrix._run as run_module
-    from harness.compat.verdict import CellResult, Verdict
-    from harness.dsl import device, uint8
-    from harness.matrix import build_cells, run_cells
-    from harness.model import DeviceHistory
+    import vmcompat.matrix._run as run_module
+    from vmcompat.compat.verdict import CellResult, Verdict
+    from vmcompat.dsl import device, uint8
+    from vmcompat.matrix import build_cells, run_cells
+    from vmcompat.model import DeviceHistory
 
     started = []
 

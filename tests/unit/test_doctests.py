@@ -8,10 +8,10 @@ import pkgutil
 
 import pytest
 
-import harness
+import vmcompat
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(harness.__path__, "harness.")
-                 if not m.name.startswith("harness.__main__"))
+MODULES = sorted(m.name for m in pkgutil.walk_packages(vmcompat.__path__, "vmcompat.")
+                 if not m.name.startswith("vmcompat.__main__"))
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -15,7 +15,7 @@ STREAM = ROOT / "golden" / "qemu-7.2" / "streams" / "pc-i440fx-7.2.bin"
 HEAVY = ("jsonschema", "hypothesis", "jinja2", "asn1tools", "rich")
 _PROBE = """
 import atexit, json, sys
-from harness.cli import main
+from vmcompat.cli import main
 atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))
 main(sys.argv[1:])
 """
@@ -39,6 +39,6 @@ def test_light_commands_import_no_heavy_library(args: tuple[str, ...], tmp_path:
 def test_version_matches_the_installed_metadata() -> None:
     import importlib.metadata
 
-    from harness.cli import installed_version
+    from vmcompat.cli import installed_version
 
     assert installed_version() == importlib.metadata.version("vmcompat")

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from harness import errors
-from harness.dsl import (
+from vmcompat import errors
+from vmcompat.dsl import (
     bitmap,
     bool_,
     buffer,
@@ -42,9 +42,9 @@ from harness.dsl import (
     uint64,
     unused,
 )
-from harness.formats.legacy import LegacyReader, LegacyWriter, decode, encode
-from harness.model import Description, Marker
-from harness.walk import Visitor, Walk
+from vmcompat.formats.legacy import LegacyReader, LegacyWriter, decode, encode
+from vmcompat.model import Description, Marker
+from vmcompat.walk import Visitor, Walk
 
 
 class UnfusedWriter(LegacyWriter):
@@ -316,7 +316,7 @@ def test_foreign_subsection_name_ends_loop_quietly() -> None:
     data = b"\x01" + bytes([5, 7]) + b"xyz/abc" + b"\x00\x00\x00\x01\x02"
     with pytest.raises(errors.TrailingData):
         decode(WITH_SUB, data, 1)
-    from harness.formats.legacy import decode_from
+    from vmcompat.formats.legacy import decode_from
 
     state, pos = decode_from(WITH_SUB, data, 1)
     assert state == {"a": 1} and pos == 1
@@ -324,7 +324,7 @@ def test_foreign_subsection_name_ends_loop_quietly() -> None:
 
 def test_short_subsection_name_ends_loop_quietly() -> None:
     data = b"\x01" + bytes([5, 3]) + b"dev" + b"\x00\x00\x00\x01"
-    from harness.formats.legacy import decode_from
+    from vmcompat.formats.legacy import decode_from
 
     assert decode_from(WITH_SUB, data, 1) == ({"a": 1}, 1)
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from harness import descjson, dsl, predicates
-from harness.errors import ERRORS, InputError, LoadError, Reason
-from harness.model import Description, DeviceHistory, Feature, Field, Marker, Subsection
-from harness.types import COMPOSITE_TYPES, TYPES
+from vmcompat import descjson, dsl, predicates
+from vmcompat.errors import ERRORS, InputError, LoadError, Reason
+from vmcompat.model import Description, DeviceHistory, Feature, Field, Marker, Subsection
+from vmcompat.types import COMPOSITE_TYPES, TYPES
 
 
 def test_types_table_is_complete() -> None:

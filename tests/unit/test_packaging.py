@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import harness as api
+import vmcompat as api
 
 REPO = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
@@ -49,7 +49,7 @@ def test_every_data_file_is_package_data() -> None:
 
 
 def test_the_public_api_imports_from_the_package() -> None:
-    from harness import (
+    from vmcompat import (
         FORMATS,
         Cell,
         Verdict,

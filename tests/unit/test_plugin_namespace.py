@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import harness.pytest_golden as golden_plugin
-import harness.pytest_plugin as plugin
+import vmcompat.pytest_golden as golden_plugin
+import vmcompat.pytest_plugin as plugin
 
 #: pytest's documented conftest example ("Control skipping of tests according to command
 #: line option"), with the option spelt as in many suites, plus other everyday names

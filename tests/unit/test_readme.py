@@ -9,10 +9,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.report import WRITERS
-from harness.sources import load_all
-from harness.types import ALL_TYPE_NAMES
+from vmcompat.cli import main
+from vmcompat.report import WRITERS
+from vmcompat.sources import load_all
+from vmcompat.types import ALL_TYPE_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()

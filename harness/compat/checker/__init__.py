@@ -1,4 +1,4 @@
-"""The static checker: run the rules of :mod:`harness.compat.rules` over two descriptions.
+"""The static checker: run the rules of :mod:`vmcompat.compat.rules` over two descriptions.
 
 Four rooms: ``_results`` (findings, inputs, comparisons and their JSON Schemas),
 ``_align`` (one device in one direction: field alignment and the rules), ``_inputs``
@@ -21,12 +21,12 @@ destination would meet, and never stops at the first mismatch:
 * subsections: one the source may send but the destination lacks fails
   ("does not exist"); one the destination has but the source never sends is fine.
 
-Directions (:mod:`harness.compat.directions`): ``upgrade`` (OLD's data loaded by
+Directions (:mod:`vmcompat.compat.directions`): ``upgrade`` (OLD's data loaded by
 NEW), ``downgrade`` (NEW's data loaded by OLD), ``both``; the old words
 ``backward``, ``forward`` and ``full`` are accepted too. Over inputs ``I0 … In``:
 consecutive pairs, or with ``transitive`` every ``Ii`` against ``In``.
 
->>> from harness.dsl import device, uint8, uint16
+>>> from vmcompat.dsl import device, uint8, uint16
 >>> old = {"d": device("d", 1, uint8("a"))}
 >>> new = {"d": device("d", 1, uint8("a"), uint16("b"))}
 >>> [f.rule for f in check([Input("old", old), Input("new", new)]).findings]
@@ -35,11 +35,11 @@ consecutive pairs, or with ``transitive`` every ``Ii`` against ``In``.
 
 from __future__ import annotations
 
-from harness.compat.checker._align import compare
-from harness.compat.checker._check import DevicePair, apply_ignores, by_device, check, input_pairs
-from harness.compat.checker._inputs import load_input
-from harness.compat.checker._prove import NOT_EXERCISABLE, not_reached, prove
-from harness.compat.checker._results import (
+from vmcompat.compat.checker._align import compare
+from vmcompat.compat.checker._check import DevicePair, apply_ignores, by_device, check, input_pairs
+from vmcompat.compat.checker._inputs import load_input
+from vmcompat.compat.checker._prove import NOT_EXERCISABLE, not_reached, prove
+from vmcompat.compat.checker._results import (
     FINDING_SCHEMA,
     MAX_DEPTH,
     RESULT_SCHEMA,

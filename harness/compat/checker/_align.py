@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from harness.compat import directions as D
-from harness.compat import rules as R
-from harness.compat.checker._results import MAX_DEPTH, Claims, Finding, render_path
-from harness.errors import InputError
-from harness.model import Description, Field
+from vmcompat.compat import directions as D
+from vmcompat.compat import rules as R
+from vmcompat.compat.checker._results import MAX_DEPTH, Claims, Finding, render_path
+from vmcompat.errors import InputError
+from vmcompat.model import Description, Field
 
 
 @dataclass(frozen=True)

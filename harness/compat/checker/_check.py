@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 
-from harness.compat import directions as D
-from harness.compat import rules as R
-from harness.compat.checker._align import compare
-from harness.compat.checker._results import Comparison, Finding, Input, Result, qemu_path
-from harness.compat.ignores import Config, Ignore
-from harness.errors import InputError
-from harness.model import Description
+from vmcompat.compat import directions as D
+from vmcompat.compat import rules as R
+from vmcompat.compat.checker._align import compare
+from vmcompat.compat.checker._results import Comparison, Finding, Input, Result, qemu_path
+from vmcompat.compat.ignores import Config, Ignore
+from vmcompat.errors import InputError
+from vmcompat.model import Description
 
 
 def input_pairs(n: int, transitive: bool) -> list[tuple[int, int]]:

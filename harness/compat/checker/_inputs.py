@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import dumps
-from harness.compat.checker._results import MAX_DEPTH, Input
+from vmcompat import dumps
+from vmcompat.compat.checker._results import MAX_DEPTH, Input
 
 
 def load_input(arg: str) -> Input:
-    """An input of ``check``: anything :func:`harness.sources.load_all` reads.
+    """An input of ``check``: anything :func:`vmcompat.sources.load_all` reads.
 
     QEMU dumps are read leniently, like QEMU's own checker reads them: a device
     entry without a ``Description`` gets an empty one named after the entry (so
     its fields show as removed), and an entry whose ``version_id`` differs from
     its description's keeps it as the section version (hand-edited test dumps).
     """
-    from harness.sources import load_all
+    from vmcompat.sources import load_all
 
     if not arg.startswith("catalog:"):
-        from harness.descjson import read_json
+        from vmcompat.descjson import read_json
 
         obj = read_json(arg)
         if dumps.is_dump(obj, lenient=True):

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from harness.compat import rules as R
-from harness.compat.checker._results import MAX_DEPTH, Finding, PairKey, Result, path_segments
-from harness.errors import Reason
-from harness.model import Description
+from vmcompat.compat import rules as R
+from vmcompat.compat.checker._results import MAX_DEPTH, Finding, PairKey, Result, path_segments
+from vmcompat.errors import Reason
+from vmcompat.model import Description
 
 #: rules about what lies outside a device's payload: the engine loads payloads only
 NOT_EXERCISABLE = {
@@ -39,8 +39,8 @@ def prove(result: Result, *, max_examples: int = 50, seed: int = 0, wire: str = 
     version refusal does not hide what the fields would do.
     """
     if run_cell is None:
-        from harness.matrix.engine import run_cell
-    from harness.compat.verdict import Cell, Verdict
+        from vmcompat.matrix.engine import run_cell
+    from vmcompat.compat.verdict import Cell, Verdict
 
     cache: dict[tuple[PairKey, bool], dict[str, Any]] = {}
 
@@ -116,7 +116,7 @@ def not_reached(f: Finding, result: Result) -> str:
 def _unknown_on_path(desc: Description, segments: Sequence[str]) -> str | None:
     """A needed or field_exists function from a QEMU dump on the way to ``segments``:
     vmcompat cannot run it, so the dynamic run always or never sends what it guards."""
-    from harness.dumps import has_unknown_needed, has_unknown_test
+    from vmcompat.dumps import has_unknown_needed, has_unknown_test
 
     i = 0
     for _ in range(MAX_DEPTH):

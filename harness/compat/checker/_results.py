@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.compat import directions as D
-from harness.compat import rules as R
-from harness.model import Description
+from vmcompat.compat import directions as D
+from vmcompat.compat import rules as R
+from vmcompat.model import Description
 
 #: how deep nested descriptions go before the checker gives up (cycles are impossible
 #: in immutable values, but hostile input may be deep)

@@ -3,11 +3,11 @@
 The state is saved on the first release (written into its capture, as for one hop); the
 second loads it paused and saves again; the third loads *that* stream (the second's own
 save, less the sections the third refuses outright), and so on. Each hop is judged as a
-one-hop example is (:meth:`~harness.qemu.fuzz._target.Target.run`: the oracle over the two
+one-hop example is (:meth:`~vmcompat.qemu.fuzz._target.Target.run`: the oracle over the two
 releases' descriptions of the section, the destination's captured section as its state
 before the load, a same-release control between releases), from what the previous
 release really holds and saved with the description its own save carries. The chain's
-outcome is its worst hop's (:data:`~harness.qemu.fuzz._outcomes.SEVERITY`), the hop named in
+outcome is its worst hop's (:data:`~vmcompat.qemu.fuzz._outcomes.SEVERITY`), the hop named in
 the detail; a hop that does not load ends the chain. Same vocabulary, so a round trip
 through a newer release is checked on real QEMU: what 10.0 drops, recomputes or refuses
 shows at the hop where it happens.
@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from harness.qemu.cross import key_of
-from harness.qemu.fuzz._outcomes import SEVERITY, Judgement, Outcome
-from harness.qemu.fuzz._pin import pin
-from harness.qemu.fuzz._target import Direction, Key, Target, section_span
-from harness.stream.compare import cut_spans
+from vmcompat.qemu.cross import key_of
+from vmcompat.qemu.fuzz._outcomes import SEVERITY, Judgement, Outcome
+from vmcompat.qemu.fuzz._pin import pin
+from vmcompat.qemu.fuzz._target import Direction, Key, Target, section_span
+from vmcompat.stream.compare import cut_spans
 
 
 @dataclass

@@ -2,9 +2,9 @@
 
 ``--qemu A`` alone (or ``--qemu A --qemu A``) fuzzes A → A; ``--qemu A --qemu B`` fuzzes
 A → B and B → A; ``--chain A,B,C`` fuzzes the round trip A → B → C
-(:mod:`harness.qemu.fuzz._chain`). Each release captures the machine once (with its
+(:mod:`vmcompat.qemu.fuzz._chain`). Each release captures the machine once (with its
 dump); each direction first finds the sections its destination refuses outright
-(:meth:`~harness.qemu.fuzz._target.Direction.find_blockers`).
+(:meth:`~vmcompat.qemu.fuzz._target.Direction.find_blockers`).
 """
 
 from __future__ import annotations
@@ -17,20 +17,20 @@ from typing import Any
 
 from hypothesis.database import ExampleDatabase
 
-from harness import state as statejson
-from harness.descjson import read_json
-from harness.errors import InputError
-from harness.qemu.fuzz._chain import chain_target
-from harness.qemu.fuzz._run import (
+from vmcompat import state as statejson
+from vmcompat.descjson import read_json
+from vmcompat.errors import InputError
+from vmcompat.qemu.fuzz._chain import chain_target
+from vmcompat.qemu.fuzz._run import (
     Progress,
     TargetResult,
     fuzz_target,
     run_targets,
     target_seed,
 )
-from harness.qemu.fuzz._target import Direction, Key, ReleaseCapture
-from harness.qemu.releases import Qemu
-from harness.stream.compare import idstr_matches
+from vmcompat.qemu.fuzz._target import Direction, Key, ReleaseCapture
+from vmcompat.qemu.releases import Qemu
+from vmcompat.stream.compare import idstr_matches
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ it rejects or normalises it alike, the outcome is ``qemu-rejects`` /
 load did something the prediction missed: ``disagree``. Within one release the
 example is its own control.
 
->>> from harness.compat.oracle import Expectation
+>>> from vmcompat.compat.oracle import Expectation
 >>> judge(Expectation("exact", state={"a": 1}), Observed({"a": 2})).outcome.value
 'qemu-normalizes'
 >>> judge(Expectation("refuse", detail="1 != 2"), Observed({"a": 2})).outcome.value
@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from harness.compat.oracle import EITHER, EXACT, REFUSE, Expectation, normalize
-from harness.model import SUBSECTIONS_KEY
-from harness.stream.compare import leaves
+from vmcompat.compat.oracle import EITHER, EXACT, REFUSE, Expectation, normalize
+from vmcompat.model import SUBSECTIONS_KEY
+from vmcompat.stream.compare import leaves
 
 
 class Outcome(str, Enum):
@@ -102,7 +102,7 @@ _NONE: Any = object()
 
 def differing(a: Any, b: Any, prefix: str = "") -> tuple[str, ...]:
     """Leaves where two states differ, or that only one of them holds, named as
-    :func:`harness.stream.compare.leaves` names them. Equal subtrees are skipped whole
+    :func:`vmcompat.stream.compare.leaves` names them. Equal subtrees are skipped whole
     (a big section's states differ in a few leaves).
 
     >>> differing({"a": [1, 2], "__subsections__": {"d/s": {"x": 1}}}, {"a": [1, 3]})

@@ -1,6 +1,6 @@
 """A real section's description whose unknown tests are decided by what a state holds.
 
-A description imported from QEMU (:mod:`harness.dumps`) knows that a field has a
+A description imported from QEMU (:mod:`vmcompat.dumps`) knows that a field has a
 ``field_exists`` test, or a subsection a ``needed`` function, but not what they
 compute: they read pseudo-fields (``__test__<field>``, ``__needed__<subsection>``)
 that no state holds. States drawn near a capture hold exactly the fields and
@@ -8,8 +8,8 @@ subsections the capture holds (each element of an array its own), so here each
 such test becomes :class:`Holds`: the field is sent, the subsection is sent, when
 the state holds it — the capture's outcome, element by element.
 
->>> from harness.dumps import unknown_needed
->>> from harness.model import Description, Field, Subsection
+>>> from vmcompat.dumps import unknown_needed
+>>> from vmcompat.model import Description, Field, Subsection
 >>> sub = Description("d/s", 1, 1, (Field("x", "uint8"),))
 >>> d = pin(Description("d", 1, 1, (Field("a", "uint8"),),
 ...                     (Subsection(sub, unknown_needed("d/s")),)))
@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from harness.dumps import has_unknown_needed, has_unknown_test
-from harness.model import SUBSECTIONS_KEY, Description, Field
-from harness.predicates import Predicate
+from vmcompat.dumps import has_unknown_needed, has_unknown_test
+from vmcompat.model import SUBSECTIONS_KEY, Description, Field
+from vmcompat.predicates import Predicate
 
 
 @dataclass(frozen=True, slots=True)

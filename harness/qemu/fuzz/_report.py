@@ -30,14 +30,14 @@ import time
 from collections import Counter
 from typing import Any
 
-from harness.atomic import write_atomic
-from harness.qemu.devices import DEVICE_SETS
-from harness.qemu.fuzz._fuzz import FuzzRun, finding_file
-from harness.qemu.fuzz._outcomes import OUTCOMES, SEVERITY, Outcome
-from harness.qemu.fuzz._run import Finding, TargetResult
-from harness.report._junit import Case, render_cases
-from harness.report._templates import render
-from harness.words import plural
+from vmcompat.atomic import write_atomic
+from vmcompat.qemu.devices import DEVICE_SETS
+from vmcompat.qemu.fuzz._fuzz import FuzzRun, finding_file
+from vmcompat.qemu.fuzz._outcomes import OUTCOMES, SEVERITY, Outcome
+from vmcompat.qemu.fuzz._run import Finding, TargetResult
+from vmcompat.report._junit import Case, render_cases
+from vmcompat.report._templates import render
+from vmcompat.words import plural
 
 FINDINGS_DIR = "findings"
 #: what a grid cell of the HTML report shows for each outcome

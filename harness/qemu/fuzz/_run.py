@@ -3,13 +3,13 @@
 Per target (one section, one direction), with one seed:
 
 1. **Replay**: the minimal states earlier runs found for this target (kept in the
-   project's example database, :func:`harness.database.shared_database`, under one key
+   project's example database, :func:`vmcompat.database.shared_database`, under one key
    per target) run first; one that now agrees is deleted.
 2. **Explore**: Hypothesis draws ``max_examples`` states near the capture
-   (:func:`strategies.captured_states`) and every one is judged; nothing fails the
+   (:func:`vmcompat.strategies.captured_states`) and every one is judged; nothing fails the
    test, so generation is not cut short by the first finding. The outcome counts and
    the normalised fields come from here.
-3. **Shrink**: for each finding (:func:`~harness.qemu.fuzz._outcomes.signature`, worst
+3. **Shrink**: for each finding (:func:`~vmcompat.qemu.fuzz._outcomes.signature`, worst
    first), the same seeded run again, failing on that finding only: Hypothesis replays
    the same examples (from the cache: no QEMU run) up to its first occurrence, then
    shrinks it. The target's shrinks share ``max_shrinks`` destination loads (each
@@ -36,16 +36,16 @@ import hypothesis
 from hypothesis import Phase, Verbosity, given
 from hypothesis.database import ExampleDatabase
 
-from harness import state as statejson
-from harness.compat.directions import DOWNGRADE, SAME, UPGRADE
-from harness.errors import InputError
-from harness.health import GENERATION_CHECKS
-from harness.matrix._cells import version_order
-from harness.qemu.fuzz._chain import ChainTarget, chain_target
-from harness.qemu.fuzz._outcomes import SEVERITY, Judgement, Outcome, signature
-from harness.qemu.fuzz._target import Direction, Key, Target, state_key
-from harness.stream.compare import leaves
-from strategies.captured import captured_states
+from vmcompat import state as statejson
+from vmcompat.compat.directions import DOWNGRADE, SAME, UPGRADE
+from vmcompat.errors import InputError
+from vmcompat.health import GENERATION_CHECKS
+from vmcompat.matrix._cells import version_order
+from vmcompat.qemu.fuzz._chain import ChainTarget, chain_target
+from vmcompat.qemu.fuzz._outcomes import SEVERITY, Judgement, Outcome, signature
+from vmcompat.qemu.fuzz._target import Direction, Key, Target, state_key
+from vmcompat.strategies.captured import captured_states
+from vmcompat.stream.compare import leaves
 
 #: findings shrunk per target (worst first); more are counted, and kept unshrunk
 MAX_FINDINGS = 8

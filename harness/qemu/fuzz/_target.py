@@ -8,7 +8,7 @@
   in 10.0: "Missing section footer"); those are fuzzed alone, each in the base.
 * :class:`Target` — one section of a direction: a state goes into the base in place
   of the captured section (the rest stays as captured), the destination loads it
-  paused and saves again (:func:`harness.qemu.ops.load_then_save`), and vmcompat
+  paused and saves again (:func:`vmcompat.qemu.ops.load_then_save`), and vmcompat
   decodes the section it now holds (:meth:`Target.observe`). :meth:`Target.judge`
   compares that with the oracle's prediction over the two releases' descriptions,
   the destination's captured section being its state before the load.
@@ -18,7 +18,7 @@ second timeout is a hang (``qemu-crash``). The first try is allowed :data:`SLOWE
 the slowest load this release has completed so far (at least :data:`FIRST_TRY`, at most
 ``timeout``): a state that makes QEMU spin costs seconds, not two whole timeouts. A QEMU
 that cannot start at all is not a finding: the run stops with that error. QEMU runs in its
-own process group, killed by its id on every exit path (:class:`harness.qemu.session.Session`).
+own process group, killed by its id on every exit path (:class:`vmcompat.qemu.session.Session`).
 """
 
 from __future__ import annotations
@@ -32,23 +32,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness import state as statejson
-from harness.compat.oracle import REFUSE, Expectation, expect, normalize
-from harness.errors import InputError, LoadError, Reason, VmcompatError
-from harness.model import Description
-from harness.qemu.cross import Options as CrossOptions
-from harness.qemu.cross import capture_on, key_of, real_load
-from harness.qemu.fuzz._outcomes import Judgement, Observed, differing, judge
-from harness.qemu.fuzz._pin import pin
-from harness.qemu.ops import load, load_then_save
-from harness.qemu.releases import Qemu
-from harness.qemu.session import QemuError, QemuTimeout
-from harness.stream.compare import cut_spans
-from harness.stream.devices import DeviceTable, device_table, encode_payload
-from harness.stream.model import Section, Stream, Vmdesc
-from harness.stream.reader import StreamReader, find_vmdesc, read_stream
+from vmcompat import state as statejson
+from vmcompat.compat.oracle import REFUSE, Expectation, expect, normalize
+from vmcompat.errors import InputError, LoadError, Reason, VmcompatError
+from vmcompat.model import Description
+from vmcompat.qemu.cross import Options as CrossOptions
+from vmcompat.qemu.cross import capture_on, key_of, real_load
+from vmcompat.qemu.fuzz._outcomes import Judgement, Observed, differing, judge
+from vmcompat.qemu.fuzz._pin import pin
+from vmcompat.qemu.ops import load, load_then_save
+from vmcompat.qemu.releases import Qemu
+from vmcompat.qemu.session import QemuError, QemuTimeout
+from vmcompat.stream.compare import cut_spans
+from vmcompat.stream.devices import DeviceTable, device_table, encode_payload
+from vmcompat.stream.model import Section, Stream, Vmdesc
+from vmcompat.stream.reader import StreamReader, find_vmdesc, read_stream
 
-#: a section's wire identity (:func:`harness.qemu.cross.key_of`): idstr, ``idstr#N``
+#: a section's wire identity (:func:`vmcompat.qemu.cross.key_of`): idstr, ``idstr#N``
 Key = str
 FOOTER_SIZE = 5
 #: vmdescs whose merged descriptions a release keeps (each load may send other subsections)
@@ -100,7 +100,7 @@ class ReleaseCapture:
     @classmethod
     def take(cls, qemu: Qemu, machine: str, devices: tuple[str, ...], *,
              timeout: float = 30.0) -> ReleaseCapture:
-        """Capture ``machine`` on ``qemu`` and dump it (:func:`harness.qemu.cross.capture_on`)."""
+        """Capture ``machine`` on ``qemu`` and dump it (:func:`vmcompat.qemu.cross.capture_on`)."""
         dumps: dict[tuple[str, str], Any] = {}
         cap = capture_on(qemu, machine, CrossOptions(devices, timeout=timeout), dumps)
         dumped = dumps[(qemu.binary, machine)]
@@ -216,7 +216,7 @@ class Direction:
 
     def find_blockers(self) -> None:
         """Load the source's capture as it is, taking out each section the destination
-        refuses until the rest loads (:func:`harness.qemu.cross.real_load`)."""
+        refuses until the rest loads (:func:`vmcompat.qemu.cross.real_load`)."""
         src, dst = self.source, self.destination
         run = real_load(src, dst.qemu,  # type: ignore[arg-type]
                         CrossOptions(dst.devices, timeout=dst.timeout))
