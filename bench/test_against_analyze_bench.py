@@ -11,7 +11,7 @@ repository; without ``VMCOMPAT_ANALYZE_MIGRATION`` the comparisons with it are s
 with the same interpreter, bytecode caches warm (a private ``PYTHONPYCACHEPREFIX``, one
 warm-up run); times are medians of ``VMCOMPAT_BENCH_ROUNDS`` (default 5) runs that
 alternate between the tools, so load drift hits both alike; peak RSS is each child's own
-``ru_maxrss`` (``os.wait4``).
+``ru_maxrss`` (``os.wait4`` in a small launcher: see :data:`LAUNCHER`).
 
 * ``test_startup``: ``vmcompat --version`` and ``vmcompat stream decode`` of the real
   387 KB ``pc-i440fx-7.2`` stream, each over ``analyze-migration.py -f`` of the same
@@ -31,7 +31,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -57,17 +56,29 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return e
 
 
+#: runs ``argv`` and reports its wall time and peak RSS on its last stderr line. Linux
+#: counts a parent's peak RSS at fork into a child's ``ru_maxrss`` (kept across exec), so
+#: children forked by this (big) pytest process would all report at least its size: they
+#: are forked by this small launcher instead, and timed by it (its start-up not counted)
+LAUNCHER = """import os, sys, time
+t = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+sys.stderr.write(f"\\n{time.perf_counter() - t} {usage.ru_maxrss * 1024}\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
     """(wall seconds, peak RSS bytes) of one child process; output discarded."""
-    t = time.perf_counter()
-    p = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t
-    err = p.stderr.read() if p.stderr else b""
-    p.returncode = os.waitstatus_to_exitcode(status)
-    assert p.returncode == 0, f"{argv}: exit {p.returncode}: {err.decode()[-500:]}"
-    return wall, usage.ru_maxrss * 1024
+    p = subprocess.run([sys.executable, "-c", LAUNCHER, *argv], cwd=ROOT, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    err = p.stderr.decode()
+    assert p.returncode == 0, f"{argv}: exit {p.returncode}: {err[-500:]}"
+    wall, rss = err.rsplit("\n", 2)[-2].split()
+    return float(wall), int(rss)
 
 
 def medians(cmds: dict[str, list[str]], env: dict[str, str], rounds: int = ROUNDS

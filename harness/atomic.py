@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -45,7 +44,8 @@ def create_temp(path: str) -> tuple[int, str]:
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
         keep = stat.S_IMODE(mode) & 0o777
     while True:
-        tmp = os.path.join(folder, TEMP_PREFIX + secrets.token_hex(6))
+        tmp = os.path.join(folder, TEMP_PREFIX + os.urandom(6).hex())  # not secrets: its
+        # import (hmac, hashlib) costs start-up time
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         except FileExistsError:  # pragma: no cover - 48 random bits collided

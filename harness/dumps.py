@@ -417,12 +417,24 @@ def _vmdesc_fields(raw: Any, bad: Callable[[str], InputError], owner: str) -> li
                 j += 1
             if j < len(raw) and _unindexed_last(raw[j], fname) and o.get("index") == 0:
                 j += 1  # QEMU 9.1+ writes the last element of such an array without "index"
-            out.extend(_elements(fname, [_vmdesc_field(raw[k], fname, bad, owner)
-                                         for k in range(i, j)]))
+            out.extend(_elements(fname, _indexed(raw[i:j], fname, bad, owner)))
             i = j
             continue
         out.append(_vmdesc_field(o, fname, bad, owner))
         i += 1
+    return out
+
+
+def _indexed(raw: list[Any], name: str, bad: Callable[[str], InputError], owner: str
+             ) -> list[Field]:
+    """The fields of an indexed array's entries; an entry equal to the one before it but
+    for its ``index`` shares that one's field (read once: arrays of structs are big)."""
+    out: list[Field] = []
+    last: Any = None
+    for o in raw:
+        bare = {k: v for k, v in o.items() if k != "index"}
+        out.append(out[-1] if bare == last else _vmdesc_field(o, name, bad, owner))
+        last = bare
     return out
 
 
@@ -444,7 +456,8 @@ def _elements(name: str, elems: list[Field]) -> list[Field]:
     if len(elems) == 1:
         return [first]
     if first.struct is not None and all(e.struct is not None for e in elems):
-        bare = [e.struct.evolve(subsections=()) for e in elems if e.struct is not None]
+        shared = {id(e.struct): e.struct for e in elems if e.struct is not None}
+        bare = [s.evolve(subsections=()) for s in shared.values()]
         if all(b == bare[0] for b in bare):
             subs = _union_subsections([e.struct.subsections for e in elems
                                        if e.struct is not None])

@@ -24,7 +24,12 @@ from vmcompat.cli import EXIT_FOUND, guarded, main
 from vmcompat.descjson import read_json
 from vmcompat.errors import InputError, LoadError
 from vmcompat.model import Description
-from vmcompat.stream.document import from_document, to_document, write_document
+from vmcompat.stream.document import (
+    from_document,
+    to_document,
+    write_document,
+    write_from_document,
+)
 from vmcompat.stream.jsontext import Irregular
 from vmcompat.stream.layout import MAGIC
 from vmcompat.stream.reader import find_vmdesc, read_stream
@@ -134,6 +139,8 @@ def _decode_streamed(stream_file: str, out: str, side: str, allow_trailing: bool
 @guarded
 def encode_cmd(doc_file: str, out: str) -> None:
     """Write the stream a JSON document describes (the inverse of decode)."""
+    if _encode_streamed(doc_file, out):
+        return
     doc = read_json(doc_file)
     with ExitStack() as stack:
         pages = None
@@ -145,6 +152,23 @@ def encode_cmd(doc_file: str, out: str) -> None:
         with atomic_output(out) as fh:
             write_stream(s, fh.write)
         del s
+
+
+def _encode_streamed(doc_file: str, out: str) -> bool:
+    """Encode section by section in flat memory (:func:`write_from_document`); False
+    when that path does not apply or meets a problem (nothing written: the whole path
+    then writes the same bytes, or says what is wrong)."""
+    folder = os.path.dirname(os.path.abspath(doc_file))
+    try:
+        with ExitStack() as stack:
+            def sidecar(name: str) -> memoryview:
+                return stack.enter_context(open_source(os.path.join(folder, name)))
+
+            with atomic_output(out) as fh:
+                write_from_document(doc_file, fh.write, sidecar=sidecar, file=doc_file)
+    except (Irregular, InputError, OSError, UnicodeDecodeError):
+        return False
+    return True
 
 
 @stream.command("verify")

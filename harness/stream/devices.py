@@ -12,7 +12,7 @@ holds (a vmdesc says what was sent, not when), see :class:`HeldWriter`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,37 +70,57 @@ def device_table(vmdesc: Any, *, file: str | None = None,
     except LoadError as e:  # pragma: no cover - vmdesc import raises InputError only
         raise InputError(str(e), file=file) from None
     if dump:
-        by_vmsd: dict[str, Description] = {}
-        for d in dump.values():
-            by_vmsd.setdefault(d.name, d)
-        merged = []
-        for e in entries:
-            d = e.description
-            if d is not None and d.name in by_vmsd:
-                try:
-                    d = merge(by_vmsd[d.name], d)
-                except InputError as err:
-                    raise err.located(file=file) from None
-            merged.append(VmdescEntry(e.name, e.instance_id, d, e.raw))
-        entries = merged
+        entries = _merged(entries, dump, file)
     ps = vmdesc.get("page_size", 4096) if isinstance(vmdesc, dict) else 4096
     return _table(entries, ps, file)
 
 
-def compact_table(members: Iterable[tuple[str, Any]], *, file: str | None = None
-                  ) -> DeviceTable:
+def _merged(entries: Iterable[VmdescEntry], dump: Mapping[str, Description],
+            file: str | None) -> list[VmdescEntry]:
+    """The entries with a dump's versions and tests merged into their descriptions."""
+    by_vmsd: dict[str, Description] = {}
+    for d in dump.values():
+        by_vmsd.setdefault(d.name, d)
+    merged = []
+    for e in entries:
+        d = e.description
+        if d is not None and d.name in by_vmsd:
+            try:
+                d = merge(by_vmsd[d.name], d)
+            except InputError as err:
+                raise err.located(file=file) from None
+        merged.append(VmdescEntry(e.name, e.instance_id, d, e.raw))
+    return merged
+
+
+def compact_table(members: Iterable[tuple[str, Any]], *, file: str | None = None,
+                  dump: Mapping[str, Description] | None = None,
+                  see: Callable[[Any], object] | None = None) -> DeviceTable:
     """The table of a vmdesc read member by member (``devices`` an iterator of devices),
-    keeping only what decoding needs: never the whole vmdesc as Python objects."""
+    keeping only what decoding needs: never the whole vmdesc as Python objects.
+
+    ``dump`` merges in as for :func:`device_table`; ``see`` is shown each device
+    as it is read (to keep what else a caller needs of it).
+    """
     entries: list[VmdescEntry] | None = None
     ps: Any = None
     for key, value in members:
         if key == "devices" and isinstance(value, Iterator):
-            entries = list(device_entries(value, file, keep_raw=False))
+            devices = value if see is None else _shown(value, see)
+            entries = list(device_entries(devices, file, keep_raw=False))
+            if dump:
+                entries = _merged(entries, dump, file)
         elif key == "page_size":
             ps = value
     if entries is None or ps is None:
         raise InputError("not a vmdesc (expected page_size and a devices list)", file=file)
     return _table(entries, ps, file)
+
+
+def _shown(items: Iterator[Any], see: Callable[[Any], object]) -> Iterator[Any]:
+    for x in items:
+        see(x)
+        yield x
 
 
 def _table(entries: Iterable[VmdescEntry], ps: Any, file: str | None) -> DeviceTable:

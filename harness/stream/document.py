@@ -40,7 +40,7 @@ its exact text when ``json.dumps(vmdesc)`` would not reproduce it, and
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -49,9 +49,17 @@ from vmcompat.errors import InputError
 from vmcompat.limits import MAX_RUN
 from vmcompat.model import SUBSECTIONS_KEY, wire_name_problem
 from vmcompat.stream.configuration import CONFIGURATION_DESC
-from vmcompat.stream.devices import DeviceTable, device_table
-from vmcompat.stream.jsontext import Irregular, indented, members
-from vmcompat.stream.layout import FULL, LAYOUT_2_4, SECTION_NAMES, SECTION_TYPES, START, by_name
+from vmcompat.stream.devices import DeviceTable, compact_table, device_table
+from vmcompat.stream.jsontext import Irregular, Pull, indented, members
+from vmcompat.stream.layout import (
+    FULL,
+    LAYOUT_2_4,
+    SECTION_NAMES,
+    SECTION_TYPES,
+    START,
+    Layout,
+    by_name,
+)
 from vmcompat.stream.model import (
     Command,
     Configuration,
@@ -66,7 +74,8 @@ from vmcompat.stream.model import (
     ZeroRun,
 )
 from vmcompat.stream.reader import compact_reader, located_errors, parse_vmdesc
-from vmcompat.stream.source import Buffer, release
+from vmcompat.stream.source import Buffer, release, text_reader
+from vmcompat.stream.writer import write_head, write_item, write_tail
 from vmcompat.words import plural
 
 FORMAT = "vmcompat-stream/1"
@@ -170,8 +179,8 @@ def write_document(data: Buffer, out: Write, *, pages: Write, pages_file: str,
         stream = reader.finish(config)
         release(data, len(data))
     out(f',{_NL1}"eof": {indented(stream.eof, _NL1)}'.encode())
-    if stream.vmdesc is reader.known and reader.known is not None:
-        _write_vmdesc(reader.known.raw, out)
+    if stream.vmdesc is reader.known and reader.known_span is not None:
+        _write_vmdesc(data, *reader.known_span, out)
     else:
         for k, v in _vmdesc_json(stream.vmdesc).items():
             out(f",{_NL1}{_key(k)}{indented(v, _NL1)}".encode())
@@ -187,51 +196,60 @@ def _key(k: str) -> str:
     return encode_basestring_ascii(k) + ": "
 
 
-def _write_vmdesc(raw: bytes, out: Write) -> None:
-    """``"vmdesc"`` (and ``"vmdesc_text"`` if needed) from the vmdesc's bytes, device by
-    device, as :func:`_vmdesc_json` and ``json.dump`` would write them."""
-    text = raw.decode("utf-8")
-    canon = _Canonical(raw)
+def _write_vmdesc(data: Buffer, start: int, end: int, out: Write) -> None:
+    """``"vmdesc"`` (and ``"vmdesc_text"`` if needed) from the vmdesc's bytes
+    ``data[start:end]``, device by device, as :func:`_vmdesc_json` and ``json.dump``
+    would write them (the text is never held whole)."""
+    canon = _Canonical(data, start, end)
     out(f',{_NL1}"vmdesc": '.encode())
     canon.feed("{")
     sep = "{"
-    for k, v in members(text, "devices"):
-        canon.feed(("" if sep == "{" else ", ") + encode_basestring_ascii(k) + ": ")
-        out((sep + _NL2 + _key(k)).encode())
-        sep = ","
-        if k != "devices" or not isinstance(v, Iterator):
-            canon.feed(json.dumps(v))
-            out(indented(v, _NL2).encode())
-            continue
-        canon.feed("[")
-        inner = "["
-        for dev in v:
-            canon.feed("" if inner == "[" else ", ")
-            canon.feed(json.dumps(dev))
-            out((inner + _NL3 + indented(dev, _NL3)).encode())
-            inner = ","
-        canon.feed("]")
-        out(b"[]" if inner == "[" else _NL2.encode() + b"]")
+    with text_reader(data, start, end) as fh:
+        p = Pull(fh)
+        for k, v in p.members("devices"):
+            canon.feed(("" if sep == "{" else ", ") + encode_basestring_ascii(k) + ": ")
+            out((sep + _NL2 + _key(k)).encode())
+            sep = ","
+            if k != "devices" or not isinstance(v, Iterator):
+                canon.feed(json.dumps(v))
+                out(indented(v, _NL2).encode())
+                continue
+            canon.feed("[")
+            inner = "["
+            for dev in v:
+                canon.feed("" if inner == "[" else ", ")
+                canon.feed(json.dumps(dev))
+                out((inner + _NL3 + indented(dev, _NL3)).encode())
+                inner = ","
+            canon.feed("]")
+            out(b"[]" if inner == "[" else _NL2.encode() + b"]")
+        p.end()
     canon.feed("}")
     out(b"{}" if sep == "{" else _NL1.encode() + b"}")
-    if not canon.same():
-        out(f',{_NL1}"vmdesc_text": {encode_basestring_ascii(text)}'.encode())
+    if not canon.same():  # the exact text, escaped a piece at a time
+        out(f',{_NL1}"vmdesc_text": "'.encode())
+        with text_reader(data, start, end) as fh:
+            while piece := fh.read(1 << 20):
+                out(encode_basestring_ascii(piece)[1:-1].encode())
+        out(b'"')
 
 
 class _Canonical:
-    """Whether ``json.dumps`` of the parsed vmdesc, fed piece by piece, gives ``raw`` back."""
+    """Whether ``json.dumps`` of the parsed vmdesc, fed piece by piece, gives its bytes
+    ``data[start:end]`` back (compared in place)."""
 
-    def __init__(self, raw: bytes) -> None:
-        self.raw, self.pos, self.ok = raw, 0, True
+    def __init__(self, data: Buffer, start: int, end: int) -> None:
+        self.data, self.pos, self.end, self.ok = memoryview(data), start, end, True
 
     def feed(self, piece: str) -> None:
         b = piece.encode()
-        if self.ok and self.raw[self.pos:self.pos + len(b)] != b:
+        if self.ok and (self.pos + len(b) > self.end
+                        or self.data[self.pos:self.pos + len(b)] != b):
             self.ok = False
         self.pos += len(b)
 
     def same(self) -> bool:
-        return self.ok and self.pos == len(self.raw)
+        return self.ok and self.pos == self.end
 
 
 def state_json(v: Any) -> Any:
@@ -353,6 +371,22 @@ def from_document(doc: Any, *, pages: Buffer | None = None, file: str | None = N
                   ) -> Stream:
     """The stream a document describes; ``pages`` is the sidecar's bytes, if any."""
     d = _Doc(file)
+    layout, page_size = _head(d, doc)
+    vmdesc = _vmdesc(d, doc)
+    source = doc.get("vmdesc_from")
+    if source is None and vmdesc is not None and vmdesc.ok:
+        source = vmdesc.obj
+    table = device_table(source, file=file) if source is not None else None
+    config = _configuration(d, doc.get("configuration"))
+    raw_sections = d.get(doc, "sections", list, "$")
+    items = tuple(_items(d, raw_sections, table, pages, page_size))
+    trailing = d.hex(doc, "trailing", "$", b"")
+    return Stream(layout, config, items, d.get(doc, "eof", bool, "$", True), vmdesc,
+                  trailing, page_size, doc.get("vmdesc_from"))
+
+
+def _head(d: _Doc, doc: Any) -> tuple[Layout, int]:
+    """The format, header, layout and page size of a document."""
     if d.get(doc, "format", str, "$") != FORMAT:
         raise d.bad("$.format", f"expected {FORMAT!r}")
     header = d.get(doc, "header", dict, "$")
@@ -362,23 +396,111 @@ def from_document(doc: Any, *, pages: Buffer | None = None, file: str | None = N
     page_size = d.get(doc, "page_size", int, "$", lo=512, hi=1 << 16)
     if page_size & (page_size - 1):
         raise d.bad("$.page_size", "not a power of two")
-    vmdesc = _vmdesc(d, doc)
-    source = doc.get("vmdesc_from")
-    if source is None and vmdesc is not None and vmdesc.ok:
-        source = vmdesc.obj
-    table = device_table(source, file=file) if source is not None else None
-    config = _configuration(d, doc.get("configuration"))
-    raw_sections = d.get(doc, "sections", list, "$")
+    return layout, page_size
+
+
+def _items(d: _Doc, raw_sections: Iterable[Any], table: DeviceTable | None,
+           pages: Buffer | None, page_size: int) -> Iterator[Section | Command]:
+    """The sections and commands of a document's ``sections``, one at a time."""
     started: dict[int, Section] = {}
-    items: list[Section | Command] = []
     for i, o in enumerate(raw_sections):
         item = _item(d, o, f"$.sections[{i}]", table, pages, page_size, started)
         if isinstance(item, Section) and item.kind == START:
             started[item.section_id] = item
-        items.append(item)
-    trailing = d.hex(doc, "trailing", "$", b"")
-    return Stream(layout, config, tuple(items), d.get(doc, "eof", bool, "$", True), vmdesc,
-                  trailing, page_size, doc.get("vmdesc_from"))
+        yield item
+
+
+def write_from_document(path: str, write: Write, *, sidecar: Callable[[str], Buffer],
+                        file: str | None = None) -> None:
+    """Write the stream the document in file ``path`` describes, section by section.
+
+    The bytes are those of ``write_stream(from_document(read_json(path)))`` but the
+    document is read as it is written out (:class:`Pull`, two passes: its
+    ``sections`` come before the vmdesc that describes them), and of the vmdesc only
+    its bytes and a compact device table are kept, so memory stays flat whatever the
+    number of sections. ``sidecar(name)`` opens the pages sidecar the document names.
+    A document this path does not handle exactly as the whole one (a vmdesc given as
+    bytes or from elsewhere, none at all, irregular JSON) raises :class:`Irregular`.
+    Its :class:`~vmcompat.errors.InputError` may come after part of the stream was
+    written, and need not be the one the whole path reports first: on either, write
+    to an atomic output and let the whole path say what is wrong.
+    """
+    d = _Doc(file)
+    top: dict[str, Any] = {}
+    raw: bytes | bytearray = b""
+    table: DeviceTable | None = None
+    with open(path, encoding="utf-8") as fh:  # pass 1: all but the sections
+        p = Pull(fh)
+        for key in p.object():
+            if key == "sections":
+                for _ in p.elements():
+                    p.skip()  # read in pass 2
+                top[key] = []
+            elif key == "vmdesc" and p.peek() == "{" and "vmdesc_text" not in top:
+                raw = bytearray()
+                table = compact_table(_vmdesc_members(p, raw), file=file)
+                top[key] = {}
+            elif key == "vmdesc_text" and p.peek() == '"':
+                text = p.value(2)  # the exact vmdesc: it wins over the object
+                table = compact_table(members(text, "devices"), file=file)
+                raw = b""  # the object's bytes go before the text's are made
+                raw = text.encode("utf-8")
+                top[key] = _TEXT_READ
+                del text
+            else:
+                top[key] = p.value(2)
+        p.end()
+    if table is None or {"sections", "vmdesc"} - top.keys() \
+            or {"vmdesc_hex", "vmdesc_from"} & top.keys() \
+            or top.get("vmdesc_text", _TEXT_READ) is not _TEXT_READ:
+        raise Irregular("no vmdesc object (and text) in the document, or one from elsewhere")
+    layout, page_size = _head(d, top)
+    vmdesc = Vmdesc(bytes(raw))
+    del raw
+    config = _configuration(d, top.get("configuration"))
+    ref = top.get("pages")
+    pages = sidecar(ref["file"]) if isinstance(ref, dict) and isinstance(ref.get("file"), str) \
+        else None
+    write_head(layout, config, write)
+    with open(path, encoding="utf-8") as fh:  # pass 2: the sections
+        p = Pull(fh)
+        for key in p.object():
+            if key != "sections":
+                p.value(2)
+                continue
+            for item in _items(d, (p.value(3) for _ in p.elements()), table, pages,
+                               page_size):
+                write_item(item, write, table, layout, page_size)
+            break  # the rest was read in pass 1
+    trailing = d.hex(top, "trailing", "$", b"")
+    write_tail(d.get(top, "eof", bool, "$", True), vmdesc, trailing, write)
+
+
+_TEXT_READ = object()  # a document's vmdesc_text, read (see write_from_document)
+
+
+def _vmdesc_members(p: Pull, raw: bytearray) -> Iterator[tuple[str, Any]]:
+    """The vmdesc object's members from ``p`` (``devices`` an iterator), while ``raw``
+    gets ``json.dumps`` of the whole object, piece by piece."""
+    raw += b"{"
+    for k, key in enumerate(p.object()):
+        raw += (b", " if k else b"") + json.dumps(key).encode() + b": "
+        if key != "devices" or p.peek() != "[":
+            value = p.value(3)
+            raw += json.dumps(value).encode()
+            yield key, value
+            continue
+        raw += b"["
+        yield key, _devices(p, raw)
+        raw += b"]"
+    raw += b"}"
+
+
+def _devices(p: Pull, raw: bytearray) -> Iterator[Any]:
+    for k, _ in enumerate(p.elements()):
+        device = p.value(4)
+        raw += (b", " if k else b"") + json.dumps(device).encode()
+        yield device
 
 
 def _vmdesc(d: _Doc, doc: dict[str, Any]) -> Vmdesc | None:

@@ -10,7 +10,8 @@ pure-Python indenting encoder; anything it does not know raises
 and the elements of one array member one at a time, so a large vmdesc is never
 held whole as Python objects. It accepts only what :func:`json.loads` accepts
 with the same result; what it does not handle (a duplicated key) is
-:class:`Irregular` too.
+:class:`Irregular` too. :class:`Pull` does the same from a file, a piece of it at a
+time, and one level deeper where the caller asks.
 
 >>> indented({"a": [1, 2], "b": {}}, "\\n")
 '{\\n  "a": [\\n    1,\\n    2\\n  ],\\n  "b": {}\\n}'
@@ -24,12 +25,16 @@ import json
 import re
 from collections.abc import Iterator
 from json.encoder import encode_basestring_ascii
-from typing import Any
+from typing import Any, TextIO
+
+from vmcompat.limits import MAX_JSON_DEPTH, too_deep
 
 _int = int.__repr__
 _esc = encode_basestring_ascii
 _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
+#: what follows a whole number in JSON text (its end is the text's end: "")
+_AFTER_NUMBER = frozenset(", ]}\t\n\r")
 
 
 class Irregular(ValueError):
@@ -80,12 +85,6 @@ def _skip(text: str, i: int) -> int:
     return _WS.match(text, i).end()  # type: ignore[union-attr]  # always matches
 
 
-def _expect(text: str, i: int, char: str) -> int:
-    if text[i:i + 1] != char:
-        raise Irregular(f"expected {char!r} at character {i}")
-    return _skip(text, i + 1)
-
-
 def members(text: str, array_key: str) -> Iterator[tuple[str, Any]]:
     """The members of the top-level JSON object in ``text``, in order.
 
@@ -94,53 +93,146 @@ def members(text: str, array_key: str) -> Iterator[tuple[str, Any]]:
     when the next member is asked for). Malformed text, a top level that is not
     an object and a duplicated key raise :class:`Irregular`.
     """
-    seen: set[str] = set()
-    try:
-        i = _expect(text, _skip(text, 0), "{")
-        if text[i:i + 1] == "}":
-            i = _skip(text, i + 1)
+    p = Pull(text)
+    yield from p.members(array_key)
+    p.end()
+
+
+class Pull:
+    """A JSON text read from a file (or a str) as the caller walks it: objects key by
+    key, arrays element by element, any other value whole.
+
+    Only a bounded piece of the file is held (what is not yet read of it, at least
+    ``chunk`` characters, or one whole value). It accepts what :func:`json.load`
+    accepts with the same values, nesting at most ``MAX_JSON_DEPTH`` levels as
+    :func:`vmcompat.descjson.read_json` requires; anything else (malformed text, a
+    duplicated key of an object walked key by key, too deep) is :class:`Irregular`.
+
+    >>> import io
+    >>> p = Pull(io.StringIO('{"a": [1, {"b": 2}], "c": 3} '))
+    >>> [(k, [p.value(3) for _ in p.elements()] if k == "a" else p.value(2))
+    ...  for k in p.object()], p.end()
+    ([('a', [1, {'b': 2}]), ('c', 3)], None)
+    """
+
+    def __init__(self, source: TextIO | str, chunk: int = 1 << 20) -> None:
+        if isinstance(source, str):  # all there already: never cut
+            self.fh, self.chunk, self.buf, self.eof = None, len(source) + 1, source, True
         else:
-            while True:
-                key, i = _DECODER.raw_decode(text, i)
-                if type(key) is not str or key in seen:
-                    raise Irregular(f"key {key!r} is not a new string")
-                seen.add(key)
-                i = _expect(text, _skip(text, i), ":")
-                if key == array_key and text[i:i + 1] == "[":
-                    end = [i]
-                    elements = _elements(text, i, end)
-                    yield key, elements
-                    for _ in elements:  # what the caller left unread
-                        pass
-                    i = end[0]
-                else:
-                    value, i = _DECODER.raw_decode(text, i)
-                    yield key, value
-                i = _skip(text, i)
-                if text[i:i + 1] == "}":
-                    i = _skip(text, i + 1)
-                    break
-                i = _expect(text, i, ",")
-        if i != len(text):
-            raise Irregular(f"extra data at character {i}")
-    except (ValueError, RecursionError) as e:  # json.JSONDecodeError is a ValueError
-        raise Irregular(str(e)) from None
+            self.fh, self.chunk, self.buf, self.eof = source, chunk, "", False
+        self.i = 0
+
+    def _more(self) -> bool:
+        """Read on (dropping what was read); False at the end of the file."""
+        if self.eof or self.fh is None:
+            return False
+        piece = self.fh.read(max(self.chunk, len(self.buf) - self.i))
+        if not piece:
+            self.eof = True
+            return False
+        self.buf, self.i = self.buf[self.i:] + piece, 0
+        return True
 
 
-def _elements(text: str, i: int, end: list[int]) -> Iterator[Any]:
-    """Elements of the array at ``text[i] == "["``; ``end[0]`` is set past its ``]``."""
-    try:
-        i = _expect(text, i, "[")
-        if text[i:i + 1] == "]":
-            end[0] = i + 1
+    def peek(self) -> str:
+        """The next character after whitespace ("" at the end)."""
+        while True:
+            self.i = _skip(self.buf, self.i)
+            if self.i < len(self.buf):
+                return self.buf[self.i]
+            if not self._more():
+                return ""
+
+    def _step(self) -> str:
+        """The next character after whitespace, read past."""
+        c = self.peek()
+        self.i += 1
+        return c
+
+    def _expect(self, char: str) -> None:
+        if self._step() != char:
+            raise Irregular(f"expected {char!r}")
+
+    def value(self, depth: int | None) -> Any:
+        """The whole value here; ``depth`` is its level in the document (the top is 1),
+        None to leave its nesting unchecked."""
+        return self._read(None if depth is None else MAX_JSON_DEPTH - depth + 1)
+
+    def skip(self) -> None:
+        """Read past the value here (well-formed, its depth unchecked)."""
+        self._read(None)
+
+    def _read(self, levels: int | None) -> Any:
+        """The value here, nesting at most ``levels`` levels (None: unchecked)."""
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buf, self.i)
+            except (ValueError, RecursionError) as e:
+                if self._more():
+                    continue  # the value may go on in the rest of the file
+                raise Irregular(str(e)) from None
+            if type(value) in (int, float) and self.buf[end:end + 1] not in _AFTER_NUMBER \
+                    and self._more():
+                continue  # a number cut short ("1", "0.", "1e") may go on
+            break
+        # a value has no more levels than opening brackets: most need no walk
+        if levels is not None and self.buf.count("[", self.i, end) \
+                + self.buf.count("{", self.i, end) > levels and too_deep(value, levels):
+            raise Irregular("nested too deeply")
+        self.i = end
+        if end > self.chunk:  # a big value was read: keep no copy of its text
+            self.buf, self.i = self.buf[end:], 0
+        return value
+
+    def object(self) -> Iterator[str]:
+        """The keys of the object here; read each one's value before asking for the next."""
+        self._expect("{")
+        if self.peek() == "}":
+            self._step()
+            return
+        seen: set[str] = set()
+        while True:
+            if self.peek() != '"':
+                raise Irregular("expected a key")
+            key = self.value(1)
+            if key in seen:
+                raise Irregular(f"key {key!r} twice")
+            seen.add(key)
+            self._expect(":")
+            yield key
+            c = self._step()
+            if c == "}":
+                return
+            if c != ",":
+                raise Irregular("expected ',' or '}'")
+
+    def elements(self) -> Iterator[None]:
+        """Once per element of the array here; read the element before asking for the next."""
+        self._expect("[")
+        if self.peek() == "]":
+            self._step()
             return
         while True:
-            value, i = _DECODER.raw_decode(text, i)
-            yield value
-            i = _skip(text, i)
-            if text[i:i + 1] == "]":
-                end[0] = i + 1
+            yield None
+            c = self._step()
+            if c == "]":
                 return
-            i = _expect(text, i, ",")
-    except (ValueError, RecursionError) as e:
-        raise Irregular(str(e)) from None
+            if c != ",":
+                raise Irregular("expected ',' or ']'")
+
+    def members(self, array_key: str) -> Iterator[tuple[str, Any]]:
+        """:func:`members` of the object here (nesting unchecked)."""
+        for key in self.object():
+            if key != array_key or self.peek() != "[":
+                yield key, self.value(None)
+                continue
+            elements = (self.value(None) for _ in self.elements())
+            yield key, elements
+            for _ in elements:  # what the caller left unread
+                pass
+
+    def end(self) -> None:
+        """Nothing but whitespace may follow the document."""
+        if self.peek() != "":
+            raise Irregular("extra data after the document")

@@ -79,21 +79,47 @@ def read_ram(src: Source, page_size: int) -> tuple[RamRecord, ...]:
         block = None if flags & CONTINUE else src.name("ram.block")
         if kind == ZERO:
             fill = src.u8("ram.zero")
-            if (run and run[0] == ZERO and block is None and run[4] == fill
+            if not (run and run[0] == ZERO and block is None and run[4] == fill
                     and addr == run[1] + run[2] * page_size):
+                flush()
+                run[:] = [ZERO, addr, 1, block, fill]
+            else:
                 run[2] += 1
-                continue
-            flush()
-            run[:] = [ZERO, addr, 1, block, fill]
+            run[2] += _more(data, src, run[1] + run[2] * page_size, ZERO, 1, page_size,
+                            fill)
         else:
             start = src.need(page_size, "ram.page")
-            if (run and run[0] == PAGE and block is None
+            if not (run and run[0] == PAGE and block is None
                     and addr == run[1] + run[2] * page_size
                     and start == run[4] + run[2] * (8 + page_size)):
+                flush()
+                run[:] = [PAGE, addr, 1, block, start]
+            else:
                 run[2] += 1
-                continue
-            flush()
-            run[:] = [PAGE, addr, 1, block, start]
+            run[2] += _more(data, src, run[1] + run[2] * page_size, PAGE, page_size,
+                            page_size)
+
+
+def _more(data: Any, src: Source, addr: int, kind: int, size: int, page_size: int,
+          fill: int = -1) -> int:
+    """How many records right at ``src.pos`` continue the current run (skipped over).
+
+    The hot loop of a RAM section: a record continues the run when its word is
+    exactly ``addr | kind | CONTINUE`` for the next page (same block, next
+    address) with ``size`` bytes after it (a PAGE's bytes; a ZERO's fill byte,
+    equal to ``fill``). Anything else is left to :func:`read_ram`'s checks.
+    """
+    pos, end, n = src.pos, src.end, 0
+    want = addr | kind | CONTINUE
+    step = 8 + size
+    unpack = _BE64.unpack_from
+    while pos + step <= end and unpack(data, pos)[0] == want \
+            and (fill < 0 or data[pos + 8] == fill):
+        pos += step
+        want += page_size
+        n += 1
+    src.pos = pos
+    return n
 
 
 def _mem_size(src: Source, total: int) -> MemSize:

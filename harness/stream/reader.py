@@ -20,7 +20,7 @@ import contextlib
 import json
 import mmap
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from vmcompat.errors import InputError, LoadError, StreamError, Truncated, UnknownSection
@@ -34,7 +34,7 @@ from vmcompat.stream.devices import (
     device_table,
     encode_payload,
 )
-from vmcompat.stream.jsontext import Irregular, members
+from vmcompat.stream.jsontext import Irregular, Pull
 from vmcompat.stream.layout import (
     COMMAND,
     CONFIGURATION,
@@ -54,7 +54,7 @@ from vmcompat.stream.layout import (
 )
 from vmcompat.stream.model import Command, Configuration, Section, Stream, Vmdesc
 from vmcompat.stream.ram import read_ram
-from vmcompat.stream.source import Buffer, Source, note_cut, release
+from vmcompat.stream.source import Buffer, Source, note_cut, release, text_reader
 
 _BE32 = struct.Struct(">I")
 RAM_IDSTR = "ram"
@@ -146,6 +146,7 @@ class StreamReader:
                  vmdesc_name: str = "the stream's own vmdesc") -> None:
         self.src = Source(data)
         self.known = known  # the vmdesc found from the end, not to be parsed twice
+        self.known_span: tuple[int, int] | None = None  # where it is in ``data``, if known
         self.table = table
         self.canonical = canonical
         self.file = file
@@ -217,9 +218,11 @@ class StreamReader:
         if eof and src.peek() == VMDESCRIPTION:
             src.u8("vmdesc")
             n = src.be32("vmdesc.len")
+            at = src.pos
             view = src.take(n, "vmdesc")  # compared in place: a big vmdesc is not copied
-            vmdesc = self.known if self.known is not None and self.known.raw == view \
-                else parse_vmdesc(bytes(view))
+            same = self.known is not None and (self.known_span == (at, at + n)
+                                               or self.known.raw == view)
+            vmdesc = self.known if same else parse_vmdesc(bytes(view))
         if not eof:
             raise src.fail("stream ends without EOF", src.pos)
         if self.strict and self.table is not None:
@@ -398,13 +401,17 @@ def located_errors(data: Buffer, file: str | None) -> Iterator[None]:
                           detail="descriptions or data nested too deeply") from None
 
 
-def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: bool = False
-                   ) -> StreamReader:
+def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: bool = False,
+                   canonical: bool = True, strict: bool = True,
+                   dump: Mapping[str, Description] | None = None,
+                   see: Callable[[Any], object] | None = None) -> StreamReader:
     """A reader of a stream with its own vmdesc, which it reads device by device.
 
     The vmdesc is kept as its bytes (``known.obj`` is None) and a device table
     sharing one description per distinct device, so memory does not grow with
     the stream's devices; read the sections with :meth:`StreamReader.items`.
+    ``canonical``, ``strict`` and ``dump`` are :func:`read_stream`'s; ``see`` is
+    shown each vmdesc device as it is read (:func:`compact_table`).
     Whatever :func:`read_stream` would treat differently from a plain, valid
     vmdesc found at the end raises :class:`~vmcompat.stream.jsontext.Irregular`:
     :func:`read_stream` then decides, with its own errors.
@@ -416,17 +423,22 @@ def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: boo
         n = _BE32.unpack_from(tail, q - 4)[0]
         if q + n > len(tail):
             continue
-        raw = tail[q:q + n]
+        base = len(data) - len(tail)  # 0 unless the tail is a copy of the end
         del tail
-        release(data, len(data))  # the end searched and copied is not needed until the end
+        span = (base + q, base + q + n)
         try:
-            text = raw.decode("utf-8")
-            table = compact_table(members(text, "devices"), file=file)
+            with text_reader(data, *span) as fh:
+                p = Pull(fh)
+                table = compact_table(p.members("devices"), file=file, dump=dump, see=see)
+                p.end()
         except (UnicodeDecodeError, InputError) as e:
             raise Irregular(str(e)) from None
-        del text
-        return StreamReader(data, table, file=file, known=Vmdesc(raw),
-                            allow_trailing=allow_trailing)
+        release(data, len(data))  # the end searched is not needed until the end
+        reader = StreamReader(data, table, file=file, known=Vmdesc(memoryview(data)[
+            span[0]:span[1]]), canonical=canonical, strict=strict,
+            allow_trailing=allow_trailing)
+        reader.known_span = span
+        return reader
     raise Irregular("no vmdesc at the end")
 
 

@@ -17,9 +17,11 @@ vmcompat.errors.Truncated: stream.more @6: unexpected end of data: need 1 byte, 
 from __future__ import annotations
 
 import contextlib
+import io
 import mmap
 import struct
 from collections.abc import Iterator
+from typing import Any, TextIO
 
 from vmcompat.errors import InputError, LoadError, StreamError, Truncated
 
@@ -101,6 +103,31 @@ def release(data: Buffer, upto: int) -> None:
     if isinstance(mm, mmap.mmap) and upto > 0:
         with contextlib.suppress(OSError, ValueError):
             mm.madvise(mmap.MADV_DONTNEED, 0, min(upto, len(mm)))
+
+
+class _ViewReader(io.RawIOBase):
+    """A read-only file over ``data[start:end]``: nothing is copied but what is read,
+    and what was read of a mapped file is dropped from memory (:func:`release`)."""
+
+    def __init__(self, data: Buffer, start: int, end: int) -> None:
+        super().__init__()
+        self.data, self.pos, self.end = data, start, end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = min(len(b), self.end - self.pos)
+        b[:n] = memoryview(self.data)[self.pos:self.pos + n]
+        self.pos += n
+        release(self.data, self.pos)
+        return n
+
+
+def text_reader(data: Buffer, start: int, end: int) -> TextIO:
+    """The UTF-8 text of ``data[start:end]``, read a piece at a time (see
+    :class:`_ViewReader`: everything before what is read may be dropped)."""
+    return io.TextIOWrapper(io.BufferedReader(_ViewReader(data, start, end)), encoding="utf-8")
 
 
 @contextlib.contextmanager

@@ -22,23 +22,39 @@ them, but it describes another machine type, so those two checks are skipped.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from vmcompat.errors import MSG, LoadError, Reason
 from vmcompat.model import SUBSECTIONS_KEY, Description
+from vmcompat.stream.jsontext import Irregular
 from vmcompat.stream.layout import FULL, for_machine
-from vmcompat.stream.model import Stream
-from vmcompat.stream.reader import find_vmdesc, read_stream
-from vmcompat.stream.source import Buffer
+from vmcompat.stream.model import Section, Stream
+from vmcompat.stream.reader import compact_reader, find_vmdesc, located_errors, read_stream
+from vmcompat.stream.source import Buffer, release
 from vmcompat.words import plural
 
 
 def verify(data: Buffer, *, vmdesc_from: Any = None,
            dump: Mapping[str, Description] | None = None, file: str | None = None
            ) -> list[str]:
-    """Defects of a stream, one line each (empty: the stream is clean)."""
+    """Defects of a stream, one line each (empty: the stream is clean).
+
+    A stream with its own vmdesc is checked section by section in flat memory
+    (:func:`_verify_streamed`); the rest, and what that path declines, whole.
+    """
+    if vmdesc_from is None:
+        with contextlib.suppress(Irregular):
+            return _verify_streamed(data, dump, file)
+    return _verify_whole(data, vmdesc_from, dump, file)
+
+
+def _verify_whole(data: Buffer, vmdesc_from: Any, dump: Mapping[str, Description] | None,
+                  file: str | None) -> list[str]:
+    """:func:`verify` from the whole stream read at once."""
     try:
         stream = read_stream(data, vmdesc_from=vmdesc_from, dump=dump, file=file,
                              canonical=False, strict=False)
@@ -48,6 +64,90 @@ def verify(data: Buffer, *, vmdesc_from: Any = None,
             out.append("no parseable vmdesc at the end of the stream")
         return out
     return list(_defects(stream, dump))
+
+
+def _verify_streamed(data: Buffer, dump: Mapping[str, Description] | None,
+                     file: str | None) -> list[str]:
+    """:func:`verify` of a stream with its own vmdesc, one section at a time: each
+    section's own defects are found as it is read and only its identity is kept, and
+    of the vmdesc only each device's identity and the nodes subsections can hang on
+    (:func:`_skeleton`). Raises :class:`Irregular` (nothing reported) for what
+    :func:`verify`'s whole path must decide."""
+    listed = _Listed()
+    reader = compact_reader(data, file=file, canonical=False, strict=False, dump=dump,
+                            see=listed.see)
+    by_vmsd = _by_vmsd(dump) if dump else {}
+    got: list[tuple[str, int]] = []
+    subsections: list[str] = []
+    dumped: list[str] = []
+    try:
+        with located_errors(data, file):
+            config = reader.begin()
+            for x in reader.items():
+                if isinstance(x, Section) and x.kind == FULL:
+                    got.append((x.idstr, x.instance_id))
+                    node = listed.nodes.get((x.idstr, x.instance_id))
+                    if node is not None and isinstance(x.state, dict):
+                        subsections.extend(_subsections(node, x.state, x.idstr))
+                    dumped.extend(_section_dump_defects(x, by_vmsd))
+                release(data, reader.src.pos)
+            stream = reader.finish(config)
+    except LoadError as e:
+        return [e.line()]  # the vmdesc parsed: it is there
+    if stream.vmdesc is not reader.known:
+        raise Irregular("the vmdesc after EOF is not the one found from the end")
+    out = []
+    if stream.trailing:
+        out.append(f"{plural(len(stream.trailing), 'byte')} after the vmdesc")
+    return out + list(_listing_defects(got, listed.keys)) + subsections + dumped
+
+
+class _Listed:
+    """What :func:`_verify_streamed` keeps of each vmdesc device: its identity and its
+    :func:`_skeleton` (equal skeletons shared)."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[Any, Any]] = []
+        self.nodes: dict[tuple[Any, Any], Any] = {}
+        self._shared: dict[str, Any] = {}
+
+    def see(self, device: Any) -> None:
+        if not isinstance(device, dict):
+            raise Irregular("a vmdesc device that is not an object")
+        key = (device.get("name"), device.get("instance_id"))
+        self.keys.append(key)
+        try:
+            skeleton = _skeleton(device)
+        except RecursionError:
+            raise Irregular("a vmdesc device nested too deeply") from None
+        self.nodes[key] = self._shared.setdefault(json.dumps(skeleton, sort_keys=True),
+                                                  skeleton)
+
+
+def _skeleton(node: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a vmdesc node :func:`_subsections` reads: its subsections and the
+    struct fields that can hold some (their names, indexes, types, nested skeletons)."""
+    out: dict[str, Any] = {}
+    subs = node.get("subsections", [])
+    if isinstance(subs, list):
+        out["subsections"] = [{**_skeleton(x), "vmsd_name": x.get("vmsd_name")}
+                              for x in subs if isinstance(x, dict)]
+    fields = node.get("fields", [])
+    if isinstance(fields, list):
+        kept = []
+        for f in fields:
+            if not isinstance(f, dict) or "array_len" in f:
+                continue
+            inner = f.get("struct") if f.get("type") == "struct" else f \
+                if f.get("type") == "tmp" else None
+            if not isinstance(inner, dict):
+                continue
+            g = {k: f[k] for k in ("name", "type", "index") if k in f}
+            skeleton = _skeleton(inner)
+            kept.append({**g, "struct": skeleton} if f.get("type") == "struct"
+                        else {**g, **skeleton})
+        out["fields"] = kept
+    return out
 
 
 def _defects(stream: Stream, dump: Mapping[str, Description] | None) -> Any:
@@ -76,6 +176,17 @@ def _section_defects(stream: Stream, vmdesc: Any) -> Any:
     expected = [(d.get("name"), d.get("instance_id")) for d in devices]
     fulls = [s for s in stream.sections if s.kind == FULL]
     got = [(s.idstr, s.instance_id) for s in fulls]
+    yield from _listing_defects(got, expected)
+    raw_by_key = {(d.get("name"), d.get("instance_id")): d for d in devices}
+    for s in fulls:
+        raw = raw_by_key.get((s.idstr, s.instance_id))
+        if raw is not None and isinstance(s.state, dict):
+            yield from _subsections(raw, s.state, s.idstr)
+
+
+def _listing_defects(got: list[tuple[str, int]], expected: list[tuple[Any, Any]]) -> Any:
+    """The device sections read against those the vmdesc lists: missing, extra,
+    repeated, out of order."""
     have, want = Counter(got), Counter(expected)
     ok = True
     for k, n in have.items():
@@ -96,11 +207,6 @@ def _section_defects(stream: Stream, vmdesc: Any) -> Any:
         i = next(i for i, (a, b) in enumerate(zip(got, expected)) if a != b)
         yield (f"sections out of order: position {i} holds {_key(*got[i])}, "
                f"the vmdesc has {_key(*expected[i])}")
-    raw_by_key = {(d.get("name"), d.get("instance_id")): d for d in devices}
-    for s in fulls:
-        raw = raw_by_key.get((s.idstr, s.instance_id))
-        if raw is not None and isinstance(s.state, dict):
-            yield from _subsections(raw, s.state, s.idstr)
 
 
 def _subsections(raw: Mapping[str, Any], state: Mapping[str, Any], where: str) -> Any:
@@ -144,19 +250,28 @@ def _element(state: Mapping[str, Any], f: Mapping[str, Any]) -> Any:
     return state.get(f"{name}#{i}")
 
 
-def _dump_defects(stream: Stream, dump: Mapping[str, Description]) -> Any:
+def _by_vmsd(dump: Mapping[str, Description]) -> dict[str, Description]:
     by_vmsd: dict[str, Description] = {}
     for d in dump.values():
         by_vmsd.setdefault(d.name, d)
+    return by_vmsd
+
+
+def _dump_defects(stream: Stream, dump: Mapping[str, Description]) -> Any:
+    by_vmsd = _by_vmsd(dump)
     for s in stream.sections:
-        if s.kind != FULL or s.vmsd_name not in by_vmsd:
-            continue
-        d = by_vmsd[s.vmsd_name]
-        held = (s.state or {}).get(SUBSECTIONS_KEY) or {}
-        for name in held:
-            if d.subsection(name) is None:
-                yield f"{s.idstr}: " + MSG[Reason.UNKNOWN_SUBSECTION].format(sub=name,
-                                                                           name=d.name)
+        yield from _section_dump_defects(s, by_vmsd)
+
+
+def _section_dump_defects(s: Section, by_vmsd: Mapping[str, Description]) -> Any:
+    """Subsections a device section sent that the dump's description lacks."""
+    if s.kind != FULL or s.vmsd_name not in by_vmsd:
+        return
+    d = by_vmsd[s.vmsd_name]
+    held = (s.state or {}).get(SUBSECTIONS_KEY) or {}
+    for name in held:
+        if d.subsection(name) is None:
+            yield f"{s.idstr}: " + MSG[Reason.UNKNOWN_SUBSECTION].format(sub=name, name=d.name)
 
 
 class Coverage(NamedTuple):

@@ -21,8 +21,9 @@ from vmcompat.stream.layout import (
     START,
     VERSION,
     VMDESCRIPTION,
+    Layout,
 )
-from vmcompat.stream.model import Command, Section, Stream
+from vmcompat.stream.model import Command, Configuration, Section, Stream, Vmdesc
 from vmcompat.stream.ram import write_ram
 
 Write = Callable[[bytes | bytearray | memoryview], object]
@@ -40,30 +41,45 @@ def write_stream(stream: Stream, write: Write, table: DeviceTable | None = None)
     """Write ``stream``; ``table`` defaults to :func:`table_for`."""
     if table is None and any(s.kind == FULL and s.raw is None for s in stream.sections):
         table = table_for(stream)
-    layout = stream.layout
+    write_head(stream.layout, stream.configuration, write)
+    for item in stream.items:
+        write_item(item, write, table, stream.layout, stream.page_size)
+    write_tail(stream.eof, stream.vmdesc, stream.trailing, write)
+
+
+def write_head(layout: Layout, configuration: Configuration | None, write: Write) -> None:
+    """The header and, when the layout has one, the configuration section."""
     write(struct.pack(">II", MAGIC, VERSION))
     if layout.configuration:
-        if stream.configuration is None:
+        if configuration is None:
             raise InputError(f"layout {layout.name} needs a configuration section")
-        write(bytes((CONFIGURATION,)) + write_configuration(stream.configuration))
-    for item in stream.items:
-        if isinstance(item, Command):
-            write(struct.pack(">BHH", 0x08, item.command, len(item.data)) + item.data)
-            continue
-        write(_header(item))
-        if item.ram is not None:
-            write_ram(item.ram, write, stream.page_size)
-        else:
-            write(_payload(item, table))
-        if layout.footers:
-            write(bytes((FOOTER,)) + item.section_id.to_bytes(4, "big"))
-    if stream.eof:
+        write(bytes((CONFIGURATION,)) + write_configuration(configuration))
+
+
+def write_item(item: Section | Command, write: Write, table: DeviceTable | None,
+               layout: Layout, page_size: int) -> None:
+    """One section (and its footer) or command."""
+    if isinstance(item, Command):
+        write(struct.pack(">BHH", 0x08, item.command, len(item.data)) + item.data)
+        return
+    write(_header(item))
+    if item.ram is not None:
+        write_ram(item.ram, write, page_size)
+    else:
+        write(_payload(item, table))
+    if layout.footers:
+        write(bytes((FOOTER,)) + item.section_id.to_bytes(4, "big"))
+
+
+def write_tail(eof: bool, vmdesc: Vmdesc | None, trailing: bytes, write: Write) -> None:
+    """EOF, the vmdesc and what follows it."""
+    if eof:
         write(bytes((EOF,)))
-    if stream.vmdesc is not None:
-        write(bytes((VMDESCRIPTION,)) + len(stream.vmdesc.raw).to_bytes(4, "big"))
-        write(stream.vmdesc.raw)
-    if stream.trailing:
-        write(stream.trailing)
+    if vmdesc is not None:
+        write(bytes((VMDESCRIPTION,)) + len(vmdesc.raw).to_bytes(4, "big"))
+        write(vmdesc.raw)
+    if trailing:
+        write(trailing)
 
 
 def _header(s: Section) -> bytes:

@@ -1,18 +1,28 @@
 """The streamed decode (section by section, vmdesc device by device) writes exactly the
-bytes the whole-document path writes: ``json.dump(to_document(...), indent=2)``."""
+bytes the whole-document path writes: ``json.dump(to_document(...), indent=2)``; the
+streamed verify reports exactly what the whole-stream verify reports; the streamed encode
+writes exactly the stream the whole-document encode writes."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from vmcompat.stream.document import to_document, write_document
-from vmcompat.stream.jsontext import Irregular, indented, members
+from vmcompat import dumps
+from vmcompat.strategies.streams import KINDS, corrupt_streams
+from vmcompat.stream.document import from_document, to_document, write_document, write_from_document
+from vmcompat.stream.jsontext import Irregular, Pull, indented, members
 from vmcompat.stream.reader import read_stream
 from vmcompat.stream.source import open_source
+from vmcompat.stream.verify import _verify_streamed, _verify_whole
+from vmcompat.stream.writer import to_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 STREAMS = sorted(ROOT.glob("golden/qemu-*/streams/*.bin"))
@@ -82,3 +92,121 @@ def test_members_refuse_the_irregular(text: str) -> None:
         for k, v in members(text, "devices"):
             if k == "devices":
                 list(v)
+
+
+# ----------------------------------------------------------------------------- verify
+VERIFIED = ("pc-i440fx-7.2", "pc-q35-7.2")
+_DAMAGE = {m: corrupt_streams((ROOT / "golden" / "qemu-7.2" / "streams" / f"{m}.bin")
+                              .read_bytes(), kinds=KINDS) for m in VERIFIED}
+
+
+def _same_defects(data: bytes, dump: dict | None = None) -> bool:
+    """The section-by-section verify reports what the whole-stream verify reports, or
+    declines (Irregular); True when it took the stream."""
+    whole = _verify_whole(data, None, dump, None)
+    try:
+        streamed = _verify_streamed(data, dump, None)
+    except Irregular:
+        return False
+    assert streamed == whole
+    return True
+
+
+@pytest.mark.parametrize("path", STREAMS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_streamed_verify_equals_whole(path: Path) -> None:
+    taken = _same_defects(path.read_bytes())
+    assert taken == (path.stem != "pc-i440fx-2.0")  # 2.0-2.2 streams have no vmdesc
+
+
+def test_streamed_verify_with_a_dump_equals_whole() -> None:
+    golden = ROOT / "golden" / "qemu-7.2"
+    dump = dumps.from_dump(json.loads((golden / "dumps" / "pc-i440fx-7.2.json").read_text()))
+    assert _same_defects((golden / "streams" / "pc-i440fx-7.2.bin").read_bytes(), dump)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(VERIFIED).flatmap(lambda m: _DAMAGE[m]))
+def test_streamed_verify_equals_whole_on_damaged_streams(damaged: object) -> None:
+    _same_defects(damaged.data)  # type: ignore[attr-defined]
+
+
+# ----------------------------------------------------------------------------- encode
+def _encoded(doc_path: Path) -> bytes:
+    """The stream the streamed encode writes from a document file."""
+    out = io.BytesIO()
+    with ExitStack() as stack:
+        write_from_document(str(doc_path), out.write, sidecar=lambda name: stack.enter_context(
+            open_source(os.path.join(doc_path.parent, name))))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("path", STREAMS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+@pytest.mark.parametrize("canonical", [True, False], ids=["vmdesc", "vmdesc_text"])
+def test_streamed_encode_equals_whole(path: Path, canonical: bool, tmp_path: Path) -> None:
+    """Documents of every golden, with the vmdesc as an object and (as for a vmdesc
+    ``json.dumps`` does not reproduce) as text too, which wins; the pages inline."""
+    data = path.read_bytes()
+    try:
+        doc = to_document(read_stream(data))
+    except Exception:
+        return
+    if not canonical and doc["vmdesc"] is not None:
+        doc["vmdesc_text"] = json.dumps(doc["vmdesc"], separators=(",", ":"))
+    (tmp_path / "d.json").write_text(json.dumps(doc, indent=1))
+    whole = to_bytes(from_document(doc))
+    assert _encoded(tmp_path / "d.json") == whole
+    assert (whole == data) == canonical
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d.pop("vmdesc"), lambda d: d.update(vmdesc=None),
+    lambda d: d.update(vmdesc_from=d["vmdesc"]), lambda d: d.update(vmdesc_hex="00")])
+def test_streamed_encode_declines_other_vmdescs(change: object, tmp_path: Path) -> None:
+    doc = to_document(read_stream((STREAMS[0]).read_bytes()))
+    change(doc)  # type: ignore[operator]
+    (tmp_path / "d.json").write_text(json.dumps(doc))
+    with pytest.raises(Irregular):
+        _encoded(tmp_path / "d.json")
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+                     | st.floats(allow_nan=False), lambda kids: st.lists(kids, max_size=4)
+                     | st.dictionaries(st.text(max_size=4), kids, max_size=4), max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), _JSON, max_size=5), st.sampled_from([None, 0, 2]),
+       st.integers(1, 9))
+def test_pull_reads_what_json_loads_reads(obj: dict, indent: int | None, chunk: int) -> None:
+    """Whatever the chunk size (values cut anywhere, numbers too), walking the object
+    key by key and its arrays element by element gives ``json.loads``'s values."""
+    text = json.dumps(obj, indent=indent)
+    p = Pull(io.StringIO(text), chunk=chunk)
+    got = {}
+    for k in p.object():
+        got[k] = [p.value(3) for _ in p.elements()] if p.peek() == "[" else p.value(2)
+    p.end()
+    assert got == json.loads(text)
+
+
+@pytest.mark.parametrize("text", ['{"a": 1, "a": 2}', '{"a": 1} x', '[1]', '{"a": [1,]}',
+                                  '{"a" 1}', '', '{"a": 1', '{"a": 12'])
+def test_pull_refuses_the_irregular(text: str) -> None:
+    with pytest.raises(Irregular):
+        p = Pull(io.StringIO(text), chunk=2)
+        for _k in p.object():
+            if p.peek() == "[":
+                for _ in p.elements():
+                    p.value(3)
+            else:
+                p.value(2)
+        p.end()
+
+
+def test_streamed_encode_declines_a_vmdesc_text_that_is_not_text(tmp_path: Path) -> None:
+    """The whole path refuses it (the text wins over the object): so must this one."""
+    doc = to_document(read_stream((STREAMS[0]).read_bytes()))
+    doc["vmdesc_text"] = None
+    (tmp_path / "d.json").write_text(json.dumps(doc))
+    with pytest.raises(Irregular):
+        _encoded(tmp_path / "d.json")
