@@ -36,7 +36,7 @@ from vmcompat.model import SUBSECTIONS_KEY, Description, Field
 from vmcompat.predicates import Cmp, Predicate, fold
 from vmcompat.strategies._registry import defines_strategy
 from vmcompat.types import TYPES, WireType
-from vmcompat.walk import Visitor, Walk
+from vmcompat.walk import Frame, Visitor, Walk
 
 #: bounds that keep states small (lists, trees, variable arrays)
 MAX_LIST = 4
@@ -252,23 +252,23 @@ class StateStrategy(Visitor):
                     members.pop(f.name, None)
 
     # structs ---------------------------------------------------------------
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
-        self.frames.append(_Frame(desc))
+    def start_struct(self, at: Frame, value: Any) -> Any:
+        self.frames.append(_Frame(at.desc))
         return {}
 
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+    def end_struct(self, at: Frame, value: Any) -> Any:
         self.frames.pop()
         members = dict(value)
-        self.missing_offwire(desc, members)
+        self.missing_offwire(at.desc, members)
         subs = members.pop(SUBSECTIONS_KEY, {})
         return st.tuples(st.fixed_dictionaries(members),
-                         st.fixed_dictionaries(subs)).map(_Finish(desc))
+                         st.fixed_dictionaries(subs)).map(_Finish(at.desc))
 
     def get(self, state: Any, name: str) -> Any:
         return None
 
     # scalars -----------------------------------------------------------------
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if not t.ranged:
             return t.values(f.default)
         frame = self.frames[-1] if self.frames else None
@@ -290,14 +290,14 @@ class StateStrategy(Visitor):
                 return st.one_of(st.sampled_from(hits), ints)
         return ints
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         return byte_strings(n)
 
     # arrays ------------------------------------------------------------------
-    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+    def pointer(self, at: Frame, path: Path, f: Field, value: Any) -> bool:
         return True  # build the element; ``array`` adds the NULL choice
 
-    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+    def array(self, at: Frame, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         elem = items[0]
         if f.words is not None:
             words = f.words
@@ -325,12 +325,12 @@ class StateStrategy(Visitor):
         return lists
 
     # lists and trees -----------------------------------------------------------
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         if i == 0:
             self.in_list += 1
         return i == 0, None
 
-    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+    def end_list(self, at: Frame, path: Path, f: Field, items: list[Any]) -> Any:
         self.in_list -= 1
         m = f.list_marker
         elem = items[0]
@@ -339,14 +339,14 @@ class StateStrategy(Visitor):
             elem = st.tuples(elem, marks).map(_MarkList(m.field, m.sentinel))
         return st.lists(elem, max_size=MAX_LIST)
 
-    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+    def start_tree(self, at: Frame, path: Path, f: Field, value: Any) -> int:
         self.in_list += 1
         return 1
 
-    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+    def tree_node(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         return None, None
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         self.in_list -= 1
         key, val = nodes[0]
         pair = st.tuples(key, val)

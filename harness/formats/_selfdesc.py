@@ -66,7 +66,7 @@ from vmcompat.formats.legacy import LegacyReader
 from vmcompat.loadrules import check_version, load_versioned
 from vmcompat.model import SUBSECTIONS_KEY, Description, Field, Subsection
 from vmcompat.types import WireType
-from vmcompat.walk import NOPRIOR, InputVisitor, Visitor, Walk, load_base
+from vmcompat.walk import NOPRIOR, Frame, InputVisitor, Visitor, Walk, load_base
 from vmcompat.words import plural
 
 #: value kinds, as named in the ASN.1 module's ``Value`` CHOICE
@@ -145,17 +145,17 @@ class TreeWriter(Visitor):
         self._sub: Subsection | None = None
         self._marker: str | None = None
 
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+    def start_struct(self, at: Frame, value: Any) -> Any:
         skippable = bool(self.frames) and self.frames[-1].skippable
         if self._sub is not None:
             skippable = skippable or self._sub.needed is not None
             self._sub = None
-        fr = _WFrame(value, _musts(desc, skippable), skippable, self._marker)
+        fr = _WFrame(value, _musts(at.desc, skippable), skippable, self._marker)
         self._marker = None
         self.frames.append(fr)
         return fr
 
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+    def end_struct(self, at: Frame, value: Any) -> Any:
         fr = self.frames.pop()
         return self.d.struct(fr.attrs)
 
@@ -173,41 +173,40 @@ class TreeWriter(Visitor):
             state.attrs.append(d.attr(name, state.musts[name], value))
         return state
 
-    def exists(self, path: Path, f: Field, state: Any) -> bool:
+    def exists(self, at: Frame, path: Path, f: Field, state: Any) -> bool:
         assert f.exists is not None
         return bool(f.exists(state.state))
 
-    def offwire(self, path: Path, f: Field, value: Any) -> Any:
+    def offwire(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
         if f.name == self.frames[-1].marker and value is not None:
             return self.d.integer(value)
         return SKIP
 
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         more = i < len(value)
         self._marker = f.list_marker.field if more else None
         return more, (value[i] if more else None)
 
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if value is None:  # a defaulted field the state leaves out: not sent
             return SKIP
         return getattr(self.d, t.node)(value)
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         return SKIP if value is None else self.d.octets(bytes(value))
 
-    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+    def array(self, at: Frame, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         null = self.d.null()
         return self.d.list([null if x is None else x for x in items])
 
-    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+    def end_list(self, at: Frame, path: Path, f: Field, items: list[Any]) -> Any:
         return self.d.list(items)
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         return self.d.tree(list(nodes))
 
-    def subsections(self, path: Path, desc: Description, state: Any
-                    ) -> Iterator[tuple[Subsection, int]]:
-        for s in desc.subsections:
+    def subsections(self, at: Frame, state: Any) -> Iterator[tuple[Subsection, int]]:
+        for s in at.desc.subsections:
             if s.is_needed(state.state):
                 v = s.description.version_id
                 state.subs.append((s.name, v))
@@ -289,41 +288,41 @@ class TreeReader(InputVisitor):
         return payload
 
     # structs -------------------------------------------------------------------
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+    def start_struct(self, at: Frame, value: Any) -> Any:
         if not self.frames:
             attrs = self.root
         else:
-            node = self.locate(path)
+            node = self.locate(at.path)
             if node is None:
                 attrs = []
             else:
                 kind, payload = self.d.kind(node)
                 if kind == "struct":
                     attrs = payload
-                elif kind == "subsection" and desc.name == payload[0]:
+                elif kind == "subsection" and at.desc.name == payload[0]:
                     attrs = payload[2]
                 else:
-                    raise _mismatch(path, f"a struct expected, the stream has {kind}")
-        self.frames.append(_RFrame(path, self._attrs(path, attrs), marker=self._marker))
+                    raise _mismatch(at.path, f"a struct expected, the stream has {kind}")
+        self.frames.append(_RFrame(at.path, self._attrs(at.path, attrs), marker=self._marker))
         self._marker = None
-        return load_base(desc, value)
+        return load_base(at.desc, value)
 
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+    def end_struct(self, at: Frame, value: Any) -> Any:
         fr = self.frames.pop()
         if len(fr.used) < len(fr.attrs):
-            dropped = {f.name for f in desc.fields if not (f.on_wire and f.in_state)}
+            dropped = {f.name for f in at.desc.fields if not (f.on_wire and f.in_state)}
             for name, (must, node) in fr.attrs.items():
                 if name in fr.used or name in dropped or not must:
                     continue
                 if self.d.kind(node)[0] == "subsection":
-                    raise UnknownSubsection(path=path, sub=name, name=desc.name)
-                raise UnknownField(path=path + (name,), field=name)
+                    raise UnknownSubsection(path=at.path, sub=name, name=at.desc.name)
+                raise UnknownField(path=at.path + (name,), field=name)
         return value
 
     def put(self, state: Any, name: str, value: Any) -> Any:
         return state if value is SKIP else super().put(state, name, value)
 
-    def offwire(self, path: Path, f: Field, value: Any) -> Any:
+    def offwire(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
         marker = self.frames[-1].marker
         if marker is None or f.name != marker[0]:
             return value
@@ -334,7 +333,7 @@ class TreeReader(InputVisitor):
         return got
 
     # scalars -------------------------------------------------------------------
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         node = self.locate(path)
         if node is None:
             return value
@@ -344,7 +343,7 @@ class TreeReader(InputVisitor):
         LegacyReader._check(path, f, t, got, value, None)  # type: ignore[arg-type]
         return got
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         node = self.locate(path)
         if node is None:
             return value
@@ -355,7 +354,7 @@ class TreeReader(InputVisitor):
         return got
 
     # arrays --------------------------------------------------------------------
-    def count(self, path: Path, f: Field, state: Any) -> int:
+    def count(self, at: Frame, path: Path, f: Field, state: Any) -> int:
         n = f.array_len if f.array_len is not None else state.get(f.varray, NOPRIOR)
         node = self.locate(path)
         if node is None:
@@ -368,13 +367,13 @@ class TreeReader(InputVisitor):
             raise _mismatch(path, f"an array of {n} expected, the stream has {len(items)}")
         return n
 
-    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+    def pointer(self, at: Frame, path: Path, f: Field, value: Any) -> bool:
         node = self.locate(path)
         if node is None:
             return value is not None
         return self.d.kind(node)[0] != "null"
 
-    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+    def array(self, at: Frame, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         if path in self.kept:
             prior = self.kept.pop(path)
             count = n if n is not None else len(items)
@@ -399,7 +398,7 @@ class TreeReader(InputVisitor):
             return None
         return self._expect(path, node, want, f"a {want}")
 
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         if i == 0:
             items = self._composite(path, value, "list")
         elif path in self.kept:
@@ -413,34 +412,33 @@ class TreeReader(InputVisitor):
         self._marker = (m.field, m.more) if more and m.field is not None else None
         return more, NOPRIOR
 
-    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+    def end_list(self, at: Frame, path: Path, f: Field, items: list[Any]) -> Any:
         return self.kept.pop(path) if path in self.kept else items
 
-    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+    def start_tree(self, at: Frame, path: Path, f: Field, value: Any) -> int:
         pairs = self._composite(path, value, "tree")
         return 0 if pairs is None else len(pairs)
 
-    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+    def tree_node(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         return NOPRIOR, NOPRIOR
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         return self.kept.pop(path) if path in self.kept else [[k, v] for k, v in nodes]
 
     # subsections ---------------------------------------------------------------
-    def subsections(self, path: Path, desc: Description, state: Any
-                    ) -> Iterator[tuple[Subsection, int]]:
+    def subsections(self, at: Frame, state: Any) -> Iterator[tuple[Subsection, int]]:
         fr = self.frames[-1]
         for name, (must, node) in list(fr.attrs.items()):
             if self.d.kind(node)[0] != "subsection":
                 continue
-            sub = desc.subsection(name)
+            sub = at.desc.subsection(name)
             fr.used.add(name)
             if sub is None:
                 if must:
-                    raise UnknownSubsection(path=path, sub=name, name=desc.name)
+                    raise UnknownSubsection(path=at.path, sub=name, name=at.desc.name)
                 continue
             _, version, _ = self.d.kind(node)[1]
-            check_version(sub.description, version, path=path + (name,), marshal=False)
+            check_version(sub.description, version, path=at.path + (name,), marshal=False)
             yield sub, version
 
 
