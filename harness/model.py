@@ -413,6 +413,23 @@ class Description:
         return h
 
     # -- queries ---------------------------------------------------------------
+    @property
+    def field_names(self) -> frozenset[str]:
+        """The names of this struct's fields (computed once)."""
+        names: frozenset[str] | None = self._cache.get("names")
+        if names is None:
+            names = self._cache["names"] = frozenset(f.name for f in self.fields)
+        return names
+
+    def derived(self, key: str, make: Callable[[Description], R]) -> R:
+        """What ``make`` derives from this (frozen) description, computed once per ``key``:
+        what a visitor knows about the struct it is in, without a stack of its own."""
+        try:
+            found: R = self._cache["derived", key]
+        except KeyError:
+            found = self._cache["derived", key] = make(self)
+        return found
+
     def field(self, name: str) -> Field:
         f = self.field_named(name)
         if f is None:

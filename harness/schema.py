@@ -119,15 +119,11 @@ class SchemaBuilder(Visitor):
     virtual = True
     all_fields = True
 
-    def __init__(self) -> None:
-        self.frames: list[_Frame] = []
-
     def start_struct(self, at: Frame, value: Any) -> Any:
-        self.frames.append(_Frame(at.desc))
-        return self.frames[-1]
+        return _Frame(at.desc)
 
     def end_struct(self, at: Frame, value: Any) -> Any:
-        fr: _Frame = self.frames.pop()
+        fr: _Frame = value
         out: Schema = {"type": "object", "properties": fr.properties}
         if fr.required:
             out["required"] = fr.required
@@ -179,14 +175,16 @@ class SchemaBuilder(Visitor):
         if f.pointer:
             elem = {"anyOf": [elem, {"type": "null"}]}
         out: Schema = {"type": "array", "items": elem}
-        size = f.words if f.words is not None else f.array_len
-        if size is not None:
-            out["minItems"] = out["maxItems"] = size
+        if f.array_len is not None:
+            out["minItems"] = out["maxItems"] = f.array_len
         else:
-            counter = TYPES[self.frames[-1].desc.field(str(f.varray)).type]
+            counter = TYPES[at.desc.field(str(f.varray)).type]
             out["maxItems"] = counter.hi
             out["description"] = f"length = the value of field '{f.varray}'"
         return out
+
+    def bitmap(self, at: Frame, path: Path, f: Field, words: list[Any]) -> Any:
+        return {"type": "array", "items": words[0], "minItems": f.words, "maxItems": f.words}
 
     def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         return i == 0, None

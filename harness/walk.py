@@ -131,13 +131,14 @@ class Visitor:
                 state = self.missing(at, path + (f.name,), f, state)
                 continue
             cur = self.get(state, f.name)
+            p = path + (f.name,)
             if slot.count is None:
-                new = self.scalar(at, path + (f.name,), f, slot.type, cur)
+                new = self.scalar(at, p, f, slot.type, cur)
             else:
-                new = self.array(at, path + (f.name,), f, slot.count,
-                                 [self.scalar(at, path + (f.name, i), f, slot.type,
-                                              self.item(cur, i))
-                                  for i in range(slot.count if not self.virtual else 1)])
+                items = [self.scalar(at, p + (i,), f, slot.type, self.item(cur, i))
+                         for i in range(slot.count if not self.virtual else 1)]
+                new = (self.array(at, p, f, slot.count, items) if f.words is None
+                       else self.bitmap(at, p, f, items))
             state = self.put(state, f.name, new)
         return state
 

@@ -150,9 +150,6 @@ def _wrap(value: Any) -> SearchStrategy[Any]:
 class CapturedStrategy(Visitor):
     """Walks a description with a captured state; every callback returns a strategy."""
 
-    def __init__(self) -> None:
-        self.arrays: dict[Path, Any] = {}  # captured arrays by path, until ``array``
-
     def start_struct(self, at: Frame, value: Any) -> Any:
         return _Struct(value)
 
@@ -223,13 +220,12 @@ class CapturedStrategy(Visitor):
     # arrays ------------------------------------------------------------------
     def count(self, at: Frame, path: Path, f: Field, state: Any) -> int:
         cur = state.captured.get(f.name)
-        self.arrays[path] = cur  # for ``array``, which sees only its elements' strategies
         if f.array_len is not None:
             return f.array_len
         return len(cur) if isinstance(cur, list) else 0  # the captured length
 
     def array(self, at: Frame, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
-        values = self.arrays.pop(path, None)
+        values = at.state.captured.get(f.name)
         items = [_wrap(x) for x in items]
         if len(items) <= SMALL_STRUCTS or not isinstance(values, list) or \
                 len(values) != len(items):
@@ -238,6 +234,9 @@ class CapturedStrategy(Visitor):
         one = st.one_of(*(x.map(_At(i)) for i, x in enumerate(items)))
         return st.one_of(st.just(values), st.lists(one, min_size=1, max_size=MAX_EDITS)
                          .map(_Edits(values)))
+
+    def bitmap(self, at: Frame, path: Path, f: Field, words: list[Any]) -> Any:
+        return st.tuples(*(_wrap(x) for x in words)).map(_listed)
 
     # lists and trees -----------------------------------------------------------
     def end_list(self, at: Frame, path: Path, f: Field, items: list[Any]) -> Any:

@@ -54,22 +54,10 @@ class SampleBuilder(Visitor):
 
     def __init__(self, count: int = 3) -> None:
         self.n = count
-        self._counters: list[frozenset[str]] = []
-        self._wanted: list[dict[str, Any]] = []
 
     # structs -------------------------------------------------------------------
     def start_struct(self, at: Frame, value: Any) -> Any:
-        self._counters.append(frozenset(f.varray for f in at.desc.fields if f.varray))
-        wanted: dict[str, Any] = {}
-        for p in (*(f.exists for f in at.desc.fields), *(s.needed for s in at.desc.subsections)):
-            _equalities(p, wanted)
-        self._wanted.append(wanted)
         return dict(value) if isinstance(value, dict) else {}
-
-    def end_struct(self, at: Frame, value: Any) -> Any:
-        self._counters.pop()
-        self._wanted.pop()
-        return value
 
     def get(self, state: Any, name: str) -> Any:
         return state.get(name)
@@ -92,10 +80,11 @@ class SampleBuilder(Visitor):
         special = t.sample_special(h)
         if special is not None:
             return special
-        if self._counters and f.name in self._counters[-1]:
+        counters, wanted = at.desc.derived("sample", _asked)
+        if f.name in counters:
             return min(self.n, t.hi)
-        if self._wanted and f.name in self._wanted[-1] and t.valid(self._wanted[-1][f.name]):
-            return self._wanted[-1][f.name]
+        if f.name in wanted and t.valid(wanted[f.name]):
+            return wanted[f.name]
         return t.sample_int(h)
 
     def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
@@ -135,6 +124,14 @@ class SampleBuilder(Visitor):
             nodes = [(min(t.hi, 16 * (i + 1) + (k % 16 if isinstance(k, int) else 0)), v)
                      for i, (k, v) in enumerate(nodes)]
         return [[k, v] for k, v in nodes]
+
+
+def _asked(desc: Description) -> tuple[frozenset[str], dict[str, Any]]:
+    """A struct's count fields, and the values its predicates' ``eq`` comparisons ask for."""
+    wanted: dict[str, Any] = {}
+    for p in (*(f.exists for f in desc.fields), *(s.needed for s in desc.subsections)):
+        _equalities(p, wanted)
+    return frozenset(f.varray for f in desc.fields if f.varray), wanted
 
 
 def _equalities(p: Predicate | None, out: dict[str, Any]) -> None:

@@ -62,7 +62,7 @@ from vmcompat.marshal import MARSHALS
 from vmcompat.model import NULLPTR_MARKER, SUBSECTIONS_KEY, Description, Field, Subsection
 from vmcompat.plan import Run
 from vmcompat.types import TYPES, WireType
-from vmcompat.walk import NOPRIOR, Frame, InputVisitor, OutputVisitor, Walk, load_base
+from vmcompat.walk import NOPRIOR, Frame, InputVisitor, OutputVisitor, Walk
 from vmcompat.words import plural
 
 #: expectation kinds
@@ -119,22 +119,13 @@ class SourceTokens(OutputVisitor):
 
     def __init__(self) -> None:
         self.tokens: list[Token] = []
-        self.names: list[frozenset[str]] = []
-
-    def start_struct(self, at: Frame, value: Any) -> Any:
-        self.names.append(frozenset(f.name for f in at.desc.fields))
-        return value
-
-    def end_struct(self, at: Frame, value: Any) -> Any:
-        self.names.pop()
-        return value
 
     def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
-        self.tokens.append(Token("scalar", path, t.size, value, t, self.names[-1]))
+        self.tokens.append(Token("scalar", path, t.size, value, t, at.desc.field_names))
         return value
 
     def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
-        self.tokens.append(Token("buffer", path, n, bytes(value), None, self.names[-1]))
+        self.tokens.append(Token("buffer", path, n, bytes(value), None, at.desc.field_names))
         return value
 
     def unused(self, at: Frame, path: Path, f: Field, n: int) -> None:
@@ -233,7 +224,6 @@ class TokenReader(InputVisitor):
         self.self_describing = self_describing
         self.notes: list[str] = []
         self.why = ""  # first misalignment/divergence
-        self.names: list[frozenset[str]] = []
         self.sub_versions = sub_versions or {}
 
     # alignment ---------------------------------------------------------------
@@ -259,16 +249,16 @@ class TokenReader(InputVisitor):
         self.i += 1
         return tok
 
-    def renamed(self, tok: Token, path: Path) -> bool:
+    def renamed(self, at: Frame, tok: Token, path: Path) -> bool:
         """A leaf rename: names differ at one level, each unknown to the other side."""
-        if tok.kind == "unused" or len(tok.path) != len(path) or not self.names:
+        if tok.kind == "unused" or len(tok.path) != len(path):
             return False
         diff = [k for k, (a, b) in enumerate(zip(tok.path, path)) if a != b]
         if len(diff) != 1 or not isinstance(path[diff[0]], str):
             return False
         k = diff[0]
         old, new = tok.path[k], path[k]
-        if new in tok.names or old in self.names[-1]:
+        if new in tok.names or old in at.desc.field_names:
             return False
         note = (f"{dotted(path[:k + 1])} is loaded from the bytes of {dotted(tok.path[:k + 1])}"
                 f", at the same place: taken as a rename")
@@ -280,11 +270,12 @@ class TokenReader(InputVisitor):
         v = lookup(self.source, path)
         return keep if v is _MISSING else v
 
-    def settle(self, path: Path, tok: Token | None, positional: Any, keep: Any) -> Any:
+    def settle(self, at: Frame, path: Path, tok: Token | None, positional: Any, keep: Any
+               ) -> Any:
         """The projected value of a leaf read positionally from ``tok``."""
         if tok is None:
             return self.byname(path, keep)
-        if tok.path == path or self.renamed(tok, path):
+        if tok.path == path or self.renamed(at, tok, path):
             expected = tok.value
         else:
             expected = self.byname(path, _MISSING)
@@ -305,14 +296,6 @@ class TokenReader(InputVisitor):
         return expected
 
     # structs -----------------------------------------------------------------
-    def start_struct(self, at: Frame, value: Any) -> Any:
-        self.names.append(frozenset(f.name for f in at.desc.fields))
-        return load_base(at.desc, value)
-
-    def end_struct(self, at: Frame, value: Any) -> Any:
-        self.names.pop()
-        return value
-
     def put(self, state: Any, name: str, value: Any) -> Any:
         state[name] = value  # the projection keeps NOPRIOR marks; normalize() drops them
         return state
@@ -341,7 +324,7 @@ class TokenReader(InputVisitor):
             src_t = self.source_type(path)
             if src_t is not None and src_t.name != t.name and not self.why:
                 self.why = f"{dotted(path)}: type {src_t.name} in the source, {t.name} here"
-        return self.settle(path, tok, positional, value)
+        return self.settle(at, path, tok, positional, value)
 
     def source_type(self, path: Path) -> WireType | None:
         for tok in self.tokens:
@@ -358,7 +341,7 @@ class TokenReader(InputVisitor):
 
     def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         tok = self.take(path, n, ("buffer", "unused"))
-        return self.settle(path, tok, None if tok is None else bytes(tok.value), value)
+        return self.settle(at, path, tok, None if tok is None else bytes(tok.value), value)
 
     def unused(self, at: Frame, path: Path, f: Field, n: int) -> None:
         if not self.aligned:

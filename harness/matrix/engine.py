@@ -103,9 +103,6 @@ class PriorBuilder(Visitor):
     def get(self, state: Any, name: str) -> Any:
         return state.src.get(name, _ABSENT)
 
-    def __init__(self) -> None:
-        self.visited: list[list[str]] = []
-
     def put(self, state: Any, name: str, value: Any) -> Any:
         if value is not _OMIT:
             state.out[name] = value
@@ -160,14 +157,11 @@ class PriorBuilder(Visitor):
 
     def subsections(self, at: Frame, state: Any) -> Iterator[Any]:
         """Subsections the source state holds: their immutable/derived fields."""
-        visited: list[str] = []
-        self.visited.append(visited)
         for s in at.desc.held_subsections(state.src.get(SUBSECTIONS_KEY)):
-            visited.append(s.name)
             yield s, s.description.version_id
 
     def end_subsections(self, at: Frame, state: Any) -> Any:
-        visited = self.visited.pop() if self.visited else []
+        visited = {s.name for s in at.desc.held_subsections(state.src.get(SUBSECTIONS_KEY))}
         subs = state.out.pop(SUBSECTIONS_KEY, None)
         if isinstance(subs, dict):
             kept = {k: v for k, v in subs.items() if k in visited}
