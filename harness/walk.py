@@ -26,8 +26,7 @@ b bool
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from vmcompat.errors import Path
 from vmcompat.model import SUBSECTIONS_KEY, Description, Field, Subsection, bitmap_words
@@ -40,18 +39,20 @@ _U64 = TYPES["uint64"]
 #: what a struct is to its parent (:attr:`Frame.role`)
 DEVICE, FIELD, SUBSECTION, ITEM, KEY, VALUE = (
     "device", "field", "subsection", "item", "key", "value")
-#: roles whose struct the loader allocates fresh (list and tree elements)
-_FRESH = frozenset({ITEM, KEY, VALUE})
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+_new = tuple.__new__
+
+
+class Frame(NamedTuple):
     """The struct a callback is in: what the walk hands every callback (as jsonschema
     hands each keyword function its validator), so no visitor keeps its own stack.
 
-    ``state`` is what ``start_struct`` returned (``None`` in the frame ``start_struct``
-    itself gets); ``field`` is the field whose value the struct is (``None`` for the
-    device and a subsection), ``sub`` the subsection it is (role ``subsection``).
+    Immutable: a named tuple, made on the codecs' path too (one per struct, two where
+    ``start_struct`` returns a new state). ``state`` is what ``start_struct`` returned
+    (in the frame ``start_struct`` itself gets: the value it is passed); ``field`` is
+    the field whose value the struct is (``None`` for the device and a subsection),
+    ``sub`` the subsection it is (role ``subsection``).
     """
 
     path: Path
@@ -62,13 +63,14 @@ class Frame:
     field: Field | None = None
     sub: Subsection | None = None
     state: Any = None
-    #: inside a list or tree element, however deep (the loader allocates it fresh)
+    #: inside a list or tree element (roles item/key/value), however deep: the loader
+    #: allocates it fresh
     fresh: bool = False
 
     def holding(self, state: Any) -> Frame:
         """This frame with the struct's state (what ``start_struct`` returned)."""
-        return Frame(self.path, self.desc, self.version, self.role, self.parent,
-                     self.field, self.sub, state, self.fresh)
+        return _new(Frame, (self[0], self[1], self[2], self[3], self[4], self[5], self[6],
+                            state, self[8]))
 
     @property
     def marker(self) -> str | None:
@@ -324,21 +326,15 @@ class Walk:
 
     def device(self, desc: Description, version: int | None = None, value: Any = None) -> Any:
         v = desc.version_id if version is None else version
-        return self.struct(Frame((), desc, v, DEVICE), value)
-
-    def nested(self, at: Frame, path: Path, desc: Description, value: Any, role: str,
-               f: Field | None = None, sub: Subsection | None = None,
-               version: int | None = None) -> Any:
-        """Walk a struct inside ``at``'s (a struct field, element, tree key/value, subsection)."""
-        return self.struct(Frame(path, desc, desc.version_id if version is None else version,
-                                 role, at, f, sub, None, at.fresh or role in _FRESH), value)
+        return self.struct(Frame((), desc, v, DEVICE, state=value), value)
 
     def struct(self, at: Frame, value: Any) -> Any:
         v = self.v
         state = v.start_struct(at, value)
-        at = at.holding(state)
-        path, desc = at.path, at.desc
-        for step in plan_of(desc, at.version).steps:
+        path, desc, version, role, parent, f, sub, _, fresh = at
+        if state is not value:
+            at = _new(Frame, (path, desc, version, role, parent, f, sub, state, fresh))
+        for step in plan_of(desc, version).steps:
             if type(step) is Run:
                 state = v.run(at, path, step, state)
             else:
@@ -352,16 +348,17 @@ class Walk:
         held = v.get(state, SUBSECTIONS_KEY)
         subs = dict(held) if isinstance(held, dict) else {}
         for sub, version in v.subsections(at, state):
-            subs[sub.name] = self.nested(at, at.path + (sub.name,), sub.description,
-                                         subs.get(sub.name), SUBSECTION, sub=sub,
-                                         version=version)
+            prior = subs.get(sub.name)
+            inner = _new(Frame, (at.path + (sub.name,), sub.description, version, SUBSECTION,
+                                 at, None, sub, prior, at.fresh))
+            subs[sub.name] = self.struct(inner, prior)
         if subs or v.virtual:
             state = v.put(state, SUBSECTIONS_KEY, subs)
         return v.end_subsections(at, state)
 
     def field(self, at: Frame, f: Field, state: Any) -> Any:
         v = self.v
-        path = at.path
+        path = at[0]
         p = path + (f.name,)
         if not f.in_state:
             if f.exists is None or v.all_fields or v.exists(at, path, f, state):
@@ -396,8 +393,10 @@ class Walk:
 
     # composite kinds ---------------------------------------------------------
     def _struct(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
-        assert f.struct is not None
-        return self.nested(at, path, f.struct, value, FIELD, f)
+        d = f.struct
+        assert d is not None
+        return self.struct(_new(Frame, (path, d, d.version_id, FIELD, at, f, None, value,
+                                        at.fresh)), value)
 
     def _buffer(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
         return self.v.buffer(at, path, f, f.size or 0, value)
@@ -410,18 +409,21 @@ class Walk:
 
     def _list(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
         v = self.v
-        assert f.struct is not None
+        d = f.struct
+        assert d is not None
         items: list[Any] = []
         for i in _count():
             more, prior = v.list_item(at, path, f, value, i)
             if not more:
                 break
-            items.append(self.nested(at, path + (i,), f.struct, prior, ITEM, f))
+            items.append(self.struct(_new(Frame, (path + (i,), d, d.version_id, ITEM, at, f,
+                                                  None, prior, True)), prior))
         return v.end_list(at, path, f, items)
 
     def _gtree(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
         v = self.v
-        assert f.struct is not None
+        d = f.struct
+        assert d is not None
         nodes: list[tuple[Any, Any]] = []
         for i in range(v.start_tree(at, path, f, value)):
             pk, pv = v.tree_node(at, path, f, value, i)
@@ -429,9 +431,12 @@ class Walk:
             if isinstance(f.key, str):
                 k = v.scalar(at, p + ("key",), f, TYPES[f.key], pk)
             else:
-                assert f.key is not None
-                k = self.nested(at, p + ("key",), f.key, pk, KEY, f)
-            nodes.append((k, self.nested(at, p + ("value",), f.struct, pv, VALUE, f)))
+                kd = f.key
+                assert kd is not None
+                k = self.struct(_new(Frame, (p + ("key",), kd, kd.version_id, KEY, at, f, None,
+                                             pk, True)), pk)
+            nodes.append((k, self.struct(_new(Frame, (p + ("value",), d, d.version_id, VALUE,
+                                                      at, f, None, pv, True)), pv)))
         return v.end_tree(at, path, f, nodes)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -37,3 +38,50 @@ def test_held_subsections_are_decided_once() -> None:
     """Which declared subsections a state holds: Description.held_subsections."""
     rule = r"\b(s|sub)\.name in held\b"
     assert _hits(rule, outside={"harness/model.py"}) == []
+
+
+_VISITOR_BASES = {"Visitor", "InputVisitor", "OutputVisitor", "LegacyWriter", "LegacyReader"}
+
+
+def _visitor_lines() -> dict[str, list[tuple[int, str]]]:
+    """The source lines of every visitor class, by file."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    for p in SOURCES:
+        text = p.read_text()
+        lines = text.splitlines()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef) and any(
+                    isinstance(b, ast.Name) and b.id in _VISITOR_BASES for b in node.bases):
+                assert node.end_lineno is not None
+                out.setdefault(str(p.relative_to(ROOT)), []).extend(
+                    (n, lines[n - 1]) for n in range(node.lineno, node.end_lineno + 1))
+    return out
+
+
+def test_visitors_keep_no_stack_of_enclosing_structs() -> None:
+    """The walk hands each callback its Frame (enclosing description, state, role, parent):
+    a visitor that pushes and pops its own frames, counts its depth or hands the next
+    callback a value through an attribute re-does the walk."""
+    found = _visitor_lines()
+    assert {"harness/formats/_selfdesc.py", "strategies/states.py", "harness/schema.py",
+            "strategies/captured.py", "harness/compat/oracle.py", "harness/compat/chain.py",
+            "harness/matrix/engine.py", "harness/catalog/_sample.py"} <= set(found)
+    stack = re.compile(r"self\.\w+(\.pop\(\)|\[-1\])"
+                       r"|self\.(frames|names|visited|arrays|in_list|depth|_sub|_marker|"
+                       r"_counters|_wanted)\b")
+    assert [f"{p}:{n}" for p, lines in found.items() for n, line in lines
+            if stack.search(line)] == []
+
+
+def test_the_stack_grep_sees_a_stack() -> None:
+    rx = re.compile(r"self\.\w+(\.pop\(\)|\[-1\])")
+    assert rx.search("fr = self.frames.pop()") and rx.search("self.names[-1]")
+
+
+def test_callbacks_take_the_frame() -> None:
+    """Every visitor callback's first argument is the frame (``at``), never a bare path."""
+    names = ("start_struct|end_struct|exists|missing|offwire|run|scalar|buffer|unused|count|"
+             "pointer|array|bitmap|list_item|end_list|start_tree|tree_node|end_tree|"
+             "subsections|end_subsections")
+    rule = rf"def ({names})\(self, path\b"
+    assert _hits(rule, outside=set()) == []
