@@ -14,6 +14,7 @@ of objects, GTrees as lists of ``[key, value]``; subsections under
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from vmcompat.errors import InputError, Path
@@ -143,12 +144,27 @@ def from_json(desc: Description, obj: Any, *, file: str | None = None,
 
 
 
+def map_leaves(state: Any, leaf: Callable[[Any], Any]) -> Any:
+    """The one recursion over a state tree: dicts rebuilt as dicts, lists and tuples as
+    lists, every other value through ``leaf`` (which must keep a plain ``int``: a list of
+    plain ints is copied in one step, the fast path of big register arrays)."""
+    t = type(state)
+    if t is int or t is str:
+        return state
+    if isinstance(state, dict):
+        return {k: map_leaves(v, leaf) for k, v in state.items()}
+    if isinstance(state, (list, tuple)):
+        if all(type(x) is int for x in state):
+            return list(state)
+        return [map_leaves(v, leaf) for v in state]
+    return leaf(state)
+
+
+def hex_bytes(value: Any) -> Any:
+    """A state leaf as JSON: bytes as hex, anything else as it is."""
+    return bytes(value).hex() if isinstance(value, (bytes, bytearray)) else value
+
+
 def to_json(state: Any) -> Any:
     """The JSON form of an in-memory state (bytes -> hex, tuples -> lists)."""
-    if isinstance(state, dict):
-        return {k: to_json(v) for k, v in state.items()}
-    if isinstance(state, (list, tuple)):
-        return [to_json(v) for v in state]
-    if isinstance(state, (bytes, bytearray)):
-        return bytes(state).hex()
-    return state
+    return map_leaves(state, hex_bytes)

@@ -216,14 +216,12 @@ def first_difference(a: Any, b: Any, path: Path = ()) -> Path | None:
 
 def _json(value: Any) -> Any:
     """A state as plain JSON for a counterexample (converted once: linear in its size)."""
-    return _plain(statejson.to_json(normalize(value)))
+    return statejson.map_leaves(normalize(value), _plain)
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
+    """A state leaf as JSON; what JSON cannot hold, as its repr."""
+    value = statejson.hex_bytes(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return repr(value)
