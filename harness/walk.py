@@ -7,6 +7,14 @@ so an output visitor (a writer) returns what it was given, an input visitor (a
 reader) returns what it read, and a *virtual* visitor (schema, strategy) gets
 ``None`` and returns what it builds.
 
+Every callback's first argument is the :class:`Frame` it is in (the enclosing
+description, its state, its role, its parent frame), as jsonschema hands each keyword
+function its validator: a visitor keeps no stack of enclosing structs and hands the next
+callback nothing through attributes. What visitors used to re-detect has a hook or a
+frame attribute: ``bitmap`` (a bitmap's words), ``Frame.sub``/role ``subsection`` (a
+subsection starts), ``Frame.marker`` (a list element's marker field), ``Frame.fresh``
+(inside a list or tree element).
+
 The walk iterates a description's compiled :class:`~vmcompat.plan.Plan`:
 visitors may handle a whole :class:`~vmcompat.plan.Run` at once (the legacy
 codec packs it with one ``struct.Struct``); :class:`Visitor`'s default splits
