@@ -18,6 +18,8 @@ What a device-model project imports:
   :class:`Verdict`), :func:`check` over :func:`load_input` (the static rules);
 - pytest helpers: :func:`parametrize_cells`, :func:`chain_test` (the plugin's fixtures
   ``compat_cell``, ``vmcompat_qemu_fuzz``, ``golden`` need no import);
+- walking a description with your own visitor: :class:`Walk`, :class:`Visitor` (every
+  callback gets the :class:`Frame` it is in: enclosing description, state, role, path);
 - errors: :class:`VmcompatError`, :class:`InputError`, :class:`LoadError`, :class:`Reason`.
 
 Every name is imported on first use (PEP 562), so ``import vmcompat.cli`` or
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
     from vmcompat.formats import FORMATS, Format
     from vmcompat.formats.legacy import decode, decode_from, encode
     from vmcompat.model import Description, DeviceHistory, Feature, Field, Marker, Subsection
-    from vmcompat.walk import Visitor, Walk
+    from vmcompat.walk import Frame, Visitor, Walk
 
 #: public name -> the module that defines it (imported on first use)
 _HOMES: dict[str, str] = {
@@ -58,6 +60,7 @@ _HOMES: dict[str, str] = {
     "Visitor": "vmcompat.walk",
     "VmcompatError": "vmcompat.errors",
     "Walk": "vmcompat.walk",
+    "Frame": "vmcompat.walk",
     "decode": "vmcompat.formats.legacy",
     "decode_from": "vmcompat.formats.legacy",
     "dsl": "vmcompat.dsl",
@@ -100,6 +103,7 @@ __all__ = [
     "Feature",
     "Field",
     "Format",
+    "Frame",
     "InputError",
     "LoadError",
     "Marker",

@@ -289,8 +289,10 @@ class Field:
             return None
         return 1 if self.array_len is None else self.array_len
 
-    def element_size(self) -> int | None:
-        """Wire bytes of one element, or None when not fixed."""
+    def element_size(self, inner: Callable[[Description], int | None] | None = None
+                     ) -> int | None:
+        """Wire bytes of one element, or None when not fixed; ``inner`` gives a nested
+        description's (default: :meth:`Description.fixed_size`)."""
         t = self.wire_type
         if t is not None:
             return t.size
@@ -299,17 +301,35 @@ class Field:
             return c.unit_bytes(self.size)
         if self.is_struct:
             assert self.struct is not None
-            return self.struct.fixed_size()
+            return (inner or Description.fixed_size)(self.struct)
         return None
 
-    def wire_size(self) -> int | None:
+    def wire_size(self, inner: Callable[[Description], int | None] | None = None
+                  ) -> int | None:
         """Bytes this field takes on the legacy wire, if fixed (no pointers)."""
         if not self.on_wire:
             return 0
-        n, s = self.element_count(), self.element_size()
+        n, s = self.element_count(), self.element_size(inner)
         if n is None or s is None or self.pointer:
             return None
         return n * s
+
+
+def _fixed_size(d: Description) -> int | None:
+    return d.fold(_fixed_size_step)
+
+
+def _fixed_size_step(d: Description, inner: Callable[[Description], int | None]
+                     ) -> int | None:
+    if d.subsections:
+        return None
+    total = 0
+    for f in d.fields:
+        s = None if f.exists is not None else f.wire_size(inner)
+        if s is None:
+            return None
+        total += s
+    return total
 
 
 def wire_name_problem(name: str, longest: int = 255) -> str | None:
@@ -413,6 +433,23 @@ class Description:
         return h
 
     # -- queries ---------------------------------------------------------------
+    @property
+    def field_names(self) -> frozenset[str]:
+        """The names of this struct's fields (computed once)."""
+        names: frozenset[str] | None = self._cache.get("names")
+        if names is None:
+            names = self._cache["names"] = frozenset(f.name for f in self.fields)
+        return names
+
+    def derived(self, key: str, make: Callable[[Description], R]) -> R:
+        """What ``make`` derives from this (frozen) description, computed once per ``key``:
+        what a visitor knows about the struct it is in, without a stack of its own."""
+        try:
+            found: R = self._cache["derived", key]
+        except KeyError:
+            found = self._cache["derived", key] = make(self)
+        return found
+
     def field(self, name: str) -> Field:
         f = self.field_named(name)
         if f is None:
@@ -505,18 +542,9 @@ class Description:
         return None
 
     def fixed_size(self) -> int | None:
-        """Wire size of a struct of this description, if fixed (no tests, no subsections)."""
-        if self.subsections:
-            return None
-        total = 0
-        for f in self.fields:
-            if f.exists is not None:
-                return None
-            s = f.wire_size()
-            if s is None:
-                return None
-            total += s
-        return total
+        """Wire size of a struct of this description, if fixed (no tests, no subsections):
+        a step of :meth:`fold`, computed once."""
+        return self.derived("fixed_size", _fixed_size)
 
     def walk_fields(self) -> Iterator[tuple[tuple[str, ...], Field]]:
         """Every field, nested ones too, with its path of names (no recursion limit)."""

@@ -47,7 +47,7 @@ from vmcompat.errors import Path
 from vmcompat.model import SUBSECTIONS_KEY, Description, Field
 from vmcompat.predicates import All, AnyOf, Cmp, Const, Not, Predicate, fold
 from vmcompat.types import TYPES, WireType
-from vmcompat.walk import Visitor, Walk
+from vmcompat.walk import Frame, Visitor, Walk
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]
@@ -119,15 +119,11 @@ class SchemaBuilder(Visitor):
     virtual = True
     all_fields = True
 
-    def __init__(self) -> None:
-        self.frames: list[_Frame] = []
+    def start_struct(self, at: Frame, value: Any) -> Any:
+        return _Frame(at.desc)
 
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
-        self.frames.append(_Frame(desc))
-        return self.frames[-1]
-
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
-        fr: _Frame = self.frames.pop()
+    def end_struct(self, at: Frame, value: Any) -> Any:
+        fr: _Frame = value
         out: Schema = {"type": "object", "properties": fr.properties}
         if fr.required:
             out["required"] = fr.required
@@ -165,33 +161,35 @@ class SchemaBuilder(Visitor):
             else:
                 fr.conditional.append({"if": predicate_schema(s.needed), "then": need})
 
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         return t.schema(f.default)
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         return _hex(n)
 
-    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+    def pointer(self, at: Frame, path: Path, f: Field, value: Any) -> bool:
         return True
 
-    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+    def array(self, at: Frame, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         elem = items[0]
         if f.pointer:
             elem = {"anyOf": [elem, {"type": "null"}]}
         out: Schema = {"type": "array", "items": elem}
-        size = f.words if f.words is not None else f.array_len
-        if size is not None:
-            out["minItems"] = out["maxItems"] = size
+        if f.array_len is not None:
+            out["minItems"] = out["maxItems"] = f.array_len
         else:
-            counter = TYPES[self.frames[-1].desc.field(str(f.varray)).type]
+            counter = TYPES[at.desc.field(str(f.varray)).type]
             out["maxItems"] = counter.hi
             out["description"] = f"length = the value of field '{f.varray}'"
         return out
 
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def bitmap(self, at: Frame, path: Path, f: Field, words: list[Any]) -> Any:
+        return {"type": "array", "items": words[0], "minItems": f.words, "maxItems": f.words}
+
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         return i == 0, None
 
-    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+    def end_list(self, at: Frame, path: Path, f: Field, items: list[Any]) -> Any:
         elem = dict(items[0])
         props = dict(elem["properties"])
         m = f.list_marker
@@ -204,13 +202,13 @@ class SchemaBuilder(Visitor):
         elem["properties"] = props
         return {"type": "array", "items": elem}
 
-    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+    def start_tree(self, at: Frame, path: Path, f: Field, value: Any) -> int:
         return 1
 
-    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+    def tree_node(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         return None, None
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         key, val = nodes[0]
         pair = {"type": "array", "prefixItems": [key, val], "items": False,
                 "minItems": 2, "maxItems": 2}
@@ -219,15 +217,14 @@ class SchemaBuilder(Visitor):
             out["description"] = "keys unique, in increasing order"
         return out
 
-    def subsections(self, path: Path, desc: Description, state: Any
-                    ) -> Any:
-        for s in desc.subsections:
+    def subsections(self, at: Frame, state: Any) -> Any:
+        for s in at.desc.subsections:
             yield s, s.description.version_id
 
-    def unused(self, path: Path, f: Field, n: int) -> None:
+    def unused(self, at: Frame, path: Path, f: Field, n: int) -> None:
         return None
 
-    def count(self, path: Path, f: Field, state: Any) -> int:
+    def count(self, at: Frame, path: Path, f: Field, state: Any) -> int:
         return 0
 
 
@@ -250,34 +247,34 @@ class _Sync(Visitor):
     def get(self, state: Any, name: str) -> Any:
         return state.get(name) if isinstance(state, dict) else None
 
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+    def start_struct(self, at: Frame, value: Any) -> Any:
         state = dict(value)
-        for f in desc.fields:
+        for f in at.desc.fields:
             if f.default is not None and f.name not in state:
                 state[f.name] = f.default  # the legacy writer needs every on-wire field
             if f.varray is not None and isinstance(state.get(f.name), list):
                 state[f.varray] = len(state[f.name])
         return state
 
-    def exists(self, path: Path, f: Field, state: Any) -> bool:
+    def exists(self, at: Frame, path: Path, f: Field, state: Any) -> bool:
         return f.name in state
 
-    def count(self, path: Path, f: Field, state: Any) -> int:
+    def count(self, at: Frame, path: Path, f: Field, state: Any) -> int:
         v = state.get(f.name)
         return len(v) if isinstance(v, list) else 0
 
-    def subsections(self, path: Path, desc: Description, state: Any) -> Any:
-        for s in desc.held_subsections(state.get(SUBSECTIONS_KEY)):
+    def subsections(self, at: Frame, state: Any) -> Any:
+        for s in at.desc.held_subsections(state.get(SUBSECTIONS_KEY)):
             yield s, s.description.version_id
 
-    def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
+    def end_subsections(self, at: Frame, state: Any) -> Any:
         held = state.get(SUBSECTIONS_KEY)
         if isinstance(held, dict):
             state[SUBSECTIONS_KEY] = {k: v for k, v in held.items()
-                                      if (s := desc.subsection(k)) is None or s.is_needed(state)}
+                                      if (s := at.desc.subsection(k)) is None or s.is_needed(state)}
         return state
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         if isinstance(f.key, str):
             by_key = {k: v for k, v in nodes}
             return [[k, by_key[k]] for k in sorted(by_key)]

@@ -14,12 +14,13 @@ of objects, GTrees as lists of ``[key, value]``; subsections under
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from vmcompat.errors import InputError, Path
 from vmcompat.model import SUBSECTIONS_KEY, Description, Field
 from vmcompat.types import WireType
-from vmcompat.walk import Visitor, Walk
+from vmcompat.walk import Frame, Visitor, Walk
 from vmcompat.words import plural
 
 
@@ -39,31 +40,32 @@ class StateReader(Visitor):
     def _bad(self, path: Path, msg: str) -> InputError:
         return InputError(msg, path=path)
 
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+    def start_struct(self, at: Frame, value: Any) -> Any:
         if not isinstance(value, dict):
-            raise self._bad(path, f"expected an object, got {type(value).__name__}")
-        known = {f.name for f in desc.fields if f.in_state}
+            raise self._bad(at.path, f"expected an object, got {type(value).__name__}")
+        known = {f.name for f in at.desc.fields if f.in_state}
         extra = set(value) - known - {SUBSECTIONS_KEY}
         if extra:
-            raise self._bad(path + (sorted(extra)[0],), "unknown field (not in the description)")
+            raise self._bad(at.path + (sorted(extra)[0],), "unknown field (not in the description)")
         subs = value.get(SUBSECTIONS_KEY)
         if subs is not None:
             if not isinstance(subs, dict):
-                raise self._bad(path + (SUBSECTIONS_KEY,), "expected an object of subsections")
-            names = {s.name for s in desc.subsections}
+                raise self._bad(at.path + (SUBSECTIONS_KEY,), "expected an object of subsections")
+            names = {s.name for s in at.desc.subsections}
             for k in subs:
                 if k not in names:
-                    raise self._bad(path + (k,), "unknown subsection")
+                    raise self._bad(at.path + (k,), "unknown subsection")
         return dict(value)
 
-    def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
+    def end_subsections(self, at: Frame, state: Any) -> Any:
         held = state.get(SUBSECTIONS_KEY) or {}
-        for s in desc.subsections:
+        for s in at.desc.subsections:
             if s.name not in held and not self.partial and s.is_needed(state):
-                raise self._bad(path + (s.name,), "subsection is needed by this state but missing")
+                raise self._bad(at.path + (s.name,),
+                                "subsection is needed by this state but missing")
         return state
 
-    def missing(self, path: Path, f: Field, state: Any) -> Any:
+    def missing(self, at: Frame, path: Path, f: Field, state: Any) -> Any:
         """An absent field: its ``default`` if it has one, else an error if it must be sent."""
         if f.default is not None:
             state[f.name] = f.default
@@ -71,12 +73,12 @@ class StateReader(Visitor):
             raise self._bad(path, "missing field")
         return state
 
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if not t.valid(value):
             raise self._bad(path, f"{t.name} must be {t.wanted}, got {value!r}")
         return value
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         if isinstance(value, str):
             try:
                 value = bytes.fromhex(value)
@@ -87,7 +89,7 @@ class StateReader(Visitor):
             raise self._bad(path, f"buffer must be {plural(n, 'byte')}, got {got}")
         return bytes(value)
 
-    def count(self, path: Path, f: Field, state: Any) -> int:
+    def count(self, at: Frame, path: Path, f: Field, state: Any) -> int:
         value = state.get(f.name)
         if not isinstance(value, list):
             raise self._bad(path, f"expected a list, got {type(value).__name__}")
@@ -100,13 +102,13 @@ class StateReader(Visitor):
             raise self._bad(path, f"list has {plural(len(value), 'element')}, {src} says {n}")
         return n
 
-    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+    def pointer(self, at: Frame, path: Path, f: Field, value: Any) -> bool:
         return value is not None
 
-    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+    def array(self, at: Frame, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         return items
 
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         if not isinstance(value, list):
             raise self._bad(path, f"expected a list, got {type(value).__name__}")
         if i >= len(value):
@@ -120,7 +122,7 @@ class StateReader(Visitor):
                 raise self._bad(path + (i, m.sentinel), "a zero sentinel ends the list")
         return True, elem
 
-    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+    def start_tree(self, at: Frame, path: Path, f: Field, value: Any) -> int:
         if not isinstance(value, list) or not all(
                 isinstance(n, (list, tuple)) and len(n) == 2 for n in value):
             raise self._bad(path, "a gtree is a list of [key, value] pairs")
@@ -142,12 +144,27 @@ def from_json(desc: Description, obj: Any, *, file: str | None = None,
 
 
 
+def map_leaves(state: Any, leaf: Callable[[Any], Any]) -> Any:
+    """The one recursion over a state tree: dicts rebuilt as dicts, lists and tuples as
+    lists, every other value through ``leaf`` (which must keep a plain ``int``: a list of
+    plain ints is copied in one step, the fast path of big register arrays)."""
+    t = type(state)
+    if t is int or t is str:
+        return state
+    if isinstance(state, dict):
+        return {k: map_leaves(v, leaf) for k, v in state.items()}
+    if isinstance(state, (list, tuple)):
+        if all(type(x) is int for x in state):
+            return list(state)
+        return [map_leaves(v, leaf) for v in state]
+    return leaf(state)
+
+
+def hex_bytes(value: Any) -> Any:
+    """A state leaf as JSON: bytes as hex, anything else as it is."""
+    return bytes(value).hex() if isinstance(value, (bytes, bytearray)) else value
+
+
 def to_json(state: Any) -> Any:
     """The JSON form of an in-memory state (bytes -> hex, tuples -> lists)."""
-    if isinstance(state, dict):
-        return {k: to_json(v) for k, v in state.items()}
-    if isinstance(state, (list, tuple)):
-        return [to_json(v) for v in state]
-    if isinstance(state, (bytes, bytearray)):
-        return bytes(state).hex()
-    return state
+    return map_leaves(state, hex_bytes)

@@ -7,6 +7,14 @@ so an output visitor (a writer) returns what it was given, an input visitor (a
 reader) returns what it read, and a *virtual* visitor (schema, strategy) gets
 ``None`` and returns what it builds.
 
+Every callback's first argument is the :class:`Frame` it is in (the enclosing
+description, its state, its role, its parent frame), as jsonschema hands each keyword
+function its validator: a visitor keeps no stack of enclosing structs and hands the next
+callback nothing through attributes. What visitors used to re-detect has a hook or a
+frame attribute: ``bitmap`` (a bitmap's words), ``Frame.sub``/role ``subsection`` (a
+subsection starts), ``Frame.marker`` (a list element's marker field), ``Frame.fresh``
+(inside a list or tree element).
+
 The walk iterates a description's compiled :class:`~vmcompat.plan.Plan`:
 visitors may handle a whole :class:`~vmcompat.plan.Run` at once (the legacy
 codec packs it with one ``struct.Struct``); :class:`Visitor`'s default splits
@@ -15,7 +23,7 @@ it into ``scalar`` calls, so both paths give the same result.
 >>> from vmcompat.model import Description, Field
 >>> d = Description("dev", 1, 1, (Field("a", "uint8"), Field("b", "bool")))
 >>> class Names(Visitor):
-...     def scalar(self, path, f, t, value):
+...     def scalar(self, at, path, f, t, value):
 ...         print(".".join(map(str, path)), t.name)
 ...         return value
 >>> _ = Walk(Names()).device(d, 1, {"a": 1, "b": True})
@@ -26,7 +34,7 @@ b bool
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from vmcompat.errors import Path
 from vmcompat.model import SUBSECTIONS_KEY, Description, Field, Subsection, bitmap_words
@@ -34,6 +42,51 @@ from vmcompat.plan import Run, plan_of
 from vmcompat.types import TYPES, WireType
 
 _U64 = TYPES["uint64"]
+
+
+#: what a struct is to its parent (:attr:`Frame.role`)
+DEVICE, FIELD, SUBSECTION, ITEM, KEY, VALUE = (
+    "device", "field", "subsection", "item", "key", "value")
+
+
+_new = tuple.__new__
+
+
+class Frame(NamedTuple):
+    """The struct a callback is in: what the walk hands every callback (as jsonschema
+    hands each keyword function its validator), so no visitor keeps its own stack.
+
+    Immutable: a named tuple, made on the codecs' path too (one per struct, two where
+    ``start_struct`` returns a new state). ``state`` is what ``start_struct`` returned
+    (in the frame ``start_struct`` itself gets: the value it is passed); ``field`` is
+    the field whose value the struct is (``None`` for the device and a subsection),
+    ``sub`` the subsection it is (role ``subsection``).
+    """
+
+    path: Path
+    desc: Description
+    version: int
+    role: str
+    parent: Frame | None = None
+    field: Field | None = None
+    sub: Subsection | None = None
+    state: Any = None
+    #: inside a list or tree element (roles item/key/value), however deep: the loader
+    #: allocates it fresh
+    fresh: bool = False
+
+    def holding(self, state: Any) -> Frame:
+        """This frame with the struct's state (what ``start_struct`` returned)."""
+        return _new(Frame, (self[0], self[1], self[2], self[3], self[4], self[5], self[6],
+                            state, self[8]))
+
+    @property
+    def marker(self) -> str | None:
+        """The off-wire marker field a list element carries (its list's), or None."""
+        if self.role != ITEM or self.field is None:
+            return None
+        return self.field.list_marker.field
+
 
 
 class Visitor:
@@ -53,22 +106,22 @@ class Visitor:
     all_fields: bool = False
 
     # structs -----------------------------------------------------------------
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+    def start_struct(self, at: Frame, value: Any) -> Any:
         return value
 
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+    def end_struct(self, at: Frame, value: Any) -> Any:
         return value
 
-    def exists(self, path: Path, f: Field, state: Any) -> bool:
+    def exists(self, at: Frame, path: Path, f: Field, state: Any) -> bool:
         """Whether a field with an ``exists`` test is on the wire."""
         assert f.exists is not None
         return bool(f.exists(state))
 
-    def missing(self, path: Path, f: Field, state: Any) -> Any:
+    def missing(self, at: Frame, path: Path, f: Field, state: Any) -> Any:
         """An ``all_fields`` visitor met a field the state does not hold; returns the state."""
         return state
 
-    def offwire(self, path: Path, f: Field, value: Any) -> Any:
+    def offwire(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
         """An immutable/derived field: in the state, never sent."""
         return value
 
@@ -80,35 +133,36 @@ class Visitor:
         return state
 
     # scalars -------------------------------------------------------------------
-    def run(self, path: Path, run: Run, state: Any) -> Any:
+    def run(self, at: Frame, path: Path, run: Run, state: Any) -> Any:
         """A run of fixed-size scalars; default: one ``scalar`` call per element."""
         for slot in run.slots:
             f = slot.field
             if self.all_fields and not self.virtual and f.name not in state:
-                state = self.missing(path + (f.name,), f, state)
+                state = self.missing(at, path + (f.name,), f, state)
                 continue
             cur = self.get(state, f.name)
+            p = path + (f.name,)
             if slot.count is None:
-                new = self.scalar(path + (f.name,), f, slot.type, cur)
+                new = self.scalar(at, p, f, slot.type, cur)
             else:
-                new = self.array(path + (f.name,), f, slot.count,
-                                 [self.scalar(path + (f.name, i), f, slot.type,
-                                              self.item(cur, i))
-                                  for i in range(slot.count if not self.virtual else 1)])
+                items = [self.scalar(at, p + (i,), f, slot.type, self.item(cur, i))
+                         for i in range(slot.count if not self.virtual else 1)]
+                new = (self.array(at, p, f, slot.count, items) if f.words is None
+                       else self.bitmap(at, p, f, items))
             state = self.put(state, f.name, new)
         return state
 
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         return value
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         return value
 
-    def unused(self, path: Path, f: Field, n: int) -> None:
+    def unused(self, at: Frame, path: Path, f: Field, n: int) -> None:
         return None
 
     # arrays --------------------------------------------------------------------
-    def count(self, path: Path, f: Field, state: Any) -> int:
+    def count(self, at: Frame, path: Path, f: Field, state: Any) -> int:
         """Elements of an array field (fixed, or from its count field)."""
         if f.array_len is not None:
             return f.array_len
@@ -120,48 +174,52 @@ class Visitor:
             return value[i]
         return None
 
-    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+    def pointer(self, at: Frame, path: Path, f: Field, value: Any) -> bool:
         """Array of pointers: True if this element is present (not NULL)."""
         return value is not None
 
-    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+    def array(self, at: Frame, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         return items
 
+    def bitmap(self, at: Frame, path: Path, f: Field, words: list[Any]) -> Any:
+        """A bitmap's 64-bit words (one, in a virtual walk); default: an array of them."""
+        return self.array(at, path, f, None if self.virtual else len(words), words)
+
     # lists and trees -----------------------------------------------------------
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         """Whether element ``i`` follows, and its prior value (writers: the element)."""
         more = isinstance(value, list) and i < len(value)
         return more, (value[i] if more else None)
 
-    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+    def end_list(self, at: Frame, path: Path, f: Field, items: list[Any]) -> Any:
         return items
 
-    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+    def start_tree(self, at: Frame, path: Path, f: Field, value: Any) -> int:
         return len(value) if isinstance(value, list) else 0
 
-    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+    def tree_node(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         """Prior (key, value) of node ``i``."""
         node = self.item(value, i)
         return (node[0], node[1]) if node is not None else (None, None)
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         return [[k, v] for k, v in nodes]
 
     # subsections ---------------------------------------------------------------
-    def subsections(self, path: Path, desc: Description, state: Any
-                    ) -> Iterable[tuple[Subsection, int]]:
+    def subsections(self, at: Frame, state: Any) -> Iterable[tuple[Subsection, int]]:
         """The subsections to visit, in order, each with its stream version."""
         if self.all_fields:
+            desc = at.desc
             subs = desc.subsections if self.virtual else desc.held_subsections(
                 self.get(state, SUBSECTIONS_KEY))
             for s in subs:
                 yield s, s.description.version_id
             return
-        for s in desc.subsections:
+        for s in at.desc.subsections:
             if s.is_needed(state):
                 yield s, s.description.version_id
 
-    def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
+    def end_subsections(self, at: Frame, state: Any) -> Any:
         return state
 
 
@@ -202,8 +260,8 @@ class InputVisitor(Visitor):
     """Base of readers: each struct starts from :func:`load_base`; a field or element
     the destination has no prior for reads as :data:`NOPRIOR` and is never stored."""
 
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
-        return load_base(desc, value)
+    def start_struct(self, at: Frame, value: Any) -> Any:
+        return load_base(at.desc, value)
 
     def get(self, state: Any, name: str) -> Any:
         return state.get(name, NOPRIOR)
@@ -232,22 +290,21 @@ class _Kept(OutputVisitor):
     def __init__(self) -> None:
         self.absent: list[Path] = []
 
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
-        for f in desc.fields:
-            off = not f.on_wire or not f.present_at(version)
+    def start_struct(self, at: Frame, value: Any) -> Any:
+        for f in at.desc.fields:
+            off = not f.on_wire or not f.present_at(at.version)
             if off and f.in_state and f.name not in value:
-                self.absent.append(path + (f.name,))
+                self.absent.append(at.path + (f.name,))
         return value
 
-    def exists(self, path: Path, f: Field, state: Any) -> bool:
-        sent = super().exists(path, f, state)
+    def exists(self, at: Frame, path: Path, f: Field, state: Any) -> bool:
+        sent = super().exists(at, path, f, state)
         if not sent and f.in_state and f.name not in state:
             self.absent.append(path + (f.name,))
         return sent
 
-    def subsections(self, path: Path, desc: Description, state: Any
-                    ) -> Iterator[tuple[Subsection, int]]:
-        for s in desc.held_subsections(state.get(SUBSECTIONS_KEY)):
+    def subsections(self, at: Frame, state: Any) -> Iterator[tuple[Subsection, int]]:
+        for s in at.desc.held_subsections(state.get(SUBSECTIONS_KEY)):
             yield s, s.description.version_id
 
 
@@ -267,7 +324,8 @@ def kept_absent(desc: Description, version: int, loaded: Any) -> list[Path]:
 
 
 class Walk:
-    """Drives a visitor over a description (and a state)."""
+    """Drives a visitor over a description (and a state), handing each callback its
+    :class:`Frame`."""
 
     __slots__ = ("v",)
 
@@ -275,103 +333,119 @@ class Walk:
         self.v = visitor
 
     def device(self, desc: Description, version: int | None = None, value: Any = None) -> Any:
-        return self.struct((), desc, desc.version_id if version is None else version, value)
+        v = desc.version_id if version is None else version
+        return self.struct(Frame((), desc, v, DEVICE, state=value), value)
 
-    def struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+    def struct(self, at: Frame, value: Any) -> Any:
         v = self.v
-        state = v.start_struct(path, desc, version, value)
+        state = v.start_struct(at, value)
+        path, desc, version, role, parent, f, sub, _, fresh = at
+        if state is not value:
+            at = _new(Frame, (path, desc, version, role, parent, f, sub, state, fresh))
         for step in plan_of(desc, version).steps:
             if type(step) is Run:
-                state = v.run(path, step, state)
+                state = v.run(at, path, step, state)
             else:
-                state = self.field(path, step.field, state)
+                state = self.field(at, step.field, state)
         if desc.subsections or v.subsection_loop:
-            state = self.subsections(path, desc, state)
-        return v.end_struct(path, desc, state)
+            state = self.subsections(at, state)
+        return v.end_struct(at, state)
 
-    def subsections(self, path: Path, desc: Description, state: Any) -> Any:
+    def subsections(self, at: Frame, state: Any) -> Any:
         v = self.v
         held = v.get(state, SUBSECTIONS_KEY)
         subs = dict(held) if isinstance(held, dict) else {}
-        for sub, version in v.subsections(path, desc, state):
-            p = path + (sub.name,)
-            subs[sub.name] = self.struct(p, sub.description, version, subs.get(sub.name))
+        for sub, version in v.subsections(at, state):
+            prior = subs.get(sub.name)
+            inner = _new(Frame, (at.path + (sub.name,), sub.description, version, SUBSECTION,
+                                 at, None, sub, prior, at.fresh))
+            subs[sub.name] = self.struct(inner, prior)
         if subs or v.virtual:
             state = v.put(state, SUBSECTIONS_KEY, subs)
-        return v.end_subsections(path, desc, state)
+        return v.end_subsections(at, state)
 
-    def field(self, path: Path, f: Field, state: Any) -> Any:
+    def field(self, at: Frame, f: Field, state: Any) -> Any:
         v = self.v
+        path = at[0]
         p = path + (f.name,)
         if not f.in_state:
-            if f.exists is None or v.all_fields or v.exists(path, f, state):
-                v.unused(p, f, (f.size or 0) * (v.count(p, f, state) if f.is_array else 1))
+            if f.exists is None or v.all_fields or v.exists(at, path, f, state):
+                v.unused(at, p, f,
+                         (f.size or 0) * (v.count(at, p, f, state) if f.is_array else 1))
             return state
         if v.all_fields:
             if not v.virtual and f.name not in state:
-                return v.missing(p, f, state)
+                return v.missing(at, p, f, state)
         elif not f.on_wire:
-            return v.put(state, f.name, v.offwire(p, f, v.get(state, f.name)))
-        elif f.exists is not None and not v.exists(path, f, state):
+            return v.put(state, f.name, v.offwire(at, p, f, v.get(state, f.name)))
+        elif f.exists is not None and not v.exists(at, path, f, state):
             return state
         cur = v.get(state, f.name)
         if f.is_array:
-            n = None if v.virtual else v.count(p, f, state)
-            items = [self.element(p + (i,), f, v.item(cur, i))
+            n = None if v.virtual else v.count(at, p, f, state)
+            items = [self.element(at, p + (i,), f, v.item(cur, i))
                      for i in (range(1) if n is None else range(n))]
-            new = v.array(p, f, n, items)
+            new = v.array(at, p, f, n, items)
         else:
-            new = self.element(p, f, cur)
+            new = self.element(at, p, f, cur)
         return v.put(state, f.name, new)
 
-    def element(self, path: Path, f: Field, value: Any) -> Any:
+    def element(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
         v = self.v
-        if f.pointer and not v.pointer(path, f, value):
+        if f.pointer and not v.pointer(at, path, f, value):
             return None
         t = f.wire_type
         if t is not None:
-            return v.scalar(path, f, t, value)
-        return _KINDS[f.type](self, path, f, value)
+            return v.scalar(at, path, f, t, value)
+        return _KINDS[f.type](self, at, path, f, value)
 
     # composite kinds ---------------------------------------------------------
-    def _struct(self, path: Path, f: Field, value: Any) -> Any:
-        assert f.struct is not None
-        return self.struct(path, f.struct, f.struct.version_id, value)
+    def _struct(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
+        d = f.struct
+        assert d is not None
+        return self.struct(_new(Frame, (path, d, d.version_id, FIELD, at, f, None, value,
+                                        at.fresh)), value)
 
-    def _buffer(self, path: Path, f: Field, value: Any) -> Any:
-        return self.v.buffer(path, f, f.size or 0, value)
+    def _buffer(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
+        return self.v.buffer(at, path, f, f.size or 0, value)
 
-    def _bitmap(self, path: Path, f: Field, value: Any) -> Any:
+    def _bitmap(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
         v = self.v
         n = 1 if v.virtual else bitmap_words(f.size or 0)
-        return v.array(path, f, None if v.virtual else n,
-                       [v.scalar(path + (i,), f, _U64, v.item(value, i)) for i in range(n)])
+        return v.bitmap(at, path, f,
+                        [v.scalar(at, path + (i,), f, _U64, v.item(value, i)) for i in range(n)])
 
-    def _list(self, path: Path, f: Field, value: Any) -> Any:
+    def _list(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
         v = self.v
-        assert f.struct is not None
+        d = f.struct
+        assert d is not None
         items: list[Any] = []
         for i in _count():
-            more, prior = v.list_item(path, f, value, i)
+            more, prior = v.list_item(at, path, f, value, i)
             if not more:
                 break
-            items.append(self.struct(path + (i,), f.struct, f.struct.version_id, prior))
-        return v.end_list(path, f, items)
+            items.append(self.struct(_new(Frame, (path + (i,), d, d.version_id, ITEM, at, f,
+                                                  None, prior, True)), prior))
+        return v.end_list(at, path, f, items)
 
-    def _gtree(self, path: Path, f: Field, value: Any) -> Any:
+    def _gtree(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
         v = self.v
-        assert f.struct is not None
+        d = f.struct
+        assert d is not None
         nodes: list[tuple[Any, Any]] = []
-        for i in range(v.start_tree(path, f, value)):
-            pk, pv = v.tree_node(path, f, value, i)
+        for i in range(v.start_tree(at, path, f, value)):
+            pk, pv = v.tree_node(at, path, f, value, i)
             p = path + (i,)
             if isinstance(f.key, str):
-                k = v.scalar(p + ("key",), f, TYPES[f.key], pk)
+                k = v.scalar(at, p + ("key",), f, TYPES[f.key], pk)
             else:
-                assert f.key is not None
-                k = self.struct(p + ("key",), f.key, f.key.version_id, pk)
-            nodes.append((k, self.struct(p + ("value",), f.struct, f.struct.version_id, pv)))
-        return v.end_tree(path, f, nodes)
+                kd = f.key
+                assert kd is not None
+                k = self.struct(_new(Frame, (p + ("key",), kd, kd.version_id, KEY, at, f, None,
+                                             pk, True)), pk)
+            nodes.append((k, self.struct(_new(Frame, (p + ("value",), d, d.version_id, VALUE,
+                                                      at, f, None, pv, True)), pv)))
+        return v.end_tree(at, path, f, nodes)
 
 
 def _count() -> Iterator[int]:

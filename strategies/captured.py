@@ -41,7 +41,7 @@ from vmcompat.model import SUBSECTIONS_KEY, Description, Field
 from vmcompat.plan import Run
 from vmcompat.strategies._registry import defines_strategy
 from vmcompat.types import WireType
-from vmcompat.walk import Visitor, Walk
+from vmcompat.walk import Frame, Visitor, Walk
 
 #: random edits of one long array or buffer
 MAX_EDITS = 4
@@ -150,13 +150,10 @@ def _wrap(value: Any) -> SearchStrategy[Any]:
 class CapturedStrategy(Visitor):
     """Walks a description with a captured state; every callback returns a strategy."""
 
-    def __init__(self) -> None:
-        self.arrays: dict[Path, Any] = {}  # captured arrays by path, until ``array``
-
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+    def start_struct(self, at: Frame, value: Any) -> Any:
         return _Struct(value)
 
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+    def end_struct(self, at: Frame, value: Any) -> Any:
         members = {k: _wrap(v) for k, v in value.members.items() if k != SUBSECTIONS_KEY}
         subs = value.members.get(SUBSECTIONS_KEY)
         if subs:
@@ -165,7 +162,7 @@ class CapturedStrategy(Visitor):
         built = st.fixed_dictionaries(members).map(_dict)
         # a nested struct (an element, a subsection) may stay whole as captured: one choice
         # the shrinker can take back, instead of one per leaf
-        return built if not path else _near(value.captured, built)
+        return built if not at.path else _near(value.captured, built)
 
     def get(self, state: Any, name: str) -> Any:
         return state.captured.get(name)
@@ -174,42 +171,43 @@ class CapturedStrategy(Visitor):
         state.members[name] = value
         return state
 
-    def exists(self, path: Path, f: Field, state: Any) -> bool:
+    def exists(self, at: Frame, path: Path, f: Field, state: Any) -> bool:
         return f.name in state.captured  # the test's captured outcome
 
-    def offwire(self, path: Path, f: Field, value: Any) -> Any:
+    def offwire(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
         return st.just(value)
 
     # scalars -----------------------------------------------------------------
-    def run(self, path: Path, run: Run, state: Any) -> Any:
+    def run(self, at: Frame, path: Path, run: Run, state: Any) -> Any:
         for slot in run.slots:
             f = slot.field
             cur = self.get(state, f.name)
             if slot.count is None:
-                new = self.scalar(path + (f.name,), f, slot.type, cur)
+                new = self.scalar(at, path + (f.name,), f, slot.type, cur)
             else:
                 values = list(cur) if isinstance(cur, list) else [None] * slot.count
-                new = self.scalars(f, slot.type, values)
+                new = self.scalars(at, f, slot.type, values)
             state = self.put(state, f.name, new)
         return state
 
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if t.must_match and value is not None:
             return st.just(value)  # the destination compares it with its own
         return _near(value, _random(f, t, value))
 
-    def scalars(self, f: Field, t: WireType, values: list[Any]) -> SearchStrategy[list[Any]]:
+    def scalars(self, at: Frame, f: Field, t: WireType, values: list[Any]
+                ) -> SearchStrategy[list[Any]]:
         """A fixed array of scalars: each element near its capture, or (long) a few edits."""
         n = len(values)
         if n <= SMALL_ARRAY or any(v is None for v in values):
-            return st.tuples(*(self.scalar((), f, t, v) for v in values)).map(_listed)
+            return st.tuples(*(self.scalar(at, (), f, t, v) for v in values)).map(_listed)
         if t.must_match:
             return st.just(values)
         edits = st.lists(st.tuples(st.integers(0, n - 1), _random(f, t, None)), min_size=1,
                          max_size=MAX_EDITS).map(_Edits(values))
         return st.one_of(st.just(values), edits)
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         if not isinstance(value, (bytes, bytearray)) or len(value) != n:
             value = bytes(n)
         if n <= SMALL_BUFFER:
@@ -220,15 +218,14 @@ class CapturedStrategy(Visitor):
         return st.one_of(st.just(bytes(value)), patches)
 
     # arrays ------------------------------------------------------------------
-    def count(self, path: Path, f: Field, state: Any) -> int:
+    def count(self, at: Frame, path: Path, f: Field, state: Any) -> int:
         cur = state.captured.get(f.name)
-        self.arrays[path] = cur  # for ``array``, which sees only its elements' strategies
         if f.array_len is not None:
             return f.array_len
         return len(cur) if isinstance(cur, list) else 0  # the captured length
 
-    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
-        values = self.arrays.pop(path, None)
+    def array(self, at: Frame, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+        values = at.state.captured.get(f.name)
         items = [_wrap(x) for x in items]
         if len(items) <= SMALL_STRUCTS or not isinstance(values, list) or \
                 len(values) != len(items):
@@ -238,16 +235,19 @@ class CapturedStrategy(Visitor):
         return st.one_of(st.just(values), st.lists(one, min_size=1, max_size=MAX_EDITS)
                          .map(_Edits(values)))
 
+    def bitmap(self, at: Frame, path: Path, f: Field, words: list[Any]) -> Any:
+        return st.tuples(*(_wrap(x) for x in words)).map(_listed)
+
     # lists and trees -----------------------------------------------------------
-    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+    def end_list(self, at: Frame, path: Path, f: Field, items: list[Any]) -> Any:
         return st.tuples(*items).map(_listed)
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         return st.tuples(*(st.tuples(_wrap(k), v) for k, v in nodes)).map(_pairs)
 
     # subsections ---------------------------------------------------------------
-    def subsections(self, path: Path, desc: Description, state: Any) -> Any:
-        for s in desc.held_subsections(state.captured.get(SUBSECTIONS_KEY)):
+    def subsections(self, at: Frame, state: Any) -> Any:
+        for s in at.desc.held_subsections(state.captured.get(SUBSECTIONS_KEY)):
             yield s, s.description.version_id
 
 

@@ -36,7 +36,7 @@ from vmcompat.model import SUBSECTIONS_KEY, Description, Field
 from vmcompat.predicates import Cmp, Predicate, fold
 from vmcompat.strategies._registry import defines_strategy
 from vmcompat.types import TYPES, WireType
-from vmcompat.walk import Visitor, Walk
+from vmcompat.walk import Frame, Visitor, Walk
 
 #: bounds that keep states small (lists, trees, variable arrays)
 MAX_LIST = 4
@@ -54,13 +54,13 @@ def _constants(p: Predicate | None, into: dict[str, set[Any]]) -> None:
             into.setdefault(q.field, set()).update({0, 1} if q.value is None else {q.value, 0})
 
 
-class _Frame:
-    """What the visitor knows about the struct being built."""
+class _Facts:
+    """What the visitor knows about a struct's description: its count fields and the
+    constants its predicates compare fields with (``Description.derived``, once each)."""
 
-    __slots__ = ("consts", "counts", "desc")
+    __slots__ = ("consts", "counts")
 
     def __init__(self, desc: Description) -> None:
-        self.desc = desc
         self.counts = {f.varray for f in desc.fields if f.varray is not None}
         self.consts: dict[str, set[Any]] = {}
         for f in desc.fields:
@@ -240,39 +240,29 @@ class StateStrategy(Visitor):
     virtual = True
     all_fields = True
 
-    def __init__(self) -> None:
-        self.frames: list[_Frame] = []
-        self.in_list = 0  # inside list/tree elements: freshly allocated on load
-
-    def missing_offwire(self, desc: Description, members: dict[str, Any]) -> None:
-        """List/tree elements are allocated by the loader: no immutable/derived values."""
-        if self.in_list:
-            for f in desc.fields:
-                if not f.on_wire:
-                    members.pop(f.name, None)
-
     # structs ---------------------------------------------------------------
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
-        self.frames.append(_Frame(desc))
+    def start_struct(self, at: Frame, value: Any) -> Any:
         return {}
 
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
-        self.frames.pop()
+    def end_struct(self, at: Frame, value: Any) -> Any:
         members = dict(value)
-        self.missing_offwire(desc, members)
+        if at.fresh:  # list/tree elements are allocated by the loader: no off-wire values
+            for f in at.desc.fields:
+                if not f.on_wire:
+                    members.pop(f.name, None)
         subs = members.pop(SUBSECTIONS_KEY, {})
         return st.tuples(st.fixed_dictionaries(members),
-                         st.fixed_dictionaries(subs)).map(_Finish(desc))
+                         st.fixed_dictionaries(subs)).map(_Finish(at.desc))
 
     def get(self, state: Any, name: str) -> Any:
         return None
 
     # scalars -----------------------------------------------------------------
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if not t.ranged:
             return t.values(f.default)
-        frame = self.frames[-1] if self.frames else None
-        if frame is not None and f.name in frame.counts and f.type == t.name:
+        frame = at.desc.derived("states", _Facts)
+        if f.name in frame.counts and f.type == t.name:
             return st.just(0)  # overwritten by the count sync
         lo, hi = t.bounds(f.default)
         ints = st.integers(lo, hi)
@@ -283,25 +273,22 @@ class StateStrategy(Visitor):
             half = st.integers(lo, -1) if lo < 0 else st.integers(
                 min(hi, 1 << (bits - 1)), hi)
             ints = st.one_of(ints, st.sampled_from(edges), half)
-        if frame is not None and f.name in frame.consts and f.type == t.name:
+        if f.name in frame.consts and f.type == t.name:
             hits = sorted(v for v in frame.consts[f.name]
                           if isinstance(v, int) and lo <= v <= hi)
             if hits:
                 return st.one_of(st.sampled_from(hits), ints)
         return ints
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         return byte_strings(n)
 
     # arrays ------------------------------------------------------------------
-    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+    def pointer(self, at: Frame, path: Path, f: Field, value: Any) -> bool:
         return True  # build the element; ``array`` adds the NULL choice
 
-    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+    def array(self, at: Frame, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         elem = items[0]
-        if f.words is not None:
-            words = f.words
-            return st.lists(elem, min_size=words, max_size=words).map(_MaskBitmap(f.size or 0))
         t = f.wire_type
         if (t is not None and f.array_len is not None and f.array_len >= _PACKED_MIN
                 and not f.pointer and t.plain):
@@ -312,26 +299,25 @@ class StateStrategy(Visitor):
             elem = st.one_of(elem, st.none())
         if f.array_len is not None:
             return spread(elem, f.array_len)
-        frame = self.frames[-1] if self.frames else None
-        count_type = TYPES[frame.desc.field(f.varray).type] if frame is not None else None
-        top = MAX_VARRAY if count_type is None else min(MAX_VARRAY, count_type.hi)
+        count_type = TYPES[at.desc.field(str(f.varray)).type]
+        top = min(MAX_VARRAY, count_type.hi)
         lists = st.lists(elem, max_size=top)
-        wanted = sorted(k for k in (frame.consts.get(f.varray, ()) if frame else ())
+        wanted = sorted(k for k in at.desc.derived("states", _Facts).consts.get(f.varray, ())
                         if isinstance(k, int) and top < k <= min(MAX_PREDICATE_LEN,
-                                                               count_type.hi if count_type
-                                                               else MAX_PREDICATE_LEN))
+                                                               count_type.hi))
         if wanted:  # a predicate compares the count with a constant: reach it
             lists = st.one_of(lists, *(st.lists(elem, min_size=k, max_size=k) for k in wanted))
         return lists
 
+    def bitmap(self, at: Frame, path: Path, f: Field, words: list[Any]) -> Any:
+        n = f.words
+        return st.lists(words[0], min_size=n, max_size=n).map(_MaskBitmap(f.size or 0))
+
     # lists and trees -----------------------------------------------------------
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
-        if i == 0:
-            self.in_list += 1
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         return i == 0, None
 
-    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
-        self.in_list -= 1
+    def end_list(self, at: Frame, path: Path, f: Field, items: list[Any]) -> Any:
         m = f.list_marker
         elem = items[0]
         if m.field is not None or m.sentinel is not None:
@@ -339,15 +325,13 @@ class StateStrategy(Visitor):
             elem = st.tuples(elem, marks).map(_MarkList(m.field, m.sentinel))
         return st.lists(elem, max_size=MAX_LIST)
 
-    def start_tree(self, path: Path, f: Field, value: Any) -> int:
-        self.in_list += 1
+    def start_tree(self, at: Frame, path: Path, f: Field, value: Any) -> int:
         return 1
 
-    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+    def tree_node(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         return None, None
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
-        self.in_list -= 1
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         key, val = nodes[0]
         pair = st.tuples(key, val)
         if isinstance(f.key, str):

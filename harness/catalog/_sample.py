@@ -40,7 +40,7 @@ from vmcompat.errors import Path
 from vmcompat.model import Description, Field
 from vmcompat.predicates import All, AnyOf, Cmp, Predicate, fold
 from vmcompat.types import TYPES, WireType
-from vmcompat.walk import Visitor, Walk
+from vmcompat.walk import Frame, Visitor, Walk
 
 __all__ = ["sample_state", "SampleBuilder"]
 
@@ -54,27 +54,15 @@ class SampleBuilder(Visitor):
 
     def __init__(self, count: int = 3) -> None:
         self.n = count
-        self._counters: list[frozenset[str]] = []
-        self._wanted: list[dict[str, Any]] = []
 
     # structs -------------------------------------------------------------------
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
-        self._counters.append(frozenset(f.varray for f in desc.fields if f.varray))
-        wanted: dict[str, Any] = {}
-        for p in (*(f.exists for f in desc.fields), *(s.needed for s in desc.subsections)):
-            _equalities(p, wanted)
-        self._wanted.append(wanted)
+    def start_struct(self, at: Frame, value: Any) -> Any:
         return dict(value) if isinstance(value, dict) else {}
-
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
-        self._counters.pop()
-        self._wanted.pop()
-        return value
 
     def get(self, state: Any, name: str) -> Any:
         return state.get(name)
 
-    def offwire(self, path: Path, f: Field, value: Any) -> Any:
+    def offwire(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
         if value is not None:
             return value
         t = TYPES.get(f.type)
@@ -82,31 +70,32 @@ class SampleBuilder(Visitor):
             return f.default
         if t.valid(True):
             return True  # off-wire flags gate subsections: turn them on
-        return self.scalar(path, f, t, None)
+        return self.scalar(at, path, f, t, None)
 
     # scalars -------------------------------------------------------------------
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if t.check is not None and f.default is not None:
             return f.default
         h = _h(path)
         special = t.sample_special(h)
         if special is not None:
             return special
-        if self._counters and f.name in self._counters[-1]:
+        counters, wanted = at.desc.derived("sample", _asked)
+        if f.name in counters:
             return min(self.n, t.hi)
-        if self._wanted and f.name in self._wanted[-1] and t.valid(self._wanted[-1][f.name]):
-            return self._wanted[-1][f.name]
+        if f.name in wanted and t.valid(wanted[f.name]):
+            return wanted[f.name]
         return t.sample_int(h)
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         h = _h(path)
         return bytes((h + i) & 0xFF for i in range(n))
 
     # arrays --------------------------------------------------------------------
-    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+    def pointer(self, at: Frame, path: Path, f: Field, value: Any) -> bool:
         return not (isinstance(path[-1], int) and path[-1] % 2 == 1)
 
-    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+    def array(self, at: Frame, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         if f.words is not None and items:
             rem = (f.size or 0) % 64
             if rem:
@@ -114,7 +103,7 @@ class SampleBuilder(Visitor):
         return items
 
     # lists and trees -------------------------------------------------------------
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         if i >= self.n:
             return False, None
         m = f.list_marker
@@ -122,19 +111,27 @@ class SampleBuilder(Visitor):
             return True, {m.field: m.more[i % len(m.more)]}
         return True, None
 
-    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+    def start_tree(self, at: Frame, path: Path, f: Field, value: Any) -> int:
         return self.n
 
-    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+    def tree_node(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         return None, None
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         if isinstance(f.key, str):
             t = TYPES[f.key]
             # direct keys: small, distinct, increasing (GTree order)
             nodes = [(min(t.hi, 16 * (i + 1) + (k % 16 if isinstance(k, int) else 0)), v)
                      for i, (k, v) in enumerate(nodes)]
         return [[k, v] for k, v in nodes]
+
+
+def _asked(desc: Description) -> tuple[frozenset[str], dict[str, Any]]:
+    """A struct's count fields, and the values its predicates' ``eq`` comparisons ask for."""
+    wanted: dict[str, Any] = {}
+    for p in (*(f.exists for f in desc.fields), *(s.needed for s in desc.subsections)):
+        _equalities(p, wanted)
+    return frozenset(f.varray for f in desc.fields if f.varray), wanted
 
 
 def _equalities(p: Predicate | None, out: dict[str, Any]) -> None:

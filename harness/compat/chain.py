@@ -75,7 +75,7 @@ from vmcompat.filters import chain as filter_for
 from vmcompat.formats import FORMATS
 from vmcompat.model import SUBSECTIONS_KEY, Description, DeviceHistory, Field, Subsection
 from vmcompat.types import WireType
-from vmcompat.walk import NOPRIOR, InputVisitor, Walk
+from vmcompat.walk import NOPRIOR, Frame, InputVisitor, Walk
 
 if TYPE_CHECKING:
     from vmcompat.matrix.engine import Outcome
@@ -184,18 +184,17 @@ def writable(desc: Description) -> tuple[str, ...]:
 class _Reset(InputVisitor):
     """Walks a loaded state; a field the load left without a value takes its reset value."""
 
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if value is not NOPRIOR:
             return value
         return t.prior(f.default)
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         return bytes(n) if value is NOPRIOR else value
 
-    def subsections(self, path: Path, desc: Description, state: Any
-                    ) -> Iterator[tuple[Subsection, int]]:
-        held = desc.held_subsections(state.get(SUBSECTIONS_KEY))
-        for s in desc.subsections:
+    def subsections(self, at: Frame, state: Any) -> Iterator[tuple[Subsection, int]]:
+        held = at.desc.held_subsections(state.get(SUBSECTIONS_KEY))
+        for s in at.desc.subsections:
             if s in held or s.is_needed(state):
                 yield s, s.description.version_id
 

@@ -62,7 +62,7 @@ from vmcompat.marshal import MARSHALS
 from vmcompat.model import NULLPTR_MARKER, SUBSECTIONS_KEY, Description, Field, Subsection
 from vmcompat.plan import Run
 from vmcompat.types import TYPES, WireType
-from vmcompat.walk import NOPRIOR, InputVisitor, OutputVisitor, Walk, load_base
+from vmcompat.walk import NOPRIOR, Frame, InputVisitor, OutputVisitor, Walk
 from vmcompat.words import plural
 
 #: expectation kinds
@@ -119,34 +119,25 @@ class SourceTokens(OutputVisitor):
 
     def __init__(self) -> None:
         self.tokens: list[Token] = []
-        self.names: list[frozenset[str]] = []
 
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
-        self.names.append(frozenset(f.name for f in desc.fields))
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
+        self.tokens.append(Token("scalar", path, t.size, value, t, at.desc.field_names))
         return value
 
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
-        self.names.pop()
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
+        self.tokens.append(Token("buffer", path, n, bytes(value), None, at.desc.field_names))
         return value
 
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
-        self.tokens.append(Token("scalar", path, t.size, value, t, self.names[-1]))
-        return value
-
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
-        self.tokens.append(Token("buffer", path, n, bytes(value), None, self.names[-1]))
-        return value
-
-    def unused(self, path: Path, f: Field, n: int) -> None:
+    def unused(self, at: Frame, path: Path, f: Field, n: int) -> None:
         self.tokens.append(Token("unused", path, n, bytes(n)))
 
-    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+    def pointer(self, at: Frame, path: Path, f: Field, value: Any) -> bool:
         if value is None:
             self.tokens.append(Token("null", path, 1, NULLPTR_MARKER))
             return False
         return True
 
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         m = f.list_marker
         if i < len(value):
             elem = value[i]
@@ -162,24 +153,23 @@ class SourceTokens(OutputVisitor):
             self.tokens.append(Token("byte", path + (i,), 1, m.end))
         return False, None
 
-    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+    def start_tree(self, at: Frame, path: Path, f: Field, value: Any) -> int:
         self.tokens.append(Token("count", path, 4, len(value)))
         return len(value)
 
-    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+    def tree_node(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         self.tokens.append(Token("byte", path + (i,), 1, TREE_NODE))
         return value[i][0], value[i][1]
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         self.tokens.append(Token("byte", path, 1, TREE_END))
         return [[k, v] for k, v in nodes]
 
-    def subsections(self, path: Path, desc: Description, state: Any
-                    ) -> Iterator[tuple[Subsection, int]]:
-        for s in desc.subsections:
+    def subsections(self, at: Frame, state: Any) -> Iterator[tuple[Subsection, int]]:
+        for s in at.desc.subsections:
             if s.is_needed(state):
                 v = s.description.version_id
-                self.tokens.append(Token("sub", path + (s.name,), 6 + len(s.name.encode()),
+                self.tokens.append(Token("sub", at.path + (s.name,), 6 + len(s.name.encode()),
                                          (s.name, v)))
                 yield s, v
 
@@ -234,7 +224,6 @@ class TokenReader(InputVisitor):
         self.self_describing = self_describing
         self.notes: list[str] = []
         self.why = ""  # first misalignment/divergence
-        self.names: list[frozenset[str]] = []
         self.sub_versions = sub_versions or {}
 
     # alignment ---------------------------------------------------------------
@@ -260,16 +249,16 @@ class TokenReader(InputVisitor):
         self.i += 1
         return tok
 
-    def renamed(self, tok: Token, path: Path) -> bool:
+    def renamed(self, at: Frame, tok: Token, path: Path) -> bool:
         """A leaf rename: names differ at one level, each unknown to the other side."""
-        if tok.kind == "unused" or len(tok.path) != len(path) or not self.names:
+        if tok.kind == "unused" or len(tok.path) != len(path):
             return False
         diff = [k for k, (a, b) in enumerate(zip(tok.path, path)) if a != b]
         if len(diff) != 1 or not isinstance(path[diff[0]], str):
             return False
         k = diff[0]
         old, new = tok.path[k], path[k]
-        if new in tok.names or old in self.names[-1]:
+        if new in tok.names or old in at.desc.field_names:
             return False
         note = (f"{dotted(path[:k + 1])} is loaded from the bytes of {dotted(tok.path[:k + 1])}"
                 f", at the same place: taken as a rename")
@@ -281,11 +270,12 @@ class TokenReader(InputVisitor):
         v = lookup(self.source, path)
         return keep if v is _MISSING else v
 
-    def settle(self, path: Path, tok: Token | None, positional: Any, keep: Any) -> Any:
+    def settle(self, at: Frame, path: Path, tok: Token | None, positional: Any, keep: Any
+               ) -> Any:
         """The projected value of a leaf read positionally from ``tok``."""
         if tok is None:
             return self.byname(path, keep)
-        if tok.path == path or self.renamed(tok, path):
+        if tok.path == path or self.renamed(at, tok, path):
             expected = tok.value
         else:
             expected = self.byname(path, _MISSING)
@@ -306,31 +296,23 @@ class TokenReader(InputVisitor):
         return expected
 
     # structs -----------------------------------------------------------------
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
-        self.names.append(frozenset(f.name for f in desc.fields))
-        return load_base(desc, value)
-
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
-        self.names.pop()
-        return value
-
     def put(self, state: Any, name: str, value: Any) -> Any:
         state[name] = value  # the projection keeps NOPRIOR marks; normalize() drops them
         return state
 
     # scalars -----------------------------------------------------------------
-    def run(self, path: Path, run: Run, state: Any) -> Any:
+    def run(self, at: Frame, path: Path, run: Run, state: Any) -> Any:
         for slot in run.slots:
             f = slot.field
             cur = self.get(state, f.name)
             if slot.count is None:
-                state[f.name] = self.scalar(path + (f.name,), f, slot.type, cur)
+                state[f.name] = self.scalar(at, path + (f.name,), f, slot.type, cur)
             else:
-                state[f.name] = [self.scalar(path + (f.name, i), f, slot.type, self.item(cur, i))
-                                 for i in range(slot.count)]
+                state[f.name] = [self.scalar(at, path + (f.name, i), f, slot.type,
+                                             self.item(cur, i)) for i in range(slot.count)]
         return state
 
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         tok = self.take(path, t.size, ("scalar", "unused", "byte", "null", "count"))
         positional = _MISSING
         if tok is not None:
@@ -342,7 +324,7 @@ class TokenReader(InputVisitor):
             src_t = self.source_type(path)
             if src_t is not None and src_t.name != t.name and not self.why:
                 self.why = f"{dotted(path)}: type {src_t.name} in the source, {t.name} here"
-        return self.settle(path, tok, positional, value)
+        return self.settle(at, path, tok, positional, value)
 
     def source_type(self, path: Path) -> WireType | None:
         for tok in self.tokens:
@@ -357,11 +339,11 @@ class TokenReader(InputVisitor):
             reason, params = refused
             raise _Refuse(reason, f"{dotted(path)}: {message(reason, **params)}")
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         tok = self.take(path, n, ("buffer", "unused"))
-        return self.settle(path, tok, None if tok is None else bytes(tok.value), value)
+        return self.settle(at, path, tok, None if tok is None else bytes(tok.value), value)
 
-    def unused(self, path: Path, f: Field, n: int) -> None:
+    def unused(self, at: Frame, path: Path, f: Field, n: int) -> None:
         if not self.aligned:
             return
         got = 0
@@ -377,7 +359,7 @@ class TokenReader(InputVisitor):
             self.i += 1
 
     # arrays ------------------------------------------------------------------
-    def count(self, path: Path, f: Field, state: Any) -> int:
+    def count(self, at: Frame, path: Path, f: Field, state: Any) -> int:
         if f.array_len is not None:
             return f.array_len
         n = state.get(f.varray)
@@ -388,7 +370,7 @@ class TokenReader(InputVisitor):
             return len(src) if isinstance(src, list) else 0
         return n
 
-    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+    def pointer(self, at: Frame, path: Path, f: Field, value: Any) -> bool:
         tok = self.peek()
         if value is None:  # NULL in the destination: only the marker is checked
             if tok is not None:
@@ -403,7 +385,7 @@ class TokenReader(InputVisitor):
         return True
 
     # lists and trees ---------------------------------------------------------
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         m = f.list_marker
         if not self.aligned:
             src = lookup(self.source, path)
@@ -417,35 +399,35 @@ class TokenReader(InputVisitor):
             tok = self.peek()
             if tok is None or tok.size != t.size or tok.kind not in ("scalar", "unused"):
                 self.lose(path + (i,), "the list's end marker is not where the source wrote it")
-                return self.list_item(path, f, value, i)
+                return self.list_item(at, path, f, value, i)
             if _reinterpret(tok, t) == 0:
                 self.i += 1
                 return False, None
             return True, NOPRIOR
         tok = self.take(path + (i,), 1, ("byte",))
         if tok is None:
-            return self.list_item(path, f, value, i)
+            return self.list_item(at, path, f, value, i)
         more = m.after(tok.value)
         if more is None:
             raise _Refuse(Reason.BAD_MARKER, f"{dotted(path + (i,))}: "
                           + message(Reason.BAD_MARKER, got=tok.value))
         return (True, m.seed(tok.value) or NOPRIOR) if more else (False, None)
 
-    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+    def start_tree(self, at: Frame, path: Path, f: Field, value: Any) -> int:
         tok = self.take(path, 4, ("count",))
         if tok is not None:
             return int(tok.value)
         src = lookup(self.source, path)
         return len(src) if isinstance(src, list) else 0
 
-    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+    def tree_node(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         tok = self.take(path + (i,), 1, ("byte",))
         if tok is not None and tok.value != TREE_NODE:
             raise _Refuse(Reason.BAD_MARKER, f"{dotted(path + (i,))}: "
                           + message(Reason.BAD_MARKER, got=tok.value))
         return NOPRIOR, NOPRIOR
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         tok = self.take(path, 1, ("byte",))
         if tok is not None and tok.value != TREE_END:
             raise _Refuse(Reason.BAD_MARKER,
@@ -471,26 +453,25 @@ class TokenReader(InputVisitor):
         name = ahead[2:2 + n]
         return parent.startswith(name) if len(name) < len(parent) else name.startswith(parent)
 
-    def subsections(self, path: Path, desc: Description, state: Any
-                    ) -> Iterator[tuple[Subsection, int]]:
-        parent = desc.name.encode()
+    def subsections(self, at: Frame, state: Any) -> Iterator[tuple[Subsection, int]]:
+        parent = at.desc.name.encode()
         while self.aligned:
             tok = self.peek()
             if tok is None:
                 return
             if tok.kind != "sub":
                 if tok.packed()[:1] == bytes((SUBSECTION,)) and self.names_a_sub(parent):
-                    self.lose(path, f"{dotted(tok.path)} starts with byte 0x05 where QEMU "
+                    self.lose(at.path, f"{dotted(tok.path)} starts with byte 0x05 where QEMU "
                                     "looks for a subsection")
                     break
                 return
             name, version = tok.value
             if not claims_subsection(parent, name.encode()):
                 return  # not ours: QEMU's loop ends quietly
-            sub = desc.subsection(name)
+            sub = at.desc.subsection(name)
             if sub is None:
                 raise _Refuse(Reason.UNKNOWN_SUBSECTION, message(
-                    Reason.UNKNOWN_SUBSECTION, sub=name, name=desc.name))
+                    Reason.UNKNOWN_SUBSECTION, sub=name, name=at.desc.name))
             self.i += 1
             try:
                 check_version(sub.description, version, marshal=False)
@@ -498,8 +479,8 @@ class TokenReader(InputVisitor):
                 raise _Refuse(e.reason, f"subsection {name}: {e.message}") from None
             yield sub, version
         # by name: the subsections the source sent that the destination knows
-        for sub in desc.held_subsections(lookup(self.source, path + (SUBSECTIONS_KEY,))):
-            yield sub, self.sub_versions.get(path + (sub.name,), sub.description.version_id)
+        for sub in at.desc.held_subsections(lookup(self.source, at.path + (SUBSECTIONS_KEY,))):
+            yield sub, self.sub_versions.get(at.path + (sub.name,), sub.description.version_id)
 
 
 def normalize(value: Any) -> Any:

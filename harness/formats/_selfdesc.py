@@ -66,7 +66,7 @@ from vmcompat.formats.legacy import LegacyReader
 from vmcompat.loadrules import check_version, load_versioned
 from vmcompat.model import SUBSECTIONS_KEY, Description, Field, Subsection
 from vmcompat.types import WireType
-from vmcompat.walk import NOPRIOR, InputVisitor, Visitor, Walk, load_base
+from vmcompat.walk import NOPRIOR, Frame, InputVisitor, Visitor, Walk, load_base
 from vmcompat.words import plural
 
 #: value kinds, as named in the ASN.1 module's ``Value`` CHOICE
@@ -141,23 +141,14 @@ class TreeWriter(Visitor):
 
     def __init__(self, dialect: Dialect) -> None:
         self.d = dialect
-        self.frames: list[_WFrame] = []
-        self._sub: Subsection | None = None
-        self._marker: str | None = None
 
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
-        skippable = bool(self.frames) and self.frames[-1].skippable
-        if self._sub is not None:
-            skippable = skippable or self._sub.needed is not None
-            self._sub = None
-        fr = _WFrame(value, _musts(desc, skippable), skippable, self._marker)
-        self._marker = None
-        self.frames.append(fr)
-        return fr
+    def start_struct(self, at: Frame, value: Any) -> Any:
+        skippable = ((at.parent is not None and at.parent.state.skippable)
+                     or (at.sub is not None and at.sub.needed is not None))
+        return _WFrame(value, _musts(at.desc, skippable), skippable, at.marker)
 
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
-        fr = self.frames.pop()
-        return self.d.struct(fr.attrs)
+    def end_struct(self, at: Frame, value: Any) -> Any:
+        return self.d.struct(value.attrs)
 
     def get(self, state: Any, name: str) -> Any:
         return state.state.get(name)
@@ -173,45 +164,42 @@ class TreeWriter(Visitor):
             state.attrs.append(d.attr(name, state.musts[name], value))
         return state
 
-    def exists(self, path: Path, f: Field, state: Any) -> bool:
+    def exists(self, at: Frame, path: Path, f: Field, state: Any) -> bool:
         assert f.exists is not None
         return bool(f.exists(state.state))
 
-    def offwire(self, path: Path, f: Field, value: Any) -> Any:
-        if f.name == self.frames[-1].marker and value is not None:
+    def offwire(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
+        if f.name == at.state.marker and value is not None:
             return self.d.integer(value)
         return SKIP
 
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         more = i < len(value)
-        self._marker = f.list_marker.field if more else None
         return more, (value[i] if more else None)
 
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         if value is None:  # a defaulted field the state leaves out: not sent
             return SKIP
         return getattr(self.d, t.node)(value)
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         return SKIP if value is None else self.d.octets(bytes(value))
 
-    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+    def array(self, at: Frame, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         null = self.d.null()
         return self.d.list([null if x is None else x for x in items])
 
-    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+    def end_list(self, at: Frame, path: Path, f: Field, items: list[Any]) -> Any:
         return self.d.list(items)
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         return self.d.tree(list(nodes))
 
-    def subsections(self, path: Path, desc: Description, state: Any
-                    ) -> Iterator[tuple[Subsection, int]]:
-        for s in desc.subsections:
+    def subsections(self, at: Frame, state: Any) -> Iterator[tuple[Subsection, int]]:
+        for s in at.desc.subsections:
             if s.is_needed(state.state):
                 v = s.description.version_id
                 state.subs.append((s.name, v))
-                self._sub = s
                 yield s, v
 
 
@@ -224,10 +212,11 @@ def write_tree(dialect: Dialect, desc: Description, state: Any) -> Any:
 # ----------------------------------------------------------------------------- reader
 @dataclass(slots=True)
 class _RFrame:
-    path: Path
+    """A struct being loaded (the reader's state): its values and its stream attributes."""
+
+    state: dict[str, Any]
     attrs: dict[str, tuple[bool, Any]]
     used: set[str] = field(default_factory=set)
-    marker: tuple[str, tuple[int, ...]] | None = None
 
 
 def _mismatch(path: Path, detail: str) -> TypeMismatch:
@@ -239,10 +228,8 @@ class TreeReader(InputVisitor):
 
     def __init__(self, dialect: Dialect, root: list[Any]) -> None:
         self.d = dialect
-        self.frames: list[_RFrame] = []
         self.root = root
         self.kept: dict[Path, Any] = {}  # composite fields absent from the stream: prior
-        self._marker: tuple[str, tuple[int, ...]] | None = None
         # (kind, payload) of each array/tree node, by id (the nodes live as long as the
         # reader): asked once per node, not once per element (no quadratic work)
         self._kinds: dict[int, tuple[str, Any]] = {}
@@ -257,10 +244,10 @@ class TreeReader(InputVisitor):
             out[name] = (must, value)
         return out
 
-    def locate(self, path: Path) -> Any:
-        """The stream node at ``path`` (relative to the innermost struct), or None."""
-        fr = self.frames[-1]
-        rel = path[len(fr.path):]
+    def locate(self, at: Frame, path: Path) -> Any:
+        """The stream node at ``path`` (inside ``at``'s struct), or None."""
+        fr: _RFrame = at.state
+        rel = path[len(at.path):]
         entry = fr.attrs.get(rel[0])  # type: ignore[arg-type]
         if entry is None:
             return None
@@ -273,7 +260,7 @@ class TreeReader(InputVisitor):
                     known = self._kinds[id(node)] = self.d.kind(node)
                 kind, payload = known
                 if kind not in ("list", "tree"):
-                    raise _mismatch(path[:len(fr.path) + depth],
+                    raise _mismatch(path[:len(at.path) + depth],
                                     f"an array expected, the stream has {kind}")
                 if k >= len(payload):
                     return None
@@ -289,53 +276,59 @@ class TreeReader(InputVisitor):
         return payload
 
     # structs -------------------------------------------------------------------
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
-        if not self.frames:
+    def start_struct(self, at: Frame, value: Any) -> Any:
+        if at.parent is None:
             attrs = self.root
         else:
-            node = self.locate(path)
+            node = self.locate(at.parent, at.path)
             if node is None:
                 attrs = []
             else:
                 kind, payload = self.d.kind(node)
                 if kind == "struct":
                     attrs = payload
-                elif kind == "subsection" and desc.name == payload[0]:
+                elif kind == "subsection" and at.desc.name == payload[0]:
                     attrs = payload[2]
                 else:
-                    raise _mismatch(path, f"a struct expected, the stream has {kind}")
-        self.frames.append(_RFrame(path, self._attrs(path, attrs), marker=self._marker))
-        self._marker = None
-        return load_base(desc, value)
+                    raise _mismatch(at.path, f"a struct expected, the stream has {kind}")
+        return _RFrame(load_base(at.desc, value), self._attrs(at.path, attrs))
 
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
-        fr = self.frames.pop()
+    def end_struct(self, at: Frame, value: Any) -> Any:
+        fr: _RFrame = value
         if len(fr.used) < len(fr.attrs):
-            dropped = {f.name for f in desc.fields if not (f.on_wire and f.in_state)}
+            dropped = {f.name for f in at.desc.fields if not (f.on_wire and f.in_state)}
             for name, (must, node) in fr.attrs.items():
                 if name in fr.used or name in dropped or not must:
                     continue
                 if self.d.kind(node)[0] == "subsection":
-                    raise UnknownSubsection(path=path, sub=name, name=desc.name)
-                raise UnknownField(path=path + (name,), field=name)
-        return value
+                    raise UnknownSubsection(path=at.path, sub=name, name=at.desc.name)
+                raise UnknownField(path=at.path + (name,), field=name)
+        return fr.state
+
+    def get(self, state: Any, name: str) -> Any:
+        return state.state.get(name, NOPRIOR)
 
     def put(self, state: Any, name: str, value: Any) -> Any:
-        return state if value is SKIP else super().put(state, name, value)
+        if value is not SKIP:
+            super().put(state.state, name, value)
+        return state
 
-    def offwire(self, path: Path, f: Field, value: Any) -> Any:
-        marker = self.frames[-1].marker
-        if marker is None or f.name != marker[0]:
+    def exists(self, at: Frame, path: Path, f: Field, state: Any) -> bool:
+        return super().exists(at, path, f, state.state)
+
+    def offwire(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
+        if f.name != at.marker:
             return value
-        node = self.locate(path)
+        assert at.field is not None
+        node = self.locate(at, path)
         got = None if node is None else self._expect(path, node, "integer", "a list marker")
-        if got not in marker[1]:
+        if got not in at.field.list_marker.more:
             raise BadMarker(path=path, got=got if isinstance(got, int) else -1)
         return got
 
     # scalars -------------------------------------------------------------------
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
-        node = self.locate(path)
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
+        node = self.locate(at, path)
         if node is None:
             return value
         got = self._expect(path, node, t.node, t.name)
@@ -344,8 +337,8 @@ class TreeReader(InputVisitor):
         LegacyReader._check(path, f, t, got, value, None)  # type: ignore[arg-type]
         return got
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
-        node = self.locate(path)
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
+        node = self.locate(at, path)
         if node is None:
             return value
         got = self._expect(path, node, "octets", f"a {n}-byte buffer")
@@ -355,11 +348,11 @@ class TreeReader(InputVisitor):
         return got
 
     # arrays --------------------------------------------------------------------
-    def count(self, path: Path, f: Field, state: Any) -> int:
-        n = f.array_len if f.array_len is not None else state.get(f.varray, NOPRIOR)
-        node = self.locate(path)
+    def count(self, at: Frame, path: Path, f: Field, state: Any) -> int:
+        n = f.array_len if f.array_len is not None else self.get(state, str(f.varray))
+        node = self.locate(at, path)
         if node is None:
-            self.kept[path] = state.get(f.name, NOPRIOR)
+            self.kept[path] = self.get(state, f.name)
             return 0
         items = self._expect(path, node, "list", "an array")
         if n is NOPRIOR:
@@ -368,13 +361,13 @@ class TreeReader(InputVisitor):
             raise _mismatch(path, f"an array of {n} expected, the stream has {len(items)}")
         return n
 
-    def pointer(self, path: Path, f: Field, value: Any) -> bool:
-        node = self.locate(path)
+    def pointer(self, at: Frame, path: Path, f: Field, value: Any) -> bool:
+        node = self.locate(at, path)
         if node is None:
             return value is not None
         return self.d.kind(node)[0] != "null"
 
-    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+    def array(self, at: Frame, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         if path in self.kept:
             prior = self.kept.pop(path)
             count = n if n is not None else len(items)
@@ -383,7 +376,7 @@ class TreeReader(InputVisitor):
                                                      f"has {plural(len(prior), 'element')}, "
                                                      f"not {count}")
             return prior
-        node = self.locate(path)
+        node = self.locate(at, path)
         if node is None:
             return NOPRIOR if any(x is NOPRIOR for x in items) else items
         got = self._expect(path, node, "list", "an array")
@@ -392,55 +385,51 @@ class TreeReader(InputVisitor):
         return items
 
     # lists and trees -----------------------------------------------------------
-    def _composite(self, path: Path, value: Any, want: str) -> list[Any] | None:
-        node = self.locate(path)
+    def _composite(self, at: Frame, path: Path, value: Any, want: str) -> list[Any] | None:
+        node = self.locate(at, path)
         if node is None:
             self.kept[path] = value
             return None
         return self._expect(path, node, want, f"a {want}")
 
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         if i == 0:
-            items = self._composite(path, value, "list")
+            items = self._composite(at, path, value, "list")
         elif path in self.kept:
             return False, None
         else:
-            items = self.d.kind(self.locate(path))[1]
+            items = self.d.kind(self.locate(at, path))[1]
         if items is None:
             return False, None
-        more = i < len(items)
-        m = f.list_marker
-        self._marker = (m.field, m.more) if more and m.field is not None else None
-        return more, NOPRIOR
+        return i < len(items), NOPRIOR
 
-    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+    def end_list(self, at: Frame, path: Path, f: Field, items: list[Any]) -> Any:
         return self.kept.pop(path) if path in self.kept else items
 
-    def start_tree(self, path: Path, f: Field, value: Any) -> int:
-        pairs = self._composite(path, value, "tree")
+    def start_tree(self, at: Frame, path: Path, f: Field, value: Any) -> int:
+        pairs = self._composite(at, path, value, "tree")
         return 0 if pairs is None else len(pairs)
 
-    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+    def tree_node(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         return NOPRIOR, NOPRIOR
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         return self.kept.pop(path) if path in self.kept else [[k, v] for k, v in nodes]
 
     # subsections ---------------------------------------------------------------
-    def subsections(self, path: Path, desc: Description, state: Any
-                    ) -> Iterator[tuple[Subsection, int]]:
-        fr = self.frames[-1]
+    def subsections(self, at: Frame, state: Any) -> Iterator[tuple[Subsection, int]]:
+        fr: _RFrame = state
         for name, (must, node) in list(fr.attrs.items()):
             if self.d.kind(node)[0] != "subsection":
                 continue
-            sub = desc.subsection(name)
+            sub = at.desc.subsection(name)
             fr.used.add(name)
             if sub is None:
                 if must:
-                    raise UnknownSubsection(path=path, sub=name, name=desc.name)
+                    raise UnknownSubsection(path=at.path, sub=name, name=at.desc.name)
                 continue
             _, version, _ = self.d.kind(node)[1]
-            check_version(sub.description, version, path=path + (name,), marshal=False)
+            check_version(sub.description, version, path=at.path + (name,), marshal=False)
             yield sub, version
 
 

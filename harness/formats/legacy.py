@@ -43,7 +43,7 @@ from vmcompat.loadrules import (
 from vmcompat.model import NULLPTR_MARKER, Description, Field, Subsection
 from vmcompat.plan import Run
 from vmcompat.types import TYPES, WireType
-from vmcompat.walk import NOPRIOR, InputVisitor, OutputVisitor, Walk
+from vmcompat.walk import NOPRIOR, Frame, InputVisitor, OutputVisitor, Walk
 
 _ST = {name: struct.Struct(">" + t.fmt) for name, t in TYPES.items()}
 _BE32 = struct.Struct(">I")
@@ -92,32 +92,32 @@ class LegacyWriter(OutputVisitor):
         self.out = bytearray() if out is None else out
         self.padding = 0
 
-    def run(self, path: Path, run: Run, state: Any) -> Any:
+    def run(self, at: Frame, path: Path, run: Run, state: Any) -> Any:
         self.out += run.struct.pack(*run.values(state))
         return state
 
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         self.out += _ST[t.name].pack(value)
         return value
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         self.out += value
         return value
 
-    def unused(self, path: Path, f: Field, n: int) -> None:
+    def unused(self, at: Frame, path: Path, f: Field, n: int) -> None:
         self.padding += n
         if self.padding > MAX_PADDING:
             raise InputError(f"over {MAX_PADDING} bytes of unused_buffer padding in one payload",
                              path=path)
         self.out += bytes(n)
 
-    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+    def pointer(self, at: Frame, path: Path, f: Field, value: Any) -> bool:
         if value is None:
             self.out.append(NULLPTR_MARKER)
             return False
         return True
 
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         m = f.list_marker
         if i < len(value):
             elem = value[i]
@@ -131,21 +131,20 @@ class LegacyWriter(OutputVisitor):
             self.out.append(m.end)
         return False, None
 
-    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+    def start_tree(self, at: Frame, path: Path, f: Field, value: Any) -> int:
         self.out += _BE32.pack(len(value))
         return len(value)
 
-    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+    def tree_node(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         self.out.append(TREE_NODE)
         return value[i][0], value[i][1]
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         self.out.append(TREE_END)
         return [[k, v] for k, v in nodes]
 
-    def subsections(self, path: Path, desc: Description, state: Any
-                    ) -> Iterator[tuple[Subsection, int]]:
-        for s in desc.subsections:
+    def subsections(self, at: Frame, state: Any) -> Iterator[tuple[Subsection, int]]:
+        for s in at.desc.subsections:
             if s.is_needed(state):
                 name = s.name.encode("latin-1")
                 v = s.description.version_id
@@ -186,11 +185,11 @@ class LegacyReader(InputVisitor):
             raise BY_REASON[reason](path=path, offset=offset, **params)
 
     # structs
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+    def end_struct(self, at: Frame, value: Any) -> Any:
         return value
 
     # scalars
-    def run(self, path: Path, run: Run, state: Any) -> Any:
+    def run(self, at: Frame, path: Path, run: Run, state: Any) -> Any:
         pos = self.pos
         if pos + run.struct.size > self.end:
             self._truncated_in(path, run)
@@ -232,23 +231,23 @@ class LegacyReader(InputVisitor):
                     self._check(p, s.field, s.type, vals[i + j], pj, pos + (i + j) * s.type.size)
             i += n
 
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         pos = self.need(t.size, path)
         got = _ST[t.name].unpack_from(self.data, pos)[0]
         if t.check is not None:
             self._check(path, f, t, got, value, pos)
         return got
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         p = self.need(n, path)
         return bytes(self.data[p:p + n])
 
-    def unused(self, path: Path, f: Field, n: int) -> None:
+    def unused(self, at: Frame, path: Path, f: Field, n: int) -> None:
         self.need(n, path)
 
     # arrays
-    def count(self, path: Path, f: Field, state: Any) -> int:
-        n = super().count(path, f, state) if f.array_len is not None else state.get(f.varray)
+    def count(self, at: Frame, path: Path, f: Field, state: Any) -> int:
+        n = super().count(at, path, f, state) if f.array_len is not None else state.get(f.varray)
         if not isinstance(n, int) or n < 0:
             raise BadValue(path=path, offset=self.pos, detail=f"bad element count {n!r}")
         size = min_size(f)
@@ -256,7 +255,7 @@ class LegacyReader(InputVisitor):
             raise Truncated(path=path, offset=self.pos, need=n * size, have=self.end - self.pos)
         return n
 
-    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+    def pointer(self, at: Frame, path: Path, f: Field, value: Any) -> bool:
         if value is None:  # the destination has NULL here: QEMU only checks the marker
             if self.byte(path) != NULLPTR_MARKER:
                 raise NullPointerMismatch(path=path, offset=self.pos - 1)
@@ -264,7 +263,7 @@ class LegacyReader(InputVisitor):
         return True
 
     # lists and trees
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         m = f.list_marker
         if m.sentinel is not None:
             assert f.struct is not None
@@ -282,28 +281,27 @@ class LegacyReader(InputVisitor):
             raise BadMarker(path=path + (i,), offset=self.pos - 1, got=b)
         return (True, m.seed(b) or NOPRIOR) if more else (False, None)
 
-    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+    def start_tree(self, at: Frame, path: Path, f: Field, value: Any) -> int:
         n = _BE32.unpack_from(self.data, self.need(4, path))[0]
         if 2 * n + 1 > self.end - self.pos:
             raise Truncated(path=path, offset=self.pos, need=2 * n + 1, have=self.end - self.pos)
         return n
 
-    def tree_node(self, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
+    def tree_node(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[Any, Any]:
         b = self.byte(path + (i,))
         if b != TREE_NODE:
             raise BadMarker(path=path + (i,), offset=self.pos - 1, got=b)
         return NOPRIOR, NOPRIOR
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         b = self.byte(path)
         if b != TREE_END:
             raise BadMarker(path=path, offset=self.pos - 1, got=b)
         return [[k, v] for k, v in nodes]
 
     # subsections: vmstate_subsection_load
-    def subsections(self, path: Path, desc: Description, state: Any
-                    ) -> Iterator[tuple[Subsection, int]]:
-        data, parent = self.data, desc.name.encode()
+    def subsections(self, at: Frame, state: Any) -> Iterator[tuple[Subsection, int]]:
+        data, parent = self.data, at.desc.name.encode()
         while self.pos < self.end and data[self.pos] == SUBSECTION:
             if self.pos + 2 > self.end:
                 return
@@ -313,13 +311,13 @@ class LegacyReader(InputVisitor):
             name = bytes(data[self.pos + 2:self.pos + 2 + n])
             if not claims_subsection(parent, name):
                 return  # not ours: the caller's loop goes on
-            sub = desc.subsection(name.decode("latin-1"))
+            sub = at.desc.subsection(name.decode("latin-1"))
             if sub is None:
-                raise UnknownSubsection(path=path, offset=self.pos,
-                                        sub=name.decode("latin-1"), name=desc.name)
+                raise UnknownSubsection(path=at.path, offset=self.pos,
+                                        sub=name.decode("latin-1"), name=at.desc.name)
             self.pos += 2 + n
-            version = _BE32.unpack_from(self.data, self.need(4, path + (sub.name,)))[0]
-            check_version(sub.description, version, path=path + (sub.name,), offset=self.pos - 4,
+            version = _BE32.unpack_from(self.data, self.need(4, at.path + (sub.name,)))[0]
+            check_version(sub.description, version, path=at.path + (sub.name,), offset=self.pos - 4,
                           marshal=False)
             yield sub, version
 

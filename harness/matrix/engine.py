@@ -64,7 +64,7 @@ from vmcompat.health import GENERATION_CHECKS
 from vmcompat.model import SUBSECTIONS_KEY, Description, Field
 from vmcompat.strategies.states import states
 from vmcompat.types import WireType
-from vmcompat.walk import Visitor, Walk
+from vmcompat.walk import Frame, Visitor, Walk
 
 State = dict[str, Any]
 
@@ -94,38 +94,35 @@ def _zero(f: Field) -> Any:
 class PriorBuilder(Visitor):
     """Walks the destination description with the source state; builds the prior."""
 
-    def start_struct(self, path: Path, desc: Description, version: int, value: Any) -> Any:
+    def start_struct(self, at: Frame, value: Any) -> Any:
         return _Pair(value)
 
-    def end_struct(self, path: Path, desc: Description, value: Any) -> Any:
+    def end_struct(self, at: Frame, value: Any) -> Any:
         return value.out
 
     def get(self, state: Any, name: str) -> Any:
         return state.src.get(name, _ABSENT)
-
-    def __init__(self) -> None:
-        self.visited: list[list[str]] = []
 
     def put(self, state: Any, name: str, value: Any) -> Any:
         if value is not _OMIT:
             state.out[name] = value
         return state
 
-    def exists(self, path: Path, f: Field, state: Any) -> bool:
+    def exists(self, at: Frame, path: Path, f: Field, state: Any) -> bool:
         return True
 
-    def offwire(self, path: Path, f: Field, value: Any) -> Any:
+    def offwire(self, at: Frame, path: Path, f: Field, value: Any) -> Any:
         if value is not _ABSENT:
             return value
         return f.default if f.default is not None else _zero(f)
 
-    def scalar(self, path: Path, f: Field, t: WireType, value: Any) -> Any:
+    def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         return t.prior(f.default) if t.pinned(f.default) else _OMIT
 
-    def buffer(self, path: Path, f: Field, n: int, value: Any) -> Any:
+    def buffer(self, at: Frame, path: Path, f: Field, n: int, value: Any) -> Any:
         return _OMIT
 
-    def count(self, path: Path, f: Field, state: Any) -> int:
+    def count(self, at: Frame, path: Path, f: Field, state: Any) -> int:
         if f.array_len is not None:
             return f.array_len
         src = state.src.get(f.name)
@@ -136,38 +133,35 @@ class PriorBuilder(Visitor):
             return value[i]
         return _ABSENT
 
-    def pointer(self, path: Path, f: Field, value: Any) -> bool:
+    def pointer(self, at: Frame, path: Path, f: Field, value: Any) -> bool:
         return value is not None
 
-    def array(self, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
+    def array(self, at: Frame, path: Path, f: Field, n: int | None, items: list[Any]) -> Any:
         if f.pointer:
             return [None if x is None else (_zero(f) if x is _OMIT else x) for x in items]
         if all(x is _OMIT for x in items):
             return _OMIT
         return [_zero(f) if x is _OMIT else x for x in items]
 
-    def list_item(self, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
+    def list_item(self, at: Frame, path: Path, f: Field, value: Any, i: int) -> tuple[bool, Any]:
         return False, None
 
-    def end_list(self, path: Path, f: Field, items: list[Any]) -> Any:
+    def end_list(self, at: Frame, path: Path, f: Field, items: list[Any]) -> Any:
         return _OMIT
 
-    def start_tree(self, path: Path, f: Field, value: Any) -> int:
+    def start_tree(self, at: Frame, path: Path, f: Field, value: Any) -> int:
         return 0
 
-    def end_tree(self, path: Path, f: Field, nodes: list[Any]) -> Any:
+    def end_tree(self, at: Frame, path: Path, f: Field, nodes: list[Any]) -> Any:
         return _OMIT
 
-    def subsections(self, path: Path, desc: Description, state: Any) -> Iterator[Any]:
+    def subsections(self, at: Frame, state: Any) -> Iterator[Any]:
         """Subsections the source state holds: their immutable/derived fields."""
-        visited: list[str] = []
-        self.visited.append(visited)
-        for s in desc.held_subsections(state.src.get(SUBSECTIONS_KEY)):
-            visited.append(s.name)
+        for s in at.desc.held_subsections(state.src.get(SUBSECTIONS_KEY)):
             yield s, s.description.version_id
 
-    def end_subsections(self, path: Path, desc: Description, state: Any) -> Any:
-        visited = self.visited.pop() if self.visited else []
+    def end_subsections(self, at: Frame, state: Any) -> Any:
+        visited = {s.name for s in at.desc.held_subsections(state.src.get(SUBSECTIONS_KEY))}
         subs = state.out.pop(SUBSECTIONS_KEY, None)
         if isinstance(subs, dict):
             kept = {k: v for k, v in subs.items() if k in visited}
@@ -222,14 +216,12 @@ def first_difference(a: Any, b: Any, path: Path = ()) -> Path | None:
 
 def _json(value: Any) -> Any:
     """A state as plain JSON for a counterexample (converted once: linear in its size)."""
-    return _plain(statejson.to_json(normalize(value)))
+    return statejson.map_leaves(normalize(value), _plain)
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
+    """A state leaf as JSON; what JSON cannot hold, as its repr."""
+    value = statejson.hex_bytes(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return repr(value)

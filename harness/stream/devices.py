@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from vmcompat.dumps import VmdescEntry, device_entries, merge, vmdesc_entries
-from vmcompat.errors import InputError, LoadError, Path
+from vmcompat.errors import InputError, LoadError
 from vmcompat.formats.legacy import SUBSECTION, LegacyWriter, decode_from
 from vmcompat.model import SUBSECTIONS_KEY, Description, Subsection
 from vmcompat.stream.source import Buffer
-from vmcompat.walk import Walk
+from vmcompat.walk import Frame, Walk
 
 
 class HeldWriter(LegacyWriter):
@@ -29,9 +29,8 @@ class HeldWriter(LegacyWriter):
 
     __slots__ = ()
 
-    def subsections(self, path: Path, desc: Description, state: Any
-                    ) -> Iterator[tuple[Subsection, int]]:
-        for s in desc.held_subsections(state.get(SUBSECTIONS_KEY)):
+    def subsections(self, at: Frame, state: Any) -> Iterator[tuple[Subsection, int]]:
+        for s in at.desc.held_subsections(state.get(SUBSECTIONS_KEY)):
             name = s.name.encode("latin-1")
             v = s.description.version_id
             self.out += bytes((SUBSECTION, len(name))) + name + v.to_bytes(4, "big")

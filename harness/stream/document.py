@@ -117,7 +117,7 @@ def _head_json(layout: str, page_size: int, c: Configuration | None) -> dict[str
             "page_size": page_size,
             "configuration": None if c is None else {
                 "machine": c.machine,
-                **({SUBSECTIONS_KEY: state_json(c.subsections)} if c.subsections else {})}}
+                **({SUBSECTIONS_KEY: statejson.to_json(c.subsections)} if c.subsections else {})}}
 
 
 def _vmdesc_json(v: Vmdesc | None) -> dict[str, Any]:
@@ -252,20 +252,6 @@ class _Canonical:
         return self.ok and self.pos == self.end
 
 
-def state_json(v: Any) -> Any:
-    """:func:`vmcompat.state.to_json`, with a fast path for lists of plain integers."""
-    t = type(v)
-    if t is int or t is bool or t is str:
-        return v
-    if t is dict:
-        return {k: state_json(x) for k, x in v.items()}
-    if t is list or t is tuple:
-        if all(type(x) is int for x in v):
-            return list(v)
-        return [state_json(x) for x in v]
-    if t is bytes or t is bytearray:
-        return bytes(v).hex()
-    return statejson.to_json(v)
 
 
 def _item_json(x: Section | Command, sink: _Pages, page_size: int) -> dict[str, Any]:
@@ -278,7 +264,7 @@ def _item_json(x: Section | Command, sink: _Pages, page_size: int) -> dict[str, 
         out["ram"] = [_record_json(r, sink) for r in x.ram]
         return out
     out["vmsd_name"] = x.vmsd_name
-    out["state"] = state_json(x.state)
+    out["state"] = statejson.to_json(x.state)
     if x.raw is not None:
         out["raw"] = x.raw.hex()
     return out

@@ -27,7 +27,7 @@ from vmcompat.marshal import MARSHALS
 from vmcompat.model import SUBSECTIONS_KEY, Description, Field
 from vmcompat.state import from_json
 from vmcompat.types import COMPOSITE_TYPES, COUNT_TYPES, TYPES
-from vmcompat.walk import Visitor, Walk
+from vmcompat.walk import Frame, Visitor, Walk
 
 catalog.load()
 
@@ -114,10 +114,10 @@ _DROP = object()
 class _WireOnly(Visitor):
     """Copies a state without its off-wire (derived/immutable) fields."""
 
-    def start_struct(self, path: Any, desc: Description, version: int, value: Any) -> Any:
+    def start_struct(self, at: Frame, value: Any) -> Any:
         return dict(value)
 
-    def offwire(self, path: Any, f: Field, value: Any) -> Any:
+    def offwire(self, at: Frame, path: Any, f: Field, value: Any) -> Any:
         return _DROP
 
     def put(self, state: Any, name: str, value: Any) -> Any:
