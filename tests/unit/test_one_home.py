@@ -116,6 +116,7 @@ KNOWN_RECURSIONS = {
     "harness/dumps.py:as_captured", "harness/dumps.py:merge",
     "harness/compat/checker/_inputs.py:_normalise_desc", "harness/qemu/cross.py:_fields",
     "harness/qemu/cross.py:_subs", "harness/stream/verify.py:_subsections",
+    "harness/stream/verify.py:_skeleton",
     "harness/stream/jsontext.py:indented",
     # description -> JSON and the checker's pairing of two descriptions (issue 14 §2: left)
     "harness/descjson.py:to_json", "harness/dumps.py:_desc_dump",
