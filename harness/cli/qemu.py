@@ -235,8 +235,9 @@ def cross_cmd(qemu_specs: tuple[str, ...], machines: tuple[str, ...], devices: t
               help="Destination loads the findings of one section and direction share for "
                    "shrinking, worst first (0: keep findings as found).")
 @click.option("--timeout", type=SECONDS, default=30.0, show_default=True,
-              help="Seconds one load may take before the destination is killed (twice: a "
-                   "hang).")
+              help="Seconds one load may take before the destination is killed; the first "
+                   "try gets 5x the slowest load so far (at least 8 s), the second this "
+                   "whole time (two timeouts: a hang).")
 @click.option("--replay", metavar="FILE",
               help="Run the state of one finding file (findings/*.json) again, nothing else.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
