@@ -3,7 +3,7 @@
 The public API is what ``__all__`` lists here, plus :mod:`vmcompat.strategies`'s own
 ``__all__``, the ``vmcompat`` command line and the pytest plugin's documented fixtures,
 markers, options and profiles. Every other module is internal: its names may change
-without notice (import from ``harness``, not from ``vmcompat.matrix.engine``).
+without notice (import from ``vmcompat``, not from ``vmcompat.matrix.engine``).
 
 What a device-model project imports:
 

@@ -76,7 +76,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -85,6 +85,7 @@ from vmcompat.loaders import Loader, register_loader
 from vmcompat.model import SUBSECTIONS_KEY, Description, Field, Provenance, Subsection
 from vmcompat.predicates import Cmp, Predicate
 from vmcompat.types import TYPES
+from vmcompat.values import immutable
 
 TEST_PREFIX = "__test__"
 NEEDED_PREFIX = "__needed__"
@@ -317,7 +318,7 @@ def _field_dump(f: Field, name: str) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- vmdesc import
-@dataclass(frozen=True)
+@immutable
 class VmdescEntry:
     """One device of a vmdesc, in stream order. ``description`` is None for an
     old-style device (no VMStateDescription: its payload is opaque)."""

@@ -27,18 +27,18 @@ Built-in filters (:data:`FILTERS`): ``kvm-apic->apic`` and ``apic->kvm-apic``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from vmcompat.catalog.virtio_blk import BLK_PART, PCI_PART
 from vmcompat.model import SUBSECTIONS_KEY, Description, DeviceHistory, Field
+from vmcompat.values import immutable
 
 State = dict[str, Any]
 Transform = Callable[[State], State]
 
 
-@dataclass(frozen=True)
+@immutable
 class Filter:
     """``apply(state) -> state`` from ``source`` (device name) to ``destination``."""
 

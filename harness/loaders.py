@@ -7,13 +7,13 @@ here without importing the resolver that uses them (no import cycle).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from vmcompat.model import Description
+from vmcompat.values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class Loader:
     """A kind of description file: ``detect(obj)`` says whether ``load(obj, file)`` reads it."""
 

@@ -70,11 +70,11 @@ def check_version(desc: Description, version: int, *, path: Path = (), offset: i
 
 def load_versioned(walk: Walk, desc: Description, version: int, into: Any) -> Any:
     """Load ``desc`` at stream ``version`` with any reader walk (version checks included)."""
-    from vmcompat.marshal import MARSHALS
-
     name = check_version(desc, version)
     if name is None:
         return walk.device(desc, version, into)
+    from vmcompat.marshal import MARSHALS  # an old version's own loader: rare
+
     m = MARSHALS.get(name)
     if m is None:
         raise InputError(f"marshal function {name!r} is not registered", device=desc.name)

@@ -13,15 +13,15 @@ the state read with it into the current state. A description names them in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from vmcompat.errors import InputError
 from vmcompat.model import Description
+from vmcompat.values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class Marshal:
     """``layout`` reads the old stream; ``convert(old_state, prior)`` gives the new state."""
 

@@ -13,7 +13,7 @@ one device plus its optional features.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, TypeVar
 
 from vmcompat.errors import InputError
@@ -28,6 +28,7 @@ from vmcompat.types import (
     WireType,
     did_you_mean,
 )
+from vmcompat.values import immutable
 
 SUBSECTIONS_KEY = "__subsections__"
 
@@ -40,7 +41,7 @@ MAX_VERSION = 0xFFFFFFFF
 NULLPTR_MARKER = 0x30
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Marker:
     """How a list (qtailq/qlist) frames its elements on the wire.
 
@@ -102,7 +103,7 @@ class Marker:
 DEFAULT_MARKER = Marker()
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Provenance:
     """What an import from QEMU knows of a field beyond its wire form (compared, like all data).
 
@@ -130,7 +131,7 @@ class Provenance:
         return cls(o.get("c_size"), o.get("qemu_name"), bool(o.get("guessed", False)))
 
 
-@dataclass(frozen=True)
+@immutable
 class Field:
     """One field of a description (a ``VMStateField``).
 
@@ -347,7 +348,7 @@ def bitmap_words(nbits: int) -> int:
     return (nbits + 63) // 64
 
 
-@dataclass(frozen=True)
+@immutable
 class Subsection:
     """A description sent after its parent's fields when ``needed`` holds.
 
@@ -366,7 +367,7 @@ class Subsection:
         return self.needed is None or bool(self.needed(parent_state))
 
 
-@dataclass(frozen=True)
+@immutable
 class Description:
     """A ``VMStateDescription``: name, versions, fields, subsections.
 
@@ -566,7 +567,7 @@ class Description:
         return replace(self, _cache={}, **changes)
 
 
-@dataclass(frozen=True)
+@immutable
 class Feature:
     """An optional feature of a device (seed 004: feature bits vs separate devices).
 
@@ -580,7 +581,7 @@ class Feature:
     doc: str = ""
 
 
-@dataclass(frozen=True)
+@immutable
 class DeviceHistory:
     """The ordered versions of one device, and its optional features."""
 

@@ -10,17 +10,17 @@ special-case runs see one ``scalar`` call per element.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vmcompat.model import Field
 from vmcompat.types import TYPES, WireType
+from vmcompat.values import immutable
 
 if TYPE_CHECKING:
     from vmcompat.model import Description
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Slot:
     """One field inside a run: ``count`` is None for a plain scalar."""
 
@@ -29,7 +29,7 @@ class Slot:
     count: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Run:
     """Consecutive fixed-size scalar fields as one ``struct.Struct``."""
 
@@ -52,14 +52,14 @@ class Run:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Step:
     """A field the walk visits on its own (composite, tested, versioned, off-wire)."""
 
     field: Field
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Plan:
     version: int
     steps: tuple[Run | Step, ...]

@@ -12,10 +12,10 @@ JSON forms: ``true``, ``false``, ``{"field": NAME, "op": "eq"|"ne"|
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from vmcompat.errors import InputError
+from vmcompat.values import immutable
 
 R = TypeVar("R")
 
@@ -69,7 +69,7 @@ def fold(p: Predicate, step: Callable[[Predicate, list[R]], R]) -> R:
     return out[0]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Const(Predicate):
     value: bool
 
@@ -88,7 +88,7 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Cmp(Predicate):
     field: str
     op: str
@@ -107,7 +107,7 @@ class Cmp(Predicate):
         return frozenset({self.field})
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class All(Predicate):
     parts: tuple[Predicate, ...]
 
@@ -121,7 +121,7 @@ class All(Predicate):
         return {"all": parts}
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class AnyOf(Predicate):
     parts: tuple[Predicate, ...]
 
@@ -135,7 +135,7 @@ class AnyOf(Predicate):
         return {"any": parts}
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Not(Predicate):
     part: Predicate
 

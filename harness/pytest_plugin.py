@@ -56,6 +56,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from vmcompat.values import immutable
+
 #: every marker, option and profile the plugin adds is in vmcompat's namespace: the plugin
 #: loads in every pytest session where vmcompat is installed, next to the user's own
 #: suite (its ``--run-slow``, ``slow`` marker or ``ci`` profile are the user's)
@@ -120,7 +122,7 @@ def parametrize_cells(*histories: Any, wire: str = "legacy",
     return pytest.mark.vmcompat_histories(*histories, wire=wire, features=features)
 
 
-@dataclass(frozen=True)
+@immutable
 class CellSpec:
     """One cell to fuzz (the parameter behind ``compat_cell``)."""
 
@@ -270,7 +272,7 @@ def compat_cell(request: Any) -> CompatCell:
 QEMU_FUZZ_EXAMPLES = 10
 
 
-@dataclass(frozen=True)
+@immutable
 class QemuFuzzSpec:
     """One section in one direction between real releases (the parameter behind
     ``vmcompat_qemu_fuzz``)."""

@@ -17,20 +17,20 @@ An ``if`` on a type's ``kind`` or ``check`` outside this module is a defect.
 
 from __future__ import annotations
 
-import difflib
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from vmcompat.errors import Reason
+from vmcompat.values import immutable
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class WireType:
     """A fixed-size scalar on the legacy wire (big-endian)."""
 
@@ -235,7 +235,7 @@ TYPES: MappingProxyType[str, WireType] = MappingProxyType(
 #: types a variable array may take its element count from.
 COUNT_TYPES = frozenset({"uint8", "uint16", "int32", "uint32"})
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Composite:
     """A non-scalar field type: what a field of it needs, holds and takes on the wire.
 
@@ -290,6 +290,8 @@ ALL_TYPE_NAMES = frozenset(TYPES) | COMPOSITE_TYPES
 
 def did_you_mean(name: object, names: Iterable[str] = ALL_TYPE_NAMES) -> str:
     """The nearest valid type names to a misspelt one, as a hint to append (or "")."""
+    import difflib  # only for an error message
+
     near = difflib.get_close_matches(name, sorted(names), n=3) if isinstance(name, str) else []
     hint = " or ".join(", ".join(repr(n) for n in near).rsplit(", ", 1))
     return f" (did you mean {hint}?)" if near else ""

@@ -25,15 +25,16 @@ have it. Wires not in the list rank after it, by name.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from vmcompat.model import DeviceHistory
+from vmcompat.values import immutable
 
 #: wires in order of preference, best first
 WIRE_PREFERENCE: tuple[str, ...] = ("ber", "json", "legacy")
 
 
-@dataclass(frozen=True)
+@immutable
 class Capabilities:
     """One side of a cell: a name (for reports), its wires and its optional features."""
 
@@ -45,7 +46,7 @@ class Capabilities:
         return {"name": self.name, "wires": sorted(self.wires), "features": sorted(self.features)}
 
 
-@dataclass(frozen=True)
+@immutable
 class Negotiation:
     """The outcome: ``wire`` is None when the sides share no wire (``reason`` says why)."""
 

@@ -75,6 +75,7 @@ from vmcompat.filters import chain as filter_for
 from vmcompat.formats import FORMATS
 from vmcompat.model import SUBSECTIONS_KEY, Description, DeviceHistory, Field, Subsection
 from vmcompat.types import WireType
+from vmcompat.values import immutable
 from vmcompat.walk import NOPRIOR, Frame, InputVisitor, Walk
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ def engine_hop(src: Description, dst: Description, state: State, wire: str) -> O
     return check_state(src, dst, state, FORMATS[wire], filter_for(src, dst))
 
 
-@dataclass(frozen=True)
+@immutable
 class ChainSpec:
     """What chains run over: one device's versions (release order), their labels, the wires."""
 
@@ -121,7 +122,7 @@ class ChainSpec:
                    tuple(wires), loader)
 
 
-@dataclass(frozen=True)
+@immutable
 class Loss:
     """A field the chain lost that the direct hop keeps."""
 
@@ -133,7 +134,7 @@ class Loss:
         return {"field": self.field, "hop": self.hop, "reason": self.reason}
 
 
-@dataclass(frozen=True)
+@immutable
 class ChainResult:
     device: str
     path: tuple[str, ...]

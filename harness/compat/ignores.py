@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
 from vmcompat.errors import InputError
+from vmcompat.values import immutable
 
 KEYS = ("rule", "device", "path", "reason")
 SECTION = "[tool.vmcompat.check]"
@@ -31,7 +31,7 @@ def _keys(names: set[str]) -> str:
     return f"{'key' if len(names) == 1 else 'keys'} {', '.join(sorted(names))}"
 
 
-@dataclass(frozen=True)
+@immutable
 class Ignore:
     """One ignore entry (``index`` is its position in the list, for messages)."""
 
@@ -51,7 +51,7 @@ class Ignore:
         return self.device is None or any(fnmatchcase(d, self.device) for d in devices)
 
 
-@dataclass(frozen=True)
+@immutable
 class Config:
     """The ignores of one configuration file (``file`` is None when there is none)."""
 

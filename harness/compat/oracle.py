@@ -62,6 +62,7 @@ from vmcompat.marshal import MARSHALS
 from vmcompat.model import NULLPTR_MARKER, SUBSECTIONS_KEY, Description, Field, Subsection
 from vmcompat.plan import Run
 from vmcompat.types import TYPES, WireType
+from vmcompat.values import immutable
 from vmcompat.walk import NOPRIOR, Frame, InputVisitor, OutputVisitor, Walk
 from vmcompat.words import plural
 
@@ -77,7 +78,7 @@ NOTHING_LEFT = "the stream holds nothing more to read here"
 _MISSING: Any = object()
 
 
-@dataclass(frozen=True)
+@immutable
 class Expectation:
     """What the load must do: ``exact`` (give ``state``), ``refuse`` (with ``reason``),
     or ``either`` (refuse, or give exactly ``state``)."""

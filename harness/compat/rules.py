@@ -23,7 +23,6 @@ and ``config`` (the checker's own configuration, e.g. a stale ignore).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -31,6 +30,7 @@ from vmcompat.dumps import is_guess, is_unknown_needed, is_unknown_test
 from vmcompat.errors import MSG, Reason
 from vmcompat.model import Description, Field, Subsection
 from vmcompat.predicates import Const, Predicate
+from vmcompat.values import immutable
 from vmcompat.words import plural
 
 SEVERITIES = ("error", "warning", "info")
@@ -38,7 +38,7 @@ CATEGORIES = ("wire", "version", "semantics", "config", "section")
 
 
 # -- sites: what the checker meets -------------------------------------------------------------
-@dataclass(frozen=True)
+@immutable
 class SectionSite:
     """A device (section) of the source; ``dst`` is None when the destination lacks it."""
 
@@ -50,7 +50,7 @@ class SectionSite:
     dst_device: str = ""
 
 
-@dataclass(frozen=True)
+@immutable
 class Desc:
     """Two descriptions loaded against each other.
 
@@ -78,7 +78,7 @@ class Desc:
         return self.dst.version_id if self.local_version is None else self.local_version
 
 
-@dataclass(frozen=True)
+@immutable
 class Pair:
     """A field both sides send and read at this stream version (matched by name)."""
 
@@ -93,7 +93,7 @@ class Pair:
     by_name: bool = True    # False: matched by place (a rename, or tested alternatives)
 
 
-@dataclass(frozen=True)
+@immutable
 class Presence:
     """A field both sides declare, but only one side has on the wire at this version."""
 
@@ -106,7 +106,7 @@ class Presence:
     dst_version: int
 
 
-@dataclass(frozen=True)
+@immutable
 class Orphan:
     """A field only one side has (no field of that name, no rename at its place)."""
 
@@ -118,7 +118,7 @@ class Orphan:
     level: str = "section"  # nested: inside a struct, whose version never travels
 
 
-@dataclass(frozen=True)
+@immutable
 class Rename:
     """A source field and a destination field at the same place with the same wire type."""
 
@@ -130,7 +130,7 @@ class Rename:
     moved: bool = False  # same name, moved into or out of a struct
 
 
-@dataclass(frozen=True)
+@immutable
 class Reorder:
     """A field both sides have, at a different place among the fields both have."""
 
@@ -141,7 +141,7 @@ class Reorder:
     dst_index: int
 
 
-@dataclass(frozen=True)
+@immutable
 class Covered:
     """A field whose bytes the other side skips or writes as ``unused_buffer`` of equal size."""
 
@@ -150,7 +150,7 @@ class Covered:
     side: str  # "source": dropped by the destination; "destination": read from unused bytes
 
 
-@dataclass(frozen=True)
+@immutable
 class Gap:
     """Unmatched fields around ``unused_buffer`` bytes, with both sides' byte counts."""
 
@@ -161,7 +161,7 @@ class Gap:
     dst_bytes: int | None
 
 
-@dataclass(frozen=True)
+@immutable
 class Sub:
     """A subsection the source may send; ``dst`` is the destination's (None if absent)."""
 
@@ -173,7 +173,7 @@ class Sub:
     renamed: Subsection | None  # an unmatched destination subsection of the same layout
 
 
-@dataclass(frozen=True)
+@immutable
 class StaleIgnore:
     """An ignore of the configuration that matched no finding."""
 
@@ -191,7 +191,7 @@ SITE_KINDS = ("section", "description", "pair", "presence", "orphan", "rename", 
 
 
 # -- the table ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@immutable
 class Rule:
     """A rule: stable ``code``, fixed severity and category, the site kind it reads."""
 

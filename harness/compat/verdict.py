@@ -9,11 +9,12 @@ public: extend, never rename.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from typing import Any
 
 from vmcompat.compat.directions import UPGRADE, relabel
+from vmcompat.values import immutable
 
 
 class Verdict(str, Enum):
@@ -51,7 +52,7 @@ CHAIN_SEVERITY = {ChainVerdict.LOSSLESS: 0, ChainVerdict.REFUSED: 1, ChainVerdic
                   ChainVerdict.CORRUPT: 3}
 
 
-@dataclass(frozen=True)
+@immutable
 class Cell:
     device: str
     source: str        # source version label ("3", "pc-i440fx-2.4", a file name)
@@ -69,7 +70,7 @@ class Cell:
                 "wire": self.wire, "direction": self.direction, "features": list(self.features)}
 
 
-@dataclass(frozen=True)
+@immutable
 class CellResult:
     cell: Cell
     verdict: Verdict

@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+
+from vmcompat.values import immutable
 from typing import Any
 
 from vmcompat.errors import Path, dotted
@@ -26,7 +27,7 @@ class _Absent:
 ABSENT: Any = _Absent()
 
 
-@dataclass(frozen=True)
+@immutable
 class Change:
     path: Path
     old: Any

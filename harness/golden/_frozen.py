@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+from vmcompat.values import immutable
 
 from vmcompat.errors import InputError
 from vmcompat.golden._keys import GoldenKey
@@ -25,7 +26,7 @@ FROZEN_FILE = "FROZEN.json"
 CHANGES_FILE = "CHANGES.json"
 
 
-@dataclass(frozen=True)
+@immutable
 class Frozen:
     versions: Mapping[str, frozenset[int]] = field(default_factory=dict)
 

@@ -17,7 +17,8 @@ state (``.json``) in every registered wire format.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+
+from vmcompat.values import immutable
 from typing import Any
 
 from vmcompat import state as statejson
@@ -31,7 +32,7 @@ SAMPLE = "sample"
 FEATURE_PREFIX = "feature-"
 
 
-@dataclass(frozen=True)
+@immutable
 class Case:
     """One golden state: a device version with a feature set."""
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from vmcompat.values import immutable
 from typing import Any
 
 
-@dataclass(frozen=True)
+@immutable
 class Problem:
     """One failed check: where, what, and a readable detail (tree diff, bytes)."""
 

@@ -15,7 +15,8 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from copy import deepcopy
-from dataclasses import dataclass, field
+from dataclasses import field
+from vmcompat.values import immutable
 from typing import Any
 
 from vmcompat import state as statejson
@@ -86,7 +87,7 @@ def check_in_newest(h: DeviceHistory, case: Case, wire: str, payload: bytes) -> 
 
 
 # --------------------------------------------------------------------------- external folders
-@dataclass(frozen=True)
+@immutable
 class External:
     """A top-level folder verified by another part of vmcompat (or knowingly not at all)."""
 

@@ -26,7 +26,6 @@ import functools
 import gzip
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from vmcompat.dumps import from_dump, from_vmdesc, merge_all
 from vmcompat.errors import InputError
 from vmcompat.loaders import Loader, register_loader
 from vmcompat.model import Description, DeviceHistory
+from vmcompat.values import immutable
 
 KIND = "vmcompat-qemu-release"
 PREFIX = "qemu:"
@@ -44,7 +44,7 @@ BUILTIN = {"7.2": BUNDLES / "qemu-7.2.json.gz", "10.0": BUNDLES / "qemu-10.0.jso
 PAIR = ("7.2", "10.0")
 
 
-@dataclass(frozen=True)
+@immutable
 class Bundle:
     """One release's vmdescs (by machine type, first = default) and its dump."""
 

@@ -44,6 +44,7 @@ from vmcompat.stream.compare import diff_states, leaves
 from vmcompat.stream.devices import device_table
 from vmcompat.stream.model import Section, Stream
 from vmcompat.stream.reader import read_stream
+from vmcompat.values import immutable
 
 COMPATIBLE, CORRUPT, REFUSED, NOT_REACHED = "compatible", "corrupt", "refused", "not-reached"
 OUTCOMES = (COMPATIBLE, CORRUPT, REFUSED, NOT_REACHED)
@@ -53,7 +54,7 @@ INCOMPATIBLE = frozenset({CORRUPT, REFUSED})
 RANDOM_EXAMPLES = 10
 
 
-@dataclass(frozen=True)
+@immutable
 class Cell:
     """One section of one migration (machine, source → destination). JSON keys are public."""
 
@@ -138,7 +139,7 @@ class Run:
     stopped: str = ""  # an error no section could be blamed for
 
 
-@dataclass(frozen=True)
+@immutable
 class Options:
     devices: tuple[str, ...] = ()
     run: float = 0.0
@@ -246,7 +247,7 @@ def normalised_fields(own: Capture, opts: Options) -> dict[str, frozenset[str]]:
 
 
 # -- predictions -------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@immutable
 class Prediction:
     captured: str
     random: str

@@ -24,7 +24,7 @@ import json
 import os
 import tempfile
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from vmcompat.atomic import write_atomic
@@ -39,6 +39,7 @@ from vmcompat.qemu.session import (
     Session,
     stderr_line,
 )
+from vmcompat.values import immutable
 
 POLL = 0.02
 
@@ -183,7 +184,7 @@ async def load_and_capture_async(machine: str, stream: str, *, qemu: Qemu | None
     return r.stream, r.error
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Reloaded:
     """What :func:`load_then_save_async` saw: the saved stream, or QEMU's error line and,
     when the process ended by itself, its exit status (negative: killed by that signal)."""

@@ -24,10 +24,10 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 from vmcompat.errors import InputError
+from vmcompat.values import immutable
 
 ENV = "VMCOMPAT_QEMU"
 DEFAULT = "qemu-system-x86_64"
@@ -39,7 +39,7 @@ FIRMWARE_DIRS = ("usr/share/qemu", "usr/share/seabios", "usr/lib/ipxe/qemu")
 MANIFEST = "vmcompat-release.json"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Release:
     """A QEMU release vmcompat can install from Debian's archive into a private prefix."""
 
@@ -77,7 +77,7 @@ def prefix_of(name: str) -> Path:
     return cache_root() / name / "root"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Qemu:
     """One runnable QEMU; ``argv(...)`` is how to start it with its own modules and firmware."""
 

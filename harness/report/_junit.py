@@ -7,17 +7,17 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from vmcompat.report._chains import junit_cases
 from vmcompat.report._model import Report
 from vmcompat.report._text import direction
+from vmcompat.values import immutable
 
 #: verdicts that fail a test case (type= says which)
 _FAILS = {"corrupt": "failure", "crash": "failure"}
 
 
-@dataclass(frozen=True)
+@immutable
 class Case:
     """One ``<testcase>``: ``failure`` is ``(type, message)`` when it fails; ``body`` goes
     under the failure, or into ``<system-out>`` (after ``out``) when it passes."""

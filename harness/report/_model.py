@@ -33,6 +33,7 @@ from typing import Any
 from vmcompat.compat.directions import BOTH, relabel
 from vmcompat.compat.verdict import SEVERITY, CellResult, ChainVerdict, Verdict
 from vmcompat.errors import InputError
+from vmcompat.values import immutable
 
 VERDICTS = tuple(v.value for v in Verdict)
 CHAIN_VERDICTS = tuple(v.value for v in ChainVerdict)
@@ -223,7 +224,7 @@ def with_chains(report: Report, chains: list[dict[str, Any]] | None) -> Report:
     return out
 
 
-@dataclass(frozen=True)
+@immutable
 class Change:
     """A cell whose verdict differs from the previous report (``before`` None: new cell)."""
 

@@ -14,12 +14,12 @@ listed as such, not as a difference.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from vmcompat.model import SUBSECTIONS_KEY
 from vmcompat.stream.model import Section, Stream
 from vmcompat.stream.source import Buffer
+from vmcompat.values import immutable
 
 
 def leaves(state: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -38,7 +38,7 @@ def leaves(state: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix, state
 
 
-@dataclass(frozen=True)
+@immutable
 class StateDiff:
     """Leaves that differ, and leaves that only one side has."""
 

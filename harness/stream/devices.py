@@ -13,7 +13,6 @@ holds (a vmdesc says what was sent, not when), see :class:`HeldWriter`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from vmcompat.dumps import VmdescEntry, device_entries, merge, vmdesc_entries
@@ -21,6 +20,7 @@ from vmcompat.errors import InputError, LoadError
 from vmcompat.formats.legacy import SUBSECTION, LegacyWriter, decode_from
 from vmcompat.model import SUBSECTIONS_KEY, Description, Subsection
 from vmcompat.stream.source import Buffer
+from vmcompat.values import immutable
 from vmcompat.walk import Frame, Walk
 
 
@@ -49,7 +49,7 @@ def decode_payload(desc: Description, data: Buffer, version: int, offset: int
     return decode_from(desc, data, version, None, offset)
 
 
-@dataclass(frozen=True)
+@immutable
 class DeviceTable:
     """``(idstr, instance_id)`` → vmdesc entry (and its description)."""
 

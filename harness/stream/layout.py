@@ -11,11 +11,12 @@ footers before 2.4, no vmdesc for 2.0–2.2 (1.4–1.7 have one again).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import MappingProxyType
 
 from vmcompat.errors import InputError
 from vmcompat.loadrules import SUBSECTION as SUBSECTION_BYTE
+from vmcompat.values import immutable
 
 MAGIC = 0x5145564D  # "QEVM"
 VERSION = 3
@@ -38,7 +39,7 @@ SECTION_NAMES = MappingProxyType({START: "start", PART: "part", END: "end", FULL
 SECTION_TYPES = MappingProxyType({v: k for k, v in SECTION_NAMES.items()})
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Layout:
     """What a stream of one machine-type era carries."""
 

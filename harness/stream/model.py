@@ -7,15 +7,16 @@ decoded stream costs memory per *run* of pages, not per page.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from vmcompat.stream.layout import Layout
 from vmcompat.stream.source import Buffer
+from vmcompat.values import immutable
 
 
 # ----------------------------------------------------------------------------- RAM records
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class MemSize:
     """``MEM_SIZE``: the total RAM size, then each block's idstr and used length."""
 
@@ -23,7 +24,7 @@ class MemSize:
     blocks: tuple[tuple[str, int], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class ZeroRun:
     """``count`` consecutive ``ZERO`` records (one page each) starting at ``offset``.
 
@@ -37,7 +38,7 @@ class ZeroRun:
     fill: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Pages:
     """Page ``i`` is ``buf[start + i*stride : start + i*stride + size]`` (no copies).
 
@@ -61,7 +62,7 @@ class Pages:
         return self.stride == self.size
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class PageRun:
     """``count`` consecutive ``PAGE`` records starting at ``offset`` (see :class:`ZeroRun`)."""
 
@@ -71,7 +72,7 @@ class PageRun:
     pages: Pages
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Eos:
     """``EOS``: the end of one RAM section's records."""
 
@@ -80,7 +81,7 @@ RamRecord = MemSize | ZeroRun | PageRun | Eos
 
 
 # ----------------------------------------------------------------------------- sections
-@dataclass(frozen=True)
+@immutable
 class Section:
     """A START/PART/END/FULL section.
 
@@ -105,7 +106,7 @@ class Section:
     vmsd_name: str = ""
 
 
-@dataclass(frozen=True)
+@immutable
 class Command:
     """A ``COMMAND`` section: be16 command, be16 length, data."""
 
@@ -114,7 +115,7 @@ class Command:
     offset: int = 0
 
 
-@dataclass(frozen=True)
+@immutable
 class Configuration:
     """The configuration section: the machine type, plus its subsections' state."""
 
@@ -122,7 +123,7 @@ class Configuration:
     subsections: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@immutable
 class Vmdesc:
     """The trailing description: ``obj`` when it parses (``text`` is exact when
     ``json.dumps(obj)`` would not reproduce it), else only ``raw`` bytes."""
@@ -136,7 +137,7 @@ class Vmdesc:
         return self.error is None
 
 
-@dataclass(frozen=True)
+@immutable
 class Stream:
     """A whole stream. ``vmdesc`` is the stream's own (None when absent);
     ``descriptions_from`` names an outside vmdesc used to decode device sections."""

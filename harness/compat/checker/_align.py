@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from vmcompat.compat import directions as D
@@ -13,9 +13,10 @@ from vmcompat.compat import rules as R
 from vmcompat.compat.checker._results import MAX_DEPTH, Claims, Finding, render_path
 from vmcompat.errors import InputError
 from vmcompat.model import Description, Field
+from vmcompat.values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class _Item:
     """A field as seen at one level: possibly from inside an opened struct."""
 

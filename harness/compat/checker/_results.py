@@ -10,6 +10,7 @@ from typing import Any
 from vmcompat.compat import directions as D
 from vmcompat.compat import rules as R
 from vmcompat.model import Description
+from vmcompat.values import immutable
 
 #: how deep nested descriptions go before the checker gives up (cycles are impossible
 #: in immutable values, but hostile input may be deep)
@@ -20,7 +21,7 @@ Claims = tuple[tuple[int, ...] | None, tuple[int, ...] | None]
 
 
 
-@dataclass(frozen=True)
+@immutable
 class Finding:
     """One finding. JSON keys are public: extend, never rename."""
 
@@ -52,7 +53,7 @@ class Finding:
         return out
 
 
-@dataclass(frozen=True)
+@immutable
 class Input:
     """One input of ``check``: a label (the argument) and its devices."""
 
@@ -63,7 +64,7 @@ class Input:
     sections: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@immutable
 class Comparison:
     """One (source, destination, direction) the checker ran, and the devices it compared."""
 

@@ -31,9 +31,10 @@ from vmcompat.qemu.fuzz._run import (
 from vmcompat.qemu.fuzz._target import Direction, Key, ReleaseCapture
 from vmcompat.qemu.releases import Qemu
 from vmcompat.stream.compare import idstr_matches
+from vmcompat.values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class FuzzOptions:
     """What to fuzz and how much."""
 

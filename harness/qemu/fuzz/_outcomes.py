@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from typing import Any
 
 from vmcompat.compat.oracle import EITHER, EXACT, REFUSE, Expectation, normalize
 from vmcompat.model import SUBSECTIONS_KEY
 from vmcompat.stream.compare import leaves
+from vmcompat.values import immutable
 
 
 class Outcome(str, Enum):
@@ -70,7 +71,7 @@ SEVERITY = (Outcome.DISAGREE, Outcome.QEMU_CRASH, Outcome.AGREE_CORRUPT, Outcome
 OUTCOMES = tuple(o.value for o in Outcome)
 
 
-@dataclass(frozen=True)
+@immutable
 class Observed:
     """What the destination holds in the section after the load (``loaded``), or why not.
 
@@ -87,7 +88,7 @@ class Observed:
     saved: Any = field(default=None, repr=False, compare=False)
 
 
-@dataclass(frozen=True)
+@immutable
 class Judgement:
     """One example's outcome, the fields involved and why."""
 

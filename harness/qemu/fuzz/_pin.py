@@ -22,15 +22,16 @@ False
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from vmcompat.dumps import has_unknown_needed, has_unknown_test
 from vmcompat.model import SUBSECTIONS_KEY, Description, Field
 from vmcompat.predicates import Predicate
+from vmcompat.values import immutable
 
 
-@dataclass(frozen=True, slots=True)
+@immutable(slots=True)
 class Holds(Predicate):
     """The state holds field ``name`` (``subsection``: holds that subsection)."""
 

@@ -47,6 +47,7 @@ from vmcompat.stream.compare import cut_spans
 from vmcompat.stream.devices import DeviceTable, device_table, encode_payload
 from vmcompat.stream.model import Section, Stream, Vmdesc
 from vmcompat.stream.reader import StreamReader, find_vmdesc, read_stream
+from vmcompat.values import immutable
 
 #: a section's wire identity (:func:`vmcompat.qemu.cross.key_of`): idstr, ``idstr#N``
 Key = str
@@ -66,7 +67,7 @@ SLOWER = 5.0
 FIRST_TRY = 8.0
 
 
-@dataclass(frozen=True)
+@immutable
 class Saved:
     """A load then save: the saved stream, or QEMU's error (``crashed``: died or hung)."""
 
@@ -75,7 +76,7 @@ class Saved:
     crashed: bool = False
 
 
-@dataclass(frozen=True)
+@immutable
 class ReleaseCapture:
     """A release's capture of ``machine`` with ``devices``, decoded with its own descriptions."""
 
