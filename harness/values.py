@@ -8,8 +8,11 @@ makes: the same fields, ``__init__`` (defaults, ``default_factory``,
 
 Why: on Python 3.11 ``@dataclass(frozen=True)`` compiles six methods from source for
 every class as its module is imported — about a millisecond each on a small machine,
-a third of ``vmcompat stream decode``'s start-up. Here those methods are written once,
-for every class, and read each class's fields from a table made when it is defined.
+a third of ``vmcompat stream decode``'s start-up. Here ``__eq__``, ``__hash__``,
+``__repr__`` and the frozen ``__setattr__`` are written once for every class (they read
+its fields from a table made when it is defined), and ``__init__``, which must be fast,
+is compiled for a class when its first instance is made: a command pays only for the
+classes it uses.
 
 >>> @immutable
 ... class Point:
@@ -39,7 +42,7 @@ T = TypeVar("T", bound=type)
 class _Spec:
     """What the shared methods need to know about one class's fields."""
 
-    __slots__ = ("init", "names", "compare", "hash", "repr", "post_init")
+    __slots__ = ("init", "compare", "hash", "repr", "post_init")
 
     init: tuple[tuple[str, Any, Any], ...]
     compare: Callable[[Any], tuple[Any, ...]]
@@ -48,7 +51,14 @@ class _Spec:
     def __init__(self, cls: type) -> None:
         fields = dataclasses.fields(cls)
         self.init = tuple((f.name, f.default, f.default_factory) for f in fields if f.init)
-        self.names = frozenset(name for name, _, _ in self.init)
+        defaulted = False
+        for f in fields:
+            if not f.init:
+                continue
+            if f.default is not MISSING or f.default_factory is not MISSING:
+                defaulted = True
+            elif defaulted:
+                raise TypeError(f"non-default argument {f.name!r} follows default argument")
         self.compare = _getter(tuple(f.name for f in fields if f.compare))
         self.hash = _getter(tuple(f.name for f in fields
                                   if (f.compare if f.hash is None else f.hash)))
@@ -70,31 +80,40 @@ def _spec(obj: Any) -> _Spec:
     return type(obj)._value_spec  # type: ignore[no-any-return]
 
 
-def _init(self: Any, *args: Any, **kwargs: Any) -> None:
-    spec = _spec(self)
-    init, put = spec.init, object.__setattr__
-    if len(args) > len(init):
-        raise TypeError(f"{type(self).__qualname__}() takes {len(init)} positional arguments "
-                        f"but {len(args)} were given")
-    for (name, _, _), v in zip(init, args):
-        put(self, name, v)
-    if kwargs and not kwargs.keys() <= spec.names:
-        raise TypeError(f"{type(self).__qualname__}() got an unexpected keyword argument "
-                        f"{min(kwargs.keys() - spec.names)!r}")
-    for name, default, factory in init[len(args):] if args else init:
-        if name in kwargs:
-            put(self, name, kwargs.pop(name))
-        elif default is not MISSING:
-            put(self, name, default)
+def _first_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    """The ``__init__`` a class has until its first instance: it compiles the class's own
+    (:func:`_compile_init`), puts it in place and runs it."""
+    cls = type(self)
+    owner = next(c for c in cls.__mro__ if c.__dict__.get("__init__") is _first_init)
+    init = _compile_init(owner)
+    type.__setattr__(owner, "__init__", init)
+    init(self, *args, **kwargs)
+
+
+def _compile_init(cls: type) -> Callable[..., None]:
+    """``__init__`` of a class, as :func:`dataclasses.dataclass` would write it: one
+    function compiled when the first instance is made, not when the class is defined."""
+    spec: _Spec = cls._value_spec  # type: ignore[attr-defined]
+    names = {"__put": object.__setattr__, "__MISSING": MISSING}
+    params, body = ["__self"], []
+    for i, (name, default, factory) in enumerate(spec.init):
+        if default is not MISSING:
+            names[f"__d{i}"] = default
+            params.append(f"{name}=__d{i}")
         elif factory is not MISSING:
-            put(self, name, factory())
+            names[f"__f{i}"] = factory
+            params.append(f"{name}=__MISSING")
+            body.append(f"  if {name} is __MISSING: {name} = __f{i}()")
         else:
-            raise TypeError(f"{type(self).__qualname__}() missing required argument {name!r}")
-    if kwargs:  # left over: named again after their positional value
-        raise TypeError(f"{type(self).__qualname__}() got multiple values for argument "
-                        f"{min(kwargs)!r}")
+            params.append(name)
+        body.append(f"  __put(__self, {name!r}, {name})")
     if spec.post_init:
-        self.__post_init__()
+        body.append("  __self.__post_init__()")
+    src = f"def __init__({', '.join(params)}):\n" + "\n".join(body or ["  pass"])
+    exec(src, names)  # our own text: field names are identifiers
+    fn = names["__init__"]
+    fn.__qualname__ = f"{cls.__qualname__}.__init__"
+    return fn  # type: ignore[no-any-return]
 
 
 def _eq(self: Any, other: Any) -> Any:
@@ -131,7 +150,8 @@ def _setstate(self: Any, state: tuple[Any, ...]) -> None:
 
 
 #: the methods ``@immutable`` gives a class that does not define its own
-_METHODS: dict[str, Callable[..., Any]] = {"__init__": _init, "__repr__": _repr, "__eq__": _eq}
+_METHODS: dict[str, Callable[..., Any]] = {
+    "__init__": _first_init, "__repr__": _repr, "__eq__": _eq}
 
 
 @overload
