@@ -19,7 +19,7 @@ classes it uses.
 ...     x: int
 ...     y: int = 0
 >>> p = Point(1)
->>> p, p == Point(1, 0), hash(p) == hash(Point(1)), replace(p, y=2)
+>>> p, p == Point(1, 0), hash(p) == hash(Point(1)), dataclasses.replace(p, y=2)
 (Point(x=1, y=0), True, True, Point(x=1, y=2))
 >>> p.x = 3
 Traceback (most recent call last):
@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import MISSING, FrozenInstanceError, replace
+from dataclasses import MISSING, FrozenInstanceError
 from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform, overload
 
-__all__ = ["immutable", "replace"]
+__all__ = ["immutable"]
 
 T = TypeVar("T", bound=type)
 
