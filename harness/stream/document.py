@@ -50,7 +50,7 @@ from vmcompat.limits import MAX_RUN
 from vmcompat.model import SUBSECTIONS_KEY, wire_name_problem
 from vmcompat.stream.configuration import CONFIGURATION_DESC
 from vmcompat.stream.devices import DeviceTable, compact_table, device_table
-from vmcompat.stream.jsontext import Irregular, Pull, indented, members
+from vmcompat.stream.jsontext import Irregular, Pull, indented, pieces_reader
 from vmcompat.stream.layout import (
     FULL,
     LAYOUT_2_4,
@@ -401,20 +401,23 @@ def write_from_document(path: str, write: Write, *, sidecar: Callable[[str], Buf
     """Write the stream the document in file ``path`` describes, section by section.
 
     The bytes are those of ``write_stream(from_document(read_json(path)))`` but the
-    document is read as it is written out (:class:`Pull`, two passes: its
-    ``sections`` come before the vmdesc that describes them), and of the vmdesc only
-    its bytes and a compact device table are kept, so memory stays flat whatever the
-    number of sections. ``sidecar(name)`` opens the pages sidecar the document names.
-    A document this path does not handle exactly as the whole one (a vmdesc given as
-    bytes or from elsewhere, none at all, irregular JSON) raises :class:`Irregular`.
-    Its :class:`~vmcompat.errors.InputError` may come after part of the stream was
-    written, and need not be the one the whole path reports first: on either, write
-    to an atomic output and let the whole path say what is wrong.
+    document is read as it is written out (:class:`Pull`), in two passes: the first
+    reads all but the sections, and of the vmdesc (its ``vmdesc_text`` if any, else its
+    object) keeps a compact device table (:func:`compact_table`: one description per
+    distinct device) and its length in bytes; the second writes the sections, then the
+    vmdesc's bytes as it reads the vmdesc again, a piece at a time. So memory stays flat
+    whatever the number of sections. ``sidecar(name)`` opens the pages sidecar the
+    document names. A document this path does not handle exactly as the whole one (a
+    vmdesc given as bytes or from elsewhere, none at all, one before the sections,
+    irregular JSON) raises :class:`Irregular`. Its
+    :class:`~vmcompat.errors.InputError` may come after part of the stream was written,
+    and need not be the one the whole path reports first: on either, write to an atomic
+    output and let the whole path say what is wrong.
     """
     d = _Doc(file)
     top: dict[str, Any] = {}
-    raw: bytes | bytearray = b""
     table: DeviceTable | None = None
+    size = _Count()
     with open(path, encoding="utf-8") as fh:  # pass 1: all but the sections
         p = Pull(fh)
         for key in p.object():
@@ -422,17 +425,19 @@ def write_from_document(path: str, write: Write, *, sidecar: Callable[[str], Buf
                 for _ in p.elements():
                     p.skip()  # read in pass 2
                 top[key] = []
-            elif key == "vmdesc" and p.peek() == "{" and "vmdesc_text" not in top:
-                raw = bytearray()
-                table = compact_table(_vmdesc_members(p, raw), file=file)
+            elif key == "vmdesc" and p.peek() == "{":
+                if "vmdesc_text" in top:  # the text wins: the object is only read past
+                    _drain(_vmdesc_members(p, None))
+                else:
+                    size = _Count()
+                    table = compact_table(_vmdesc_members(p, size), file=file)
                 top[key] = {}
             elif key == "vmdesc_text" and p.peek() == '"':
-                text = p.value(2)  # the exact vmdesc: it wins over the object
-                table = compact_table(members(text, "devices"), file=file)
-                raw = b""  # the object's bytes go before the text's are made
-                raw = text.encode("utf-8")
+                size = _Count()  # the exact vmdesc: it wins over the object
+                text = Pull(pieces_reader(_text(p, size)))
+                table = compact_table(text.members("devices"), file=file)
+                text.end()
                 top[key] = _TEXT_READ
-                del text
             else:
                 top[key] = p.value(2)
         p.end()
@@ -440,52 +445,133 @@ def write_from_document(path: str, write: Write, *, sidecar: Callable[[str], Buf
             or {"vmdesc_hex", "vmdesc_from"} & top.keys() \
             or top.get("vmdesc_text", _TEXT_READ) is not _TEXT_READ:
         raise Irregular("no vmdesc object (and text) in the document, or one from elsewhere")
+    source = "vmdesc_text" if "vmdesc_text" in top else "vmdesc"
+    if list(top).index(source) < list(top).index("sections"):
+        raise Irregular("the vmdesc comes before the sections")  # its bytes go after them
     layout, page_size = _head(d, top)
-    vmdesc = Vmdesc(bytes(raw))
-    del raw
     config = _configuration(d, top.get("configuration"))
     ref = top.get("pages")
     pages = sidecar(ref["file"]) if isinstance(ref, dict) and isinstance(ref.get("file"), str) \
         else None
+    eof = d.get(top, "eof", bool, "$", True)
+    trailing = d.hex(top, "trailing", "$", b"")
     write_head(layout, config, write)
-    with open(path, encoding="utf-8") as fh:  # pass 2: the sections
+    with open(path, encoding="utf-8") as fh:  # pass 2: the sections, then the vmdesc
         p = Pull(fh)
         for key in p.object():
-            if key != "sections":
-                p.value(2)
-                continue
-            for item in _items(d, (p.value(3) for _ in p.elements()), table, pages,
-                               page_size):
-                write_item(item, write, table, layout, page_size)
-            break  # the rest was read in pass 1
-    trailing = d.hex(top, "trailing", "$", b"")
-    write_tail(d.get(top, "eof", bool, "$", True), vmdesc, trailing, write)
+            if key == "sections":
+                for item in _items(d, (p.value(3) for _ in p.elements()), table, pages,
+                                   page_size):
+                    write_item(item, write, table, layout, page_size)
+            elif key == source:
+                again = _Count()
+                pieces = (_utf8(x) for x in p.string()) if source == "vmdesc_text" \
+                    else _vmdesc_pieces(p)
+                write_tail(eof, (size.n, _counted(pieces, again)), trailing, write)
+                if again.n != size.n:  # the file changed between the passes
+                    raise Irregular("the vmdesc read twice differs")
+                return  # the rest was read in pass 1
+            else:
+                _read_past(p)
+    raise Irregular("the document changed between the passes")
 
 
 _TEXT_READ = object()  # a document's vmdesc_text, read (see write_from_document)
 
 
-def _vmdesc_members(p: Pull, raw: bytearray) -> Iterator[tuple[str, Any]]:
-    """The vmdesc object's members from ``p`` (``devices`` an iterator), while ``raw``
-    gets ``json.dumps`` of the whole object, piece by piece."""
-    raw += b"{"
+class _Count:
+    """Bytes seen (of a vmdesc written piece by piece)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, piece: bytes) -> None:
+        self.n += len(piece)
+
+
+def _utf8(piece: str) -> bytes:
+    try:
+        return piece.encode("utf-8")
+    except UnicodeEncodeError as e:  # a lone surrogate: the whole path decides
+        raise Irregular(str(e)) from None
+
+
+def _text(p: Pull, put: _Count) -> Iterator[str]:
+    """The string at ``p`` piece by piece, ``put`` getting the UTF-8 bytes of each."""
+    for piece in p.string():
+        put(_utf8(piece))
+        yield piece
+
+
+def _counted(pieces: Iterable[bytes], put: _Count) -> Iterator[bytes]:
+    for piece in pieces:
+        put(piece)
+        yield piece
+
+
+def _drain(members: Iterator[tuple[str, Any]]) -> None:
+    for _, value in members:
+        if isinstance(value, Iterator):
+            for _ in value:
+                pass
+
+
+def _read_past(p: Pull) -> None:
+    """Read past the value at ``p`` (checked in pass 1), an object's arrays (a vmdesc's
+    devices) an element at a time."""
+    if p.peek() != "{":
+        p.skip()
+        return
+    for _ in p.object():
+        if p.peek() == "[":
+            for _ in p.elements():
+                p.skip()
+        else:
+            p.skip()
+
+
+def _vmdesc_pieces(p: Pull) -> Iterator[bytes]:
+    """The bytes of ``json.dumps`` of the vmdesc object at ``p``, piece by piece."""
+    pieces: list[bytes] = []
+    for _, value in _vmdesc_members(p, pieces.append):
+        yield from pieces
+        pieces.clear()
+        if isinstance(value, Iterator):
+            for _ in value:
+                yield from pieces
+                pieces.clear()
+    yield from pieces
+
+
+def _vmdesc_members(p: Pull, put: Callable[[bytes], object] | None
+                    ) -> Iterator[tuple[str, Any]]:
+    """The vmdesc object's members from ``p`` (``devices`` an iterator), while ``put``
+    (if any) gets the bytes of ``json.dumps`` of the whole object, piece by piece."""
+    dumps = put is not None
+    put = put or _ignore
+    put(b"{")
     for k, key in enumerate(p.object()):
-        raw += (b", " if k else b"") + json.dumps(key).encode() + b": "
+        put((b", " if k else b"") + json.dumps(key).encode() + b": ")
         if key != "devices" or p.peek() != "[":
             value = p.value(3)
-            raw += json.dumps(value).encode()
+            put(json.dumps(value).encode() if dumps else b"")
             yield key, value
             continue
-        raw += b"["
-        yield key, _devices(p, raw)
-        raw += b"]"
-    raw += b"}"
+        put(b"[")
+        yield key, _devices(p, put if dumps else None)
+        put(b"]")
+    put(b"}")
 
 
-def _devices(p: Pull, raw: bytearray) -> Iterator[Any]:
+def _ignore(piece: bytes) -> None:
+    pass
+
+
+def _devices(p: Pull, put: Callable[[bytes], object] | None) -> Iterator[Any]:
     for k, _ in enumerate(p.elements()):
         device = p.value(4)
-        raw += (b", " if k else b"") + json.dumps(device).encode()
+        if put is not None:
+            put((b", " if k else b"") + json.dumps(device).encode())
         yield device
 
 
@@ -493,7 +579,11 @@ def _vmdesc(d: _Doc, doc: dict[str, Any]) -> Vmdesc | None:
     if "vmdesc_hex" in doc:
         return parse_vmdesc(d.hex(doc, "vmdesc_hex", "$"))
     if "vmdesc_text" in doc:
-        return parse_vmdesc(d.get(doc, "vmdesc_text", str, "$").encode("utf-8"))
+        try:
+            return parse_vmdesc(d.get(doc, "vmdesc_text", str, "$").encode("utf-8"))
+        except UnicodeEncodeError as e:
+            raise d.bad("$.vmdesc_text", f"not UTF-8 text: {e.reason} at character "
+                        f"{e.start}") from None
     obj = doc.get("vmdesc")
     if obj is None:
         return None

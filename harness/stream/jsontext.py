@@ -11,7 +11,9 @@ and the elements of one array member one at a time, so a large vmdesc is never
 held whole as Python objects. It accepts only what :func:`json.loads` accepts
 with the same result; what it does not handle (a duplicated key) is
 :class:`Irregular` too. :class:`Pull` does the same from a file, a piece of it at a
-time, and one level deeper where the caller asks.
+time, and one level deeper where the caller asks; it reads a long string a piece at a
+time too (:meth:`Pull.string`), and :func:`pieces_reader` reads JSON text held in
+such pieces (a document's ``vmdesc_text``) as a file.
 
 >>> indented({"a": [1, 2], "b": {}}, "\\n")
 '{\\n  "a": [\\n    1,\\n    2\\n  ],\\n  "b": {}\\n}'
@@ -21,9 +23,11 @@ time, and one level deeper where the caller asks.
 
 from __future__ import annotations
 
+import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from json.decoder import scanstring
 from json.encoder import encode_basestring_ascii
 from typing import Any, TextIO
 
@@ -221,6 +225,30 @@ class Pull:
             if c != ",":
                 raise Irregular("expected ',' or ']'")
 
+    def string(self) -> Iterator[str]:
+        """The string here, a piece at a time (about ``chunk`` characters each), so a long
+        one is never held whole; the same characters :func:`json.load` gives."""
+        self._expect('"')
+        while True:
+            buf, i = self.buf, self.i
+            cut = _cut(buf, i)
+            try:
+                piece, end = scanstring(buf[i:cut] + '"', 0)  # stops at the string's end
+            except ValueError as e:
+                raise Irregular(str(e)) from None
+            if end < cut - i + 1:  # the string ends in this piece
+                self.i = i + end
+                if piece:
+                    yield piece
+                return
+            self.i = cut
+            if piece and "\ud800" <= piece[-1] <= "\udbff":  # an escaped high surrogate:
+                piece, self.i = piece[:-1], cut - 6  # decoded with the low one after it
+            if piece:
+                yield piece
+            if not self._more():
+                raise Irregular("unterminated string")
+
     def members(self, array_key: str) -> Iterator[tuple[str, Any]]:
         """:func:`members` of the object here (nesting unchecked)."""
         for key in self.object():
@@ -236,3 +264,39 @@ class Pull:
         """Nothing but whitespace may follow the document."""
         if self.peek() != "":
             raise Irregular("extra data after the document")
+
+
+def _cut(buf: str, i: int) -> int:
+    """Where the JSON string content ``buf[i:]`` (``i`` between two characters of it) may
+    be cut without splitting an escape: its end, or before an escape it may end inside."""
+    cut = len(buf)
+    b = buf.rfind("\\", max(i, cut - 6), cut)  # an escape is at most 6 characters long
+    if b < 0:
+        return cut
+    run = b + 1 - i - len(buf[i:b + 1].rstrip("\\"))  # backslashes ending at b
+    return cut if run % 2 == 0 else b  # b ends a ``\\`` pair, or starts an escape
+
+
+class _Pieces(io.TextIOBase):
+    """A text file whose content is the concatenation of some pieces of text."""
+
+    def __init__(self, pieces: Iterable[str]) -> None:
+        super().__init__()
+        self.pieces = iter(pieces)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        """The next piece, whatever ``size`` ("" at the end): :class:`Pull` takes any."""
+        return next(self.pieces, "")
+
+
+def pieces_reader(pieces: Iterable[str]) -> TextIO:
+    """The text of ``pieces`` (as :meth:`Pull.string` gives them) as a file to :class:`Pull`.
+
+    >>> p = Pull(pieces_reader(['{"a": [1', ', 2]}']))
+    >>> [(k, p.value(2)) for k in p.object()], p.end()
+    ([('a', [1, 2])], None)
+    """
+    return _Pieces(pieces)

@@ -7,7 +7,7 @@ Output goes through a ``write`` callable (a file's ``write``, a
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from vmcompat.errors import InputError
 from vmcompat.stream.configuration import write_configuration
@@ -71,13 +71,21 @@ def write_item(item: Section | Command, write: Write, table: DeviceTable | None,
         write(bytes((FOOTER,)) + item.section_id.to_bytes(4, "big"))
 
 
-def write_tail(eof: bool, vmdesc: Vmdesc | None, trailing: bytes, write: Write) -> None:
+#: a vmdesc's length, then its bytes a piece at a time (never held whole)
+VmdescPieces = tuple[int, Iterable[bytes]]
+
+
+def write_tail(eof: bool, vmdesc: Vmdesc | VmdescPieces | None, trailing: bytes,
+               write: Write) -> None:
     """EOF, the vmdesc and what follows it."""
     if eof:
         write(bytes((EOF,)))
     if vmdesc is not None:
-        write(bytes((VMDESCRIPTION,)) + len(vmdesc.raw).to_bytes(4, "big"))
-        write(vmdesc.raw)
+        size, pieces = (len(vmdesc.raw), (vmdesc.raw,)) if isinstance(vmdesc, Vmdesc) \
+            else vmdesc
+        write(bytes((VMDESCRIPTION,)) + size.to_bytes(4, "big"))
+        for piece in pieces:
+            write(piece)
     if trailing:
         write(trailing)
 

@@ -219,6 +219,8 @@ def document(*blocks: Any, block: Any = "pc.ram", machine: Any = "pc") -> dict[s
     (document(["pc.ram", 4096], block="x" * 256), "block: 256 bytes long"),
     (document(["pc.ram", 4096], block="\u20ac"), "block: not a latin-1 name"),
     (document(["pc.ram", 4096], machine="pc-\u20ac"), "machine: not a latin-1 name"),
+    ({**document(["pc.ram", 4096]), "vmdesc_text": "{\ud800}"},
+     "vmdesc_text: not UTF-8 text: surrogates not allowed at character 1"),
 ])
 def test_stream_encode_of_hostile_documents(tmp_path: Path, doc: Any, message: str) -> None:
     with pytest.raises(InputError, match=message):

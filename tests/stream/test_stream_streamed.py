@@ -5,9 +5,11 @@ writes exactly the stream the whole-document encode writes."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
+import tracemalloc
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -210,3 +212,77 @@ def test_streamed_encode_declines_a_vmdesc_text_that_is_not_text(tmp_path: Path)
     (tmp_path / "d.json").write_text(json.dumps(doc))
     with pytest.raises(Irregular):
         _encoded(tmp_path / "d.json")
+
+
+_TEXT = st.text(st.sampled_from('a"\\/\n\t\x01\u00e9\u2028\U0001f600\ud800\udc00'), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, st.booleans(), st.integers(1, 9))
+def test_pull_reads_a_string_in_pieces_as_json_loads_does(s: str, ascii: bool, chunk: int
+                                                         ) -> None:
+    """Cut anywhere (inside an escape, between the two halves of a surrogate pair), the
+    pieces join to ``json.loads``'s string, and the reading goes on after it."""
+    text = json.dumps({"k": s, "z": ['a\\"b', 1]}, ensure_ascii=ascii)
+    try:
+        want = json.loads(text)
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, unescaped: not a file's text
+        return
+    p = Pull(io.StringIO(text), chunk=chunk)
+    got = {k: "".join(p.string()) if p.peek() == '"' else p.value(2) for k in p.object()}
+    p.end()
+    assert got == want
+
+
+@pytest.mark.parametrize("text", ['"abc', '"a\\x"', '"a\x01"', '"\\u12"', '"\\u12x4"', "1"])
+def test_pull_refuses_an_irregular_string(text: str) -> None:
+    with pytest.raises(Irregular):
+        "".join(Pull(io.StringIO(text + " " * 20), chunk=2).string())
+
+
+def test_streamed_encode_reads_a_long_vmdesc_text_in_pieces(tmp_path: Path) -> None:
+    """A vmdesc text longer than a piece, with escapes and characters outside ASCII (a
+    surrogate pair once escaped), is written exactly as the whole path writes it."""
+    doc = to_document(read_stream((STREAMS[0]).read_bytes()))
+    text = json.dumps(doc["vmdesc"], separators=(",", ":"))
+    doc["vmdesc_text"] = ('{"note":"' + '\\u00e9\U0001f600\\"\\\\ ' * 200_000 + '",'
+                          + text[1:])
+    (tmp_path / "d.json").write_text(json.dumps(doc))
+    whole = to_bytes(from_document(doc))
+    assert len(whole) > (3 << 20)
+    assert _encoded(tmp_path / "d.json") == whole
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d.update(vmdesc_text="\ud800"),  # the whole path names the field
+    lambda d: d.update({"vmdesc": d.pop("vmdesc"), "sections": d.pop("sections")})])
+def test_streamed_encode_declines_a_vmdesc_it_cannot_write_in_place(change: object,
+                                                                    tmp_path: Path) -> None:
+    """A vmdesc text that is not UTF-8 (a lone surrogate), a vmdesc before the sections
+    (its bytes go after them)."""
+    doc = to_document(read_stream((STREAMS[0]).read_bytes()))
+    change(doc)  # type: ignore[operator]
+    (tmp_path / "d.json").write_text(json.dumps(doc))
+    with pytest.raises(Irregular):
+        _encoded(tmp_path / "d.json")
+
+
+def test_streamed_encode_never_holds_the_vmdesc_whole(tmp_path: Path) -> None:
+    """Of a 16 MiB vmdesc text only a few pieces of about 1 MiB are held at a time (the
+    whole path, and this one before, held its text and its bytes: twice its size)."""
+    doc = to_document(read_stream((ROOT / "golden" / "qemu-7.2" / "streams" /
+                                   "pc-i440fx-7.2.bin").read_bytes()))
+    text = json.dumps(doc["vmdesc"], separators=(",", ":"))
+    doc["vmdesc_text"] = text[:-1] + " " * (16 << 20) + "}"  # as long as 2000 devices
+    (tmp_path / "d.json").write_text(json.dumps(doc))
+    got, want = hashlib.sha256(), hashlib.sha256(to_bytes(from_document(doc)))
+    del doc
+    tracemalloc.start()
+    try:
+        write_from_document(str(tmp_path / "d.json"), got.update, sidecar=lambda name: b"")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got.digest() == want.digest()
+    assert peak < 12 << 20, peak
