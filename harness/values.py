@@ -51,6 +51,9 @@ class _Spec:
     def __init__(self, cls: type) -> None:
         fields = dataclasses.fields(cls)
         self.init = tuple((f.name, f.default, f.default_factory) for f in fields if f.init)
+        if any(f.kw_only is True for f in fields):
+            raise TypeError(f"{cls.__name__}: @immutable takes no kw_only fields "
+                            "(use @dataclass(frozen=True))")
         defaulted = False
         for f in fields:
             if not f.init:
