@@ -32,7 +32,7 @@ below (simple changes of the first fields first).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
@@ -43,9 +43,10 @@ from vmcompat.model import Description, Field, Subsection
 from vmcompat.predicates import FALSE, Cmp, Const, Not
 from vmcompat.strategies._registry import defines_strategy
 from vmcompat.types import COUNT_TYPES, TYPES
+from vmcompat.values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class Change:
     """One labelled step: ``before`` → ``description``; ``expected`` verdict of before→after."""
 

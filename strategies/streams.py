@@ -17,7 +17,6 @@ towards the shortest cut, garbage towards one byte.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
@@ -29,6 +28,7 @@ from vmcompat.stream.layout import FULL
 from vmcompat.stream.model import Section, Stream
 from vmcompat.stream.reader import read_stream
 from vmcompat.stream.writer import table_for
+from vmcompat.values import immutable
 
 #: damage ``vmcompat stream verify`` always detects
 STRUCTURAL = ("drop_section", "duplicate_section", "swap_sections", "drop_subsection",
@@ -38,14 +38,14 @@ DEFAULT_KINDS = (*STRUCTURAL, "mutate_bytes")
 KINDS = (*DEFAULT_KINDS, "data_byte")
 
 
-@dataclass(frozen=True)
+@immutable
 class Corruption:
     kind: str
     data: bytes
     detail: str
 
 
-@dataclass(frozen=True)
+@immutable
 class Span:
     """A device section: bytes ``start``..``end`` (footer included); payload inside."""
 
@@ -57,7 +57,7 @@ class Span:
     section: Section
 
 
-@dataclass(frozen=True)
+@immutable
 class Analysis:
     data: bytes
     stream: Stream
