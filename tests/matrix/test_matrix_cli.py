@@ -106,8 +106,10 @@ def _shards_vs_whole(tmp_path, *extra: str) -> None:
     assert FILES <= set(os.listdir(merged))
 
 
-def test_merged_shards_equal_unsharded_fake(tmp_path):
-    _shards_vs_whole(tmp_path, "--runner", FAKE, "--jobs", "1")
+@pytest.mark.parametrize("catalog", ["builtin", "qemu"])
+def test_merged_shards_equal_unsharded_fake(tmp_path, catalog):
+    """``qemu``: every shipped machine type's sections (histories ``MACHINE:IDSTR``)."""
+    _shards_vs_whole(tmp_path, "--runner", FAKE, "--jobs", "1", "--catalog", catalog)
 
 
 def test_merged_shards_equal_unsharded_real_engine(tmp_path):
