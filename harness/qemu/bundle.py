@@ -16,20 +16,20 @@ The shipped bundles hold nine machine types, in this order: ``pc-i440fx-7.2``,
 ``pc-q35-2.5``, ``pc-i440fx-2.4``, ``pc-q35-2.4``. Older machine types' compat properties
 change what devices send: e1000 without ``e1000/full_mac_state`` before 2.5 and without
 ``e1000/tx_tso_state`` before 2.12; fw_cfg without ``fw_cfg/dma`` before 2.5 and
-``fw_cfg/acpi_mr`` before 5.0; vmxnet3 with 256 bytes of PCI config (not 4096) before
-2.6; each virtio device's ``virtio`` part changes size at some of 2.5, 2.7, 2.8, 4.1,
-5.1, 6.0 and 7.2 (which depends on the device); piix4_pm and ich9_smb without SMBus
-state before 4.0, piix4_pm without ``acpi_index`` before 7.0; pckbd without ``pckbd/extended_state`` and q35's
-ICH9LPC without ``ich9_pm/pcihp`` before 6.1; hda-audio without its stream buffers before
-3.0; no ``PCIHost`` section before 5.1. Captures of every pc-i440fx and pc-q35 type from
-2.4 (the oldest both releases offer) to 7.2, broad device set, on both releases, hold 75
-(i440fx) and 74 (q35) distinct (section, 7.2 layout, 10.0 layout) triples; these nine
-hold all of them, and each holds one the others lack (a test checks the latter). So the
-matrix on these nine judges every section layout any of those 46 machine types migrates
-between the two releases; the others (``pc-q35-6.2``, ``pc-i440fx-5.2`` …) repeat chosen
-ones' layouts section by section. Each bundle has one ``-dump-vmstate``
-(``pc-i440fx-7.2``'s: the same for every machine type) and keeps its machine types'
-order in ``order`` (JSON keys are sorted).
+``fw_cfg/acpi_mr`` before 5.0; vmxnet3 with 256 bytes of PCI config (not 4096) before 2.6;
+each virtio device's ``virtio`` part changes size at some of 2.5, 2.7, 2.8, 4.1, 5.1, 6.0
+and 7.2 (which depends on the device); piix4_pm and ich9_smb without SMBus state before
+4.0, piix4_pm without ``acpi_index`` before 7.0; pckbd without ``pckbd/extended_state``
+and q35's ICH9LPC without ``ich9_pm/pcihp`` before 6.1; hda-audio without its stream
+buffers before 3.0; no ``PCIHost`` section before 5.1. Captures of every pc-i440fx and
+pc-q35 type from 2.4 (the oldest both releases offer) to 7.2, broad device set, on both
+releases, hold 75 (i440fx) and 74 (q35) distinct (section, 7.2 layout, 10.0 layout)
+triples; these nine hold all of them, and each holds one the others lack (a test checks
+the latter). So the matrix on these nine judges every section layout any of those 46
+machine types migrates between the two releases; the others (``pc-q35-6.2``,
+``pc-i440fx-5.2`` …) repeat chosen ones' layouts section by section. Each bundle has one
+``-dump-vmstate`` (``pc-i440fx-7.2``'s: the same for every machine type) and keeps its
+machine types' order in ``order`` (JSON keys are sorted).
 
 On a release axis a version is a release, not a ``version_id``: QEMU often changes a
 layout without bumping it (e1000e, ide, ich9_ahci between 7.2 and 10.0), so
