@@ -110,3 +110,23 @@ def test_matrix_cells_on_the_release_pair() -> None:
     assert by[("sb16", "7.2", "10.0")]["verdict"] == "compatible"
     assert {c["verdict"] for k, c in by.items() if k[0] == "mc146818rtc"} == {"compatible"}
     assert not report.ok
+
+
+def test_a_written_bundle_keeps_its_machine_order(tmp_path: Path) -> None:
+    """JSON keys are sorted on write; ``order`` keeps the first machine type the default."""
+    import gzip
+
+    from vmcompat.qemu.bundle import Bundle, from_json, write
+
+    b = builtin("7.2")
+    mine = Bundle(b.release, b.version, {m: b.machines[m] for m in ("pc-q35-2.4", "pc-i440fx-7.2")},
+                  b.dump, b.devices)
+    out = tmp_path / "b.json.gz"
+    write(mine, str(out))
+    obj = json.loads(gzip.decompress(out.read_bytes()))
+    assert list(obj["machines"]) == ["pc-i440fx-7.2", "pc-q35-2.4"]
+    assert list(from_json(obj).machines) == ["pc-q35-2.4", "pc-i440fx-7.2"]
+    del obj["order"]  # a bundle written before ``order``: its JSON order
+    assert list(from_json(obj).machines) == ["pc-i440fx-7.2", "pc-q35-2.4"]
+    with pytest.raises(InputError, match="order must list each of its machine types once"):
+        from_json({**obj, "order": ["pc-q35-2.4"]}, "b.json")
