@@ -108,7 +108,8 @@ def from_json(obj: Any, file: str | None = None) -> Bundle:
     if not isinstance(machines, dict) or not machines:
         raise InputError("a bundle needs at least one machine type's vmdesc", file=file)
     order = obj.get("order", list(machines))
-    if not isinstance(order, list) or sorted(order) != sorted(machines):
+    if not isinstance(order, list) or not all(isinstance(m, str) for m in order) \
+            or sorted(order) != sorted(machines):
         raise InputError("a bundle's order must list each of its machine types once", file=file)
     machines = {m: machines[m] for m in order}
     return Bundle(str(obj.get("release", "")), str(obj.get("version", "")), machines,

@@ -128,5 +128,6 @@ def test_a_written_bundle_keeps_its_machine_order(tmp_path: Path) -> None:
     assert list(from_json(obj).machines) == ["pc-q35-2.4", "pc-i440fx-7.2"]
     del obj["order"]  # a bundle written before ``order``: its JSON order
     assert list(from_json(obj).machines) == ["pc-i440fx-7.2", "pc-q35-2.4"]
-    with pytest.raises(InputError, match="order must list each of its machine types once"):
-        from_json({**obj, "order": ["pc-q35-2.4"]}, "b.json")
+    for bad in (["pc-q35-2.4"], ["pc-q35-2.4", 1], "pc-q35-2.4"):
+        with pytest.raises(InputError, match="order must list each of its machine types once"):
+            from_json({**obj, "order": bad}, "b.json")
