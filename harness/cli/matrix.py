@@ -105,7 +105,8 @@ def _with_chains(report: Any, histories: Any, wires: list[str], max_examples: in
 @click.argument("descs", nargs=-1, metavar="[DESC]...")
 @click.option("--catalog", metavar="builtin|catalog|qemu",
               help="'builtin' (the default when no DESC is given): the catalog and the "
-                   "sections QEMU 7.2 and 10.0 share; 'catalog' or 'qemu': one part.")
+                   "sections QEMU 7.2 and 10.0 share on every machine type both bundles "
+                   "hold; 'catalog' or 'qemu': one part.")
 @click.option("--wire", "wires", multiple=True, metavar="WIRE",
               help=f"Wire format (repeatable; default ${WIRE_ENV} or every registered: "
                    f"{', '.join(sorted(FORMATS))}).")

@@ -3,12 +3,14 @@
 ``catalog:DEV`` names a whole catalog history, ``catalog:DEV@V`` one of its
 versions; a description file contributes each description it holds. Every
 description of one device name becomes a version of that device's history.
-``qemu:RELEASE[/MACHINE]`` contributes every section of a real release: its
+``qemu:RELEASE[/MACHINE]`` contributes every section of a real release on one
+machine type (the bundle's first, ``pc-i440fx-7.2``, when none is named): its
 sections' histories are on a release axis (versions named by release, in release
 order), named ``MACHINE:IDSTR``.
 
-The built-in run is the catalog plus the sections QEMU 7.2 and 10.0 share on
-``pc-i440fx-7.2`` (:func:`vmcompat.qemu.bundle.release_histories`).
+The built-in run is the catalog plus the sections QEMU 7.2 and 10.0 share on every
+machine type both bundles hold (:func:`vmcompat.qemu.bundle.release_histories`; the
+machine types and why those are in ``vmcompat.qemu.bundle``).
 """
 
 from __future__ import annotations
@@ -87,8 +89,8 @@ CATALOGS = ("builtin", "catalog", "qemu")
 
 
 def subjects(catalog: str | None, args: Sequence[str]) -> Mapping[str, DeviceHistory]:
-    """``--catalog builtin`` (the default): the catalog and the real release pair;
-    ``catalog``: the catalog alone; ``qemu``: the release pair alone."""
+    """``--catalog builtin`` (the default): the catalog and the real release pair on every
+    shipped machine type; ``catalog``: the catalog alone; ``qemu``: the release pair alone."""
     if args and catalog:
         raise InputError("give --catalog or DESC arguments, not both")
     if args:

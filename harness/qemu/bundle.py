@@ -11,6 +11,26 @@ installs (``harness/qemu/bundles/``), named ``qemu:RELEASE`` wherever a DESC is 
   keyed by wire identity: the idstr, ``idstr#N`` for instance N > 0;
 * ``qemu:10.0/pc-q35-7.2`` — those of another machine type.
 
+The shipped bundles hold nine machine types, in this order: ``pc-i440fx-7.2``,
+``pc-q35-7.2``, ``pc-i440fx-5.0``, ``pc-i440fx-2.7``, ``pc-q35-2.7``, ``pc-i440fx-2.5``,
+``pc-q35-2.5``, ``pc-i440fx-2.4``, ``pc-q35-2.4``. Older machine types' compat properties
+change what devices send: e1000 without ``e1000/full_mac_state`` before 2.5 and without
+``e1000/tx_tso_state`` before 2.12; fw_cfg without ``fw_cfg/dma`` before 2.5 and
+``fw_cfg/acpi_mr`` before 5.0; vmxnet3 with 256 bytes of PCI config (not 4096) before 2.6;
+each virtio device's ``virtio`` part changes size at some of 2.5, 2.7, 2.8, 4.1, 5.1, 6.0
+and 7.2 (which depends on the device); piix4_pm and ich9_smb without SMBus state before
+4.0, piix4_pm without ``acpi_index`` before 7.0; pckbd without ``pckbd/extended_state``
+and q35's ICH9LPC without ``ich9_pm/pcihp`` before 6.1; hda-audio without its stream
+buffers before 3.0; no ``PCIHost`` section before 5.1. Captures of every pc-i440fx and
+pc-q35 type from 2.4 (the oldest both releases offer) to 7.2, broad device set, on both
+releases, hold 75 (i440fx) and 74 (q35) distinct (section, 7.2 layout, 10.0 layout)
+triples; these nine hold all of them, and each holds one the others lack (a test checks
+the latter). So the matrix on these nine judges every section layout any of those 46
+machine types migrates between the two releases; the others (``pc-q35-6.2``,
+``pc-i440fx-5.2`` …) repeat chosen ones' layouts section by section. Each bundle has one
+``-dump-vmstate`` (``pc-i440fx-7.2``'s: the same for every machine type) and keeps its
+machine types' order in ``order`` (JSON keys are sorted).
+
 On a release axis a version is a release, not a ``version_id``: QEMU often changes a
 layout without bumping it (e1000e, ide, ich9_ahci between 7.2 and 10.0), so
 :func:`release_histories` labels each version by its release and keeps the
@@ -71,9 +91,10 @@ class Bundle:
         return {}
 
     def to_json(self) -> dict[str, Any]:
+        """The bundle as JSON; ``order`` keeps the machine types' order (keys are sorted)."""
         return {"bundle": KIND, "release": self.release, "version": self.version,
                 "devices": list(self.devices), "machines": dict(self.machines),
-                "dump": self.dump}
+                "order": list(self.machines), "dump": self.dump}
 
 
 def is_bundle(obj: Any) -> bool:
@@ -86,6 +107,11 @@ def from_json(obj: Any, file: str | None = None) -> Bundle:
     machines = obj.get("machines")
     if not isinstance(machines, dict) or not machines:
         raise InputError("a bundle needs at least one machine type's vmdesc", file=file)
+    order = obj.get("order", list(machines))
+    if not isinstance(order, list) or not all(isinstance(m, str) for m in order) \
+            or sorted(order) != sorted(machines):
+        raise InputError("a bundle's order must list each of its machine types once", file=file)
+    machines = {m: machines[m] for m in order}
     return Bundle(str(obj.get("release", "")), str(obj.get("version", "")), machines,
                   obj.get("dump"), tuple(obj.get("devices", ())))
 
@@ -145,17 +171,24 @@ def history_name(machine: str, key: str) -> str:
     return f"{machine}:{key}"
 
 
+def shared_machines(releases: Sequence[str] = PAIR) -> tuple[str, ...]:
+    """The machine types every release's bundle holds, in the first bundle's order."""
+    bundles = [builtin(r) for r in releases]
+    return tuple(m for m in bundles[0].machines if all(m in b.machines for b in bundles[1:]))
+
+
 def release_histories(releases: Sequence[str] = PAIR, machine: str | None = None
                       ) -> dict[str, DeviceHistory]:
-    """One history per section the releases share, its versions labelled by release."""
-    bundles = [builtin(r) for r in releases]
-    machine = machine or next(iter(bundles[0].machines))
-    descs = [b.descriptions(machine) for b in bundles]
+    """One history per section the releases share on each machine type they share
+    (only ``machine`` when given), its versions labelled by release."""
     out = {}
-    for key in descs[0]:
-        if all(key in d for d in descs[1:]):
-            name = history_name(machine, key)
-            out[name] = DeviceHistory(name, tuple(d[key] for d in descs), releases=tuple(releases),
-                                      doc=f"section {key} of {machine}, QEMU "
-                                          f"{' and '.join(releases)}")
+    for m in (machine,) if machine else shared_machines(releases):
+        descs = [builtin(r).descriptions(m) for r in releases]
+        for key in descs[0]:
+            if all(key in d for d in descs[1:]):
+                name = history_name(m, key)
+                out[name] = DeviceHistory(name, tuple(d[key] for d in descs),
+                                          releases=tuple(releases),
+                                          doc=f"section {key} of {m}, QEMU "
+                                              f"{' and '.join(releases)}")
     return out
