@@ -66,19 +66,30 @@ pid = os.fork()
 if pid == 0:
     os.execv(sys.argv[1], sys.argv[1:])
 _, status, usage = os.wait4(pid, 0)
-sys.stderr.write(f"\\n{time.perf_counter() - t} {usage.ru_maxrss * 1024}\\n")
+wall, cpu = time.perf_counter() - t, usage.ru_utime + usage.ru_stime
+sys.stderr.write(f"\\n{wall} {usage.ru_maxrss * 1024} {cpu}\\n")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
 def run(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS bytes) of one child process; output discarded."""
+    """(wall seconds, peak RSS bytes) of one child process; output discarded. Its CPU
+    seconds (user + system) are kept in :data:`CPU` under ``tuple(argv)``."""
     p = subprocess.run([sys.executable, "-c", LAUNCHER, *argv], cwd=ROOT, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     err = p.stderr.decode()
     assert p.returncode == 0, f"{argv}: exit {p.returncode}: {err[-500:]}"
-    wall, rss = err.rsplit("\n", 2)[-2].split()
+    wall, rss, cpu = err.rsplit("\n", 2)[-2].split()
+    CPU.setdefault(tuple(argv), []).append(float(cpu))
     return float(wall), int(rss)
+
+
+#: CPU seconds of every child run, by argv (see :func:`run`)
+CPU: dict[tuple[str, ...], list[float]] = {}
+
+
+def cpu_median(argv: list[str]) -> float:
+    return statistics.median(CPU[tuple(argv)])
 
 
 def medians(cmds: dict[str, list[str]], env: dict[str, str], rounds: int = ROUNDS
@@ -117,14 +128,20 @@ def test_startup(benchmark: Any, env: dict[str, str], tmp_path: Path) -> None:
     m = medians(cmds, env)
     base = m["analyze"][0]
     info = {f"{k}_s": round(t, 4) for k, (t, _) in m.items()}
+    cpu = {k: cpu_median(argv) for k, argv in cmds.items()}
     info.update(version_over_analyze=m["version"][0] / base,
-                decode_over_analyze=m["decode"][0] / base, load=_load())
+                decode_over_analyze=m["decode"][0] / base, load=_load(),
+                cpu_decode_over_analyze=cpu["decode"] / cpu["analyze"],
+                cpu_version_over_analyze=cpu["version"] / cpu["analyze"])
     benchmark.extra_info.update(info)
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)
     print(f"\nstart-up ({_load()}): analyze-migration {base:.3f} s, python -c pass "
           f"{m['pass'][0]:.3f} s; vmcompat --version {m['version'][0]:.3f} s "
           f"(ratio {info['version_over_analyze']:.2f}), stream decode {m['decode'][0]:.3f} s "
-          f"(ratio {info['decode_over_analyze']:.2f}); goal <= 1.0")
+          f"(ratio {info['decode_over_analyze']:.2f}); goal <= 1.0. CPU time (user + system, "
+          f"less moved by other jobs): analyze-migration {cpu['analyze']:.3f} s, --version "
+          f"{info['cpu_version_over_analyze']:.2f}, stream decode "
+          f"{info['cpu_decode_over_analyze']:.2f}")
 
 
 @pytest.fixture(scope="module")
