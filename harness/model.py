@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import field, replace
+from functools import cached_property
 from typing import Any, TypeVar
 
 from vmcompat.errors import InputError
@@ -222,7 +223,7 @@ class Field:
         return None
 
     # -- derived facts -------------------------------------------------------
-    @property
+    @cached_property
     def wire_type(self) -> WireType | None:
         return TYPES.get(self.type)
 
@@ -230,7 +231,7 @@ class Field:
     def is_scalar(self) -> bool:
         return self.type in TYPES
 
-    @property
+    @cached_property
     def is_array(self) -> bool:
         return self.array_len is not None or self.varray is not None
 
@@ -261,7 +262,7 @@ class Field:
         c = COMPOSITES.get(self.type)
         return c is not None and c.inline and self.struct is not None
 
-    @property
+    @cached_property
     def on_wire(self) -> bool:
         """False for QIDL ``immutable``/``derived`` fields: in the state, never sent."""
         return not (self.immutable or self.derived)
@@ -274,7 +275,7 @@ class Field:
         """
         return self.exists is not None or self.version_id <= version
 
-    @property
+    @cached_property
     def in_state(self) -> bool:
         """``unused_buffer`` is sent but holds no state."""
         c = COMPOSITES.get(self.type)
@@ -434,13 +435,10 @@ class Description:
         return h
 
     # -- queries ---------------------------------------------------------------
-    @property
+    @cached_property
     def field_names(self) -> frozenset[str]:
         """The names of this struct's fields (computed once)."""
-        names: frozenset[str] | None = self._cache.get("names")
-        if names is None:
-            names = self._cache["names"] = frozenset(f.name for f in self.fields)
-        return names
+        return frozenset(f.name for f in self.fields)
 
     def derived(self, key: str, make: Callable[[Description], R]) -> R:
         """What ``make`` derives from this (frozen) description, computed once per ``key``:

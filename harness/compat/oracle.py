@@ -484,13 +484,19 @@ class TokenReader(InputVisitor):
             yield sub, self.sub_versions.get(at.path + (sub.name,), sub.description.version_id)
 
 
+#: the values of a state that hold others (leaves are everything else)
+CONTAINERS = (dict, list)
+
+
 def normalize(value: Any) -> Any:
     """Drop NOPRIOR ("no value") entries so projections compare cleanly."""
-    if isinstance(value, dict):
-        return {k: normalize(v) for k, v in value.items() if v is not NOPRIOR}
+    if isinstance(value, dict):  # leaves are taken as they are, without a call each
+        return {k: normalize(v) if isinstance(v, CONTAINERS) else v
+                for k, v in value.items() if v is not NOPRIOR}
     if isinstance(value, list):
-        return [normalize(v) for v in value]
+        return [normalize(v) if isinstance(v, CONTAINERS) else v for v in value]
     return value
+
 
 
 

@@ -47,6 +47,7 @@ from hypothesis.errors import Flaky
 
 from vmcompat import state as statejson
 from vmcompat.compat.oracle import (
+    CONTAINERS,
     EITHER,
     EXACT,
     OUTCOMES,
@@ -199,12 +200,21 @@ def first_difference(a: Any, b: Any, path: Path = ()) -> Path | None:
         for k in list(a) + [k for k in b if k not in a]:
             if k not in a or k not in b:
                 return path + (k,)
-            d = first_difference(a[k], b[k], path + (k,))
+            x, y = a[k], b[k]
+            if type(x) is type(y) and not isinstance(x, CONTAINERS):  # a leaf, compared here
+                if not x == y:
+                    return path + (k,)
+                continue
+            d = first_difference(x, y, path + (k,))
             if d is not None:
                 return d
         return None
     if isinstance(a, list) and isinstance(b, list):
         for i, (x, y) in enumerate(zip(a, b)):
+            if type(x) is type(y) and not isinstance(x, CONTAINERS):
+                if not x == y:
+                    return path + (i,)
+                continue
             d = first_difference(x, y, path + (i,))
             if d is not None:
                 return d
@@ -212,6 +222,7 @@ def first_difference(a: Any, b: Any, path: Path = ()) -> Path | None:
     if a == b and type(a) is type(b):
         return None
     return path
+
 
 
 def _json(value: Any) -> Any:
@@ -237,7 +248,8 @@ def _refusal_notes(exp: Expectation, error: LoadError) -> tuple[str, ...]:
 
 
 def judge(exp: Expectation, loaded: Any, error: BaseException | None) -> Outcome:
-    """Compare what the codec did with the expectation: a :class:`Verdict`."""
+    """Compare what the codec did with the expectation: a :class:`Verdict` (and, when the
+    load succeeded, the state it loaded, normalized, in ``loaded``)."""
     notes = exp.notes
     if error is not None and not isinstance(error, LoadError):
         return Outcome(Verdict.CRASH, None, f"{type(error).__name__}: {error}", notes)
@@ -247,14 +259,15 @@ def judge(exp: Expectation, loaded: Any, error: BaseException | None) -> Outcome
     got = normalize(loaded)
     if exp.kind == REFUSE:
         return Outcome(Verdict.CORRUPT, None,
-                       f"the load succeeded, but QEMU refuses it: {exp.detail}", notes)
+                       f"the load succeeded, but QEMU refuses it: {exp.detail}", notes,
+                       loaded=got)
     diff = first_difference(got, exp.state)
     if diff is None:
-        return Outcome(Verdict.COMPATIBLE, None, "", notes)
+        return Outcome(Verdict.COMPATIBLE, None, "", notes, loaded=got)
     why = f": {exp.detail}" if exp.kind == EITHER and exp.detail else ""
     return Outcome(Verdict.CORRUPT, None,
                    f"the loaded state differs at {dotted(diff) or '<top>'} from what the source "
-                   f"saved{why}", notes)
+                   f"saved{why}", notes, loaded=got)
 
 
 def check_state(src: Description, dst: Description, state: State, fmt: Format,
@@ -280,8 +293,6 @@ def check_state(src: Description, dst: Description, state: State, fmt: Format,
         except Exception as e:
             error = e
         out = judge(exp, loaded, error)
-        if error is None:
-            out.loaded = normalize(loaded)
     except Exception as e:  # the encoder, a filter or the oracle itself failed
         out = Outcome(Verdict.CRASH, None, f"{type(e).__name__}: {e}")
     if out.verdict.bad:
@@ -297,7 +308,7 @@ def check_state(src: Description, dst: Description, state: State, fmt: Format,
             "detail": out.detail,
         }
         if exp is not None and error is None and exp.state is not None:
-            d = first_difference(normalize(loaded), exp.state)
+            d = first_difference(out.loaded, exp.state)
             out.counterexample["first_difference"] = None if d is None else dotted(d)
         if error is not None:
             out.counterexample["error"] = f"{type(error).__name__}: {error}"
