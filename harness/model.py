@@ -360,7 +360,7 @@ class Subsection:
     description: Description
     needed: Predicate | None = None
 
-    @property
+    @cached_property
     def name(self) -> str:
         return self.description.name
 
@@ -524,7 +524,7 @@ class Description:
     def held_subsections(self, held: Any) -> tuple[Subsection, ...]:
         """The declared subsections a state holds, in declaration order: ``held`` is the
         state's ``__subsections__`` value (anything else holds none)."""
-        if not isinstance(held, Mapping) or not held:
+        if not held or (type(held) is not dict and not isinstance(held, Mapping)):
             return ()
         return tuple(s for s in self.subsections if s.name in held)
 
