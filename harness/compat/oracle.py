@@ -206,6 +206,10 @@ def lookup(state: Any, path: Path) -> Any:
 
 
 def _reinterpret(tok: Token, t: WireType) -> Any:
+    """What a read of type ``t`` gets from the bytes of ``tok``."""
+    v = tok.value
+    if tok.type is t and t.reads_back(v):
+        return v  # written and read as one type: the same number, without the bytes
     data = tok.packed()
     if len(data) != t.size:
         return _MISSING

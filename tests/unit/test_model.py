@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import struct
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vmcompat import descjson, dsl, predicates
 from vmcompat.errors import ERRORS, InputError, LoadError, Reason
@@ -135,3 +139,21 @@ def test_misspelt_type_name_suggests_the_nearest() -> None:
         Field("t", "gtree", struct=Description("e", 1), key="uint3")
     with pytest.raises(InputError, match=r"^f: unknown field type 'zzz'$"):
         Field("f", "zzz")
+
+
+@given(st.sampled_from(sorted(TYPES)), st.integers(-(1 << 65), 1 << 65) | st.booleans())
+def test_reads_back_only_when_the_bytes_give_the_same_value(name: str, value: Any) -> None:
+    """The oracle's shortcut (a value read back as its own type, without its bytes) agrees
+    with packing and unpacking wherever it is taken."""
+    t = TYPES[name]
+    if t.reads_back(value):
+        fmt = struct.Struct(">" + t.fmt)
+        assert t.from_int(fmt.unpack(fmt.pack(value))[0]) == value
+        assert type(value) is int and t.integer
+
+
+def test_reads_back_examples() -> None:
+    u8, timer = TYPES["uint8"], TYPES["timer"]
+    assert u8.reads_back(255) and not u8.reads_back(256) and not u8.reads_back(-1)
+    assert not u8.reads_back(True) and not TYPES["bool"].reads_back(1)
+    assert not timer.reads_back(0)
