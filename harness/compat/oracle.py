@@ -502,8 +502,6 @@ def normalize(value: Any) -> Any:
     return value
 
 
-
-
 def _version_check(dst: Description, version: int) -> Expectation | str | None:
     """Refusal for the version, a marshal name, or None (plain load): QEMU's rule is
     :func:`vmcompat.loadrules.check_version`."""

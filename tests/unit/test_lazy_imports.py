@@ -42,3 +42,17 @@ def test_version_matches_the_installed_metadata() -> None:
     from vmcompat.cli import installed_version
 
     assert installed_version() == importlib.metadata.version("vmcompat")
+
+
+def test_stream_decode_imports_only_the_wire_it_uses(tmp_path: Path) -> None:
+    """QEMU's wire is the legacy format: BER and JSON stay unimported until FORMATS is read."""
+    loaded = _modules("stream", "decode", str(STREAM), "-o", str(tmp_path / "d.json"))
+    assert "vmcompat.formats.legacy" in loaded
+    assert not loaded & {"vmcompat.formats.ber", "vmcompat.formats.jsonwire"}
+
+
+def test_formats_lists_every_wire_however_it_is_reached() -> None:
+    r = subprocess.run([sys.executable, "-c", "import vmcompat.formats.legacy\n"
+                        "from vmcompat.formats import FORMATS\nprint(sorted(FORMATS))"],
+                       cwd=ROOT, capture_output=True, text=True, check=True)
+    assert r.stdout.split() == ["['ber',", "'json',", "'legacy']"]
