@@ -427,7 +427,7 @@ def write_from_document(path: str, write: Write, *, sidecar: Callable[[str], Buf
                 top[key] = []
             elif key == "vmdesc" and p.peek() == "{":
                 if "vmdesc_text" in top:  # the text wins: the object is only read past
-                    _drain(_vmdesc_members(p, None))
+                    _read_past(p)
                 else:
                     size = _Count()
                     table = compact_table(_vmdesc_members(p, size), file=file)
@@ -509,13 +509,6 @@ def _counted(pieces: Iterable[bytes], put: _Count) -> Iterator[bytes]:
         yield piece
 
 
-def _drain(members: Iterator[tuple[str, Any]]) -> None:
-    for _, value in members:
-        if isinstance(value, Iterator):
-            for _ in value:
-                pass
-
-
 def _read_past(p: Pull) -> None:
     """Read past the value at ``p`` (checked in pass 1), an object's arrays (a vmdesc's
     devices) an element at a time."""
@@ -543,35 +536,27 @@ def _vmdesc_pieces(p: Pull) -> Iterator[bytes]:
     yield from pieces
 
 
-def _vmdesc_members(p: Pull, put: Callable[[bytes], object] | None
-                    ) -> Iterator[tuple[str, Any]]:
+def _vmdesc_members(p: Pull, put: Callable[[bytes], object]) -> Iterator[tuple[str, Any]]:
     """The vmdesc object's members from ``p`` (``devices`` an iterator), while ``put``
-    (if any) gets the bytes of ``json.dumps`` of the whole object, piece by piece."""
-    dumps = put is not None
-    put = put or _ignore
+    gets the bytes of ``json.dumps`` of the whole object, piece by piece."""
     put(b"{")
     for k, key in enumerate(p.object()):
         put((b", " if k else b"") + json.dumps(key).encode() + b": ")
         if key != "devices" or p.peek() != "[":
             value = p.value(3)
-            put(json.dumps(value).encode() if dumps else b"")
+            put(json.dumps(value).encode())
             yield key, value
             continue
         put(b"[")
-        yield key, _devices(p, put if dumps else None)
+        yield key, _devices(p, put)
         put(b"]")
     put(b"}")
 
 
-def _ignore(piece: bytes) -> None:
-    pass
-
-
-def _devices(p: Pull, put: Callable[[bytes], object] | None) -> Iterator[Any]:
+def _devices(p: Pull, put: Callable[[bytes], object]) -> Iterator[Any]:
     for k, _ in enumerate(p.elements()):
         device = p.value(4)
-        if put is not None:
-            put((b", " if k else b"") + json.dumps(device).encode())
+        put((b", " if k else b"") + json.dumps(device).encode())
         yield device
 
 
