@@ -32,7 +32,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from bigstream import build
@@ -72,39 +72,37 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def run(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS bytes) of one child process; output discarded. Its CPU
-    seconds (user + system) are kept in :data:`CPU` under ``tuple(argv)``."""
+class Took(NamedTuple):
+    """What a child process took: wall seconds, peak RSS bytes, CPU seconds (user +
+    system: other jobs on the machine move it less than the wall time)."""
+
+    wall: float
+    rss: int
+    cpu: float
+
+
+def run(argv: list[str], env: dict[str, str]) -> Took:
+    """What one child process took; its output is discarded."""
     p = subprocess.run([sys.executable, "-c", LAUNCHER, *argv], cwd=ROOT, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     err = p.stderr.decode()
     assert p.returncode == 0, f"{argv}: exit {p.returncode}: {err[-500:]}"
     wall, rss, cpu = err.rsplit("\n", 2)[-2].split()
-    CPU.setdefault(tuple(argv), []).append(float(cpu))
-    return float(wall), int(rss)
-
-
-#: CPU seconds of every child run, by argv (see :func:`run`)
-CPU: dict[tuple[str, ...], list[float]] = {}
-
-
-def cpu_median(argv: list[str]) -> float:
-    return statistics.median(CPU[tuple(argv)])
+    return Took(float(wall), int(rss), float(cpu))
 
 
 def medians(cmds: dict[str, list[str]], env: dict[str, str], rounds: int = ROUNDS
-            ) -> dict[str, tuple[float, int]]:
-    """Median time and max peak RSS of each command, rounds alternating, one warm-up each."""
+            ) -> dict[str, Took]:
+    """Median wall and CPU time and max peak RSS of each command, rounds alternating, one
+    warm-up each."""
     for argv in cmds.values():
         run(argv, env)
-    times: dict[str, list[float]] = {k: [] for k in cmds}
-    rss: dict[str, int] = dict.fromkeys(cmds, 0)
+    took: dict[str, list[Took]] = {k: [] for k in cmds}
     for _ in range(rounds):
         for k, argv in cmds.items():
-            t, m = run(argv, env)
-            times[k].append(t)
-            rss[k] = max(rss[k], m)
-    return {k: (statistics.median(v), rss[k]) for k, v in times.items()}
+            took[k].append(run(argv, env))
+    return {k: Took(statistics.median(x.wall for x in v), max(x.rss for x in v),
+                    statistics.median(x.cpu for x in v)) for k, v in took.items()}
 
 
 def vmcompat(*args: str) -> list[str]:
@@ -127,8 +125,8 @@ def test_startup(benchmark: Any, env: dict[str, str], tmp_path: Path) -> None:
             "decode": vmcompat("stream", "decode", str(GOLDEN), "-o", str(tmp_path / "d.json"))}
     m = medians(cmds, env)
     base = m["analyze"][0]
-    info = {f"{k}_s": round(t, 4) for k, (t, _) in m.items()}
-    cpu = {k: cpu_median(argv) for k, argv in cmds.items()}
+    info = {f"{k}_s": round(x.wall, 4) for k, x in m.items()}
+    cpu = {k: x.cpu for k, x in m.items()}
     info.update(version_over_analyze=m["version"][0] / base,
                 decode_over_analyze=m["decode"][0] / base, load=_load(),
                 cpu_decode_over_analyze=cpu["decode"] / cpu["analyze"],
@@ -162,16 +160,15 @@ def _slope(rss: dict[int, int]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
 
 
-def _report(benchmark: Any, what: str, m: dict[int, tuple[float, int]], size: dict[int, int]
-            ) -> None:
-    rss = {k: r for k, (_, r) in m.items()}
+def _report(benchmark: Any, what: str, m: dict[int, Took], size: dict[int, int]) -> None:
+    rss = {k: x.rss for k, x in m.items()}
     slope = _slope(rss)
-    for k, (t, r) in m.items():
+    for k, (t, r, _) in m.items():
         benchmark.extra_info[f"{what}_{k}x"] = {"seconds": round(t, 3), "peak_rss_mib":
                                                 round(r / MiB, 1), "mb": size[k] / 1e6}
     benchmark.extra_info[f"{what}_rss_slope_mib_per_100_sections"] = round(slope, 2)
     print(f"\n{what} ({_load()}): " + "; ".join(
-        f"{k}x {size[k] / 1e6:.0f} MB: {t:.2f} s, {r / MiB:.0f} MiB" for k, (t, r) in m.items())
+        f"{k}x {size[k] / 1e6:.0f} MB: {t:.2f} s, {r / MiB:.0f} MiB" for k, (t, r, _) in m.items())
         + f"; peak RSS slope {slope:+.2f} MiB per 100 sections (goal <= 150 MiB, flat)")
 
 
