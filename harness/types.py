@@ -59,7 +59,7 @@ class WireType:
     def reads_back(self, value: Any) -> bool:
         """Whether the bytes this type writes for ``value`` read back, as this type, as
         ``value`` itself: an integer of its range (not a bool, not a timer's expiry)."""
-        return self.kind == "int" and type(value) is int and self.lo <= value <= self.hi
+        return self.integer and type(value) is int and self.lo <= value <= self.hi
 
     @property
     def plain(self) -> bool:
