@@ -1,3 +1,3 @@
-from vmcompat.cli import main
+from vmcompat.cli import run
 
-main()
+run()

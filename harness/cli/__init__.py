@@ -5,73 +5,33 @@ refused load or golden mismatch, 2 bad input or usage (one line on stderr
 naming the file, device and field; never a traceback), 141 (128 + SIGPIPE,
 what a shell reports for a Unix tool) quietly when stdout's reader has gone
 (``vmcompat golden verify | head -1``).
+
+The commands are click's (:data:`main`, defined in :mod:`vmcompat.cli.group` and
+imported on first use). This package itself imports no click: :func:`run`, the
+entry point, runs a plain everyday command line (:mod:`vmcompat.cli.plain`) without
+it, and the exit-code helpers here serve both.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import select
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any, TypeVar
-
-import click
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from vmcompat.errors import InputError, LoadError, VmcompatError
+
+if TYPE_CHECKING:
+    from vmcompat.cli.group import main as main
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
 #: stdout's reader went away: 128 + SIGPIPE, the status of a Unix tool stopped by SIGPIPE
 EXIT_PIPE = 141
-
-
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    """One line on stderr, then exit."""
-    click.echo(f"vmcompat: {message}", err=True)
-    sys.exit(code)
-
-
-def stdout_closed() -> bool:
-    """Whether stdout's reader has gone (a pipe's write end polls POLLERR once it has)."""
-    try:
-        poll = select.poll()
-        poll.register(sys.stdout.fileno(), select.POLLOUT)
-        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poll.poll(0))
-    except (OSError, ValueError, AttributeError):  # no file (a test buffer), no poll(): open
-        return False
-
-
-def guarded(fn: F) -> F:
-    """Map vmcompat errors to exit codes with one line on stderr."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except InputError as e:
-            fail(str(e), EXIT_BAD_INPUT)
-        except LoadError as e:
-            fail(str(e), EXIT_FOUND)
-        except VmcompatError as e:
-            fail(str(e), EXIT_BAD_INPUT)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
-        except Exception as e:  # a defect: still one line, unless debugging
-            if os.environ.get("VMCOMPAT_DEBUG") or (
-                    isinstance(e, BrokenPipeError) and stdout_closed()):
-                raise  # a closed stdout: the entry point stops quietly
-            fail(f"internal error: {type(e).__name__}: {e} (set VMCOMPAT_DEBUG=1 for a traceback)",
-                 3)
-        return None
-
-    return wrapper  # type: ignore[return-value]
-
 
 #: command name -> module under vmcompat.cli that defines it (imported on first use, so
 #: ``vmcompat decode`` does not pay for Hypothesis or asn1tools)
@@ -88,25 +48,28 @@ COMMANDS: dict[str, str] = {
     "qemu": "qemu",
 }
 
-#: modules that add commands to :func:`main`, one per command family
+#: modules that add commands to :data:`main`, one per command family
 COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
-class _StdoutClosed(Exception):
-    """stdout's reader went away; carried past click's own handler (exit 1) to the entry point."""
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """One line on stderr, then exit."""
+    sys.stderr.write(f"vmcompat: {message}\n")
+    sys.stderr.flush()
+    sys.exit(code)
 
 
-@contextlib.contextmanager
-def _stdout_may_close() -> Iterator[None]:
+def stdout_closed() -> bool:
+    """Whether stdout's reader has gone (a pipe's write end polls POLLERR once it has)."""
     try:
-        yield
-    except BrokenPipeError:
-        if not stdout_closed():  # another pipe or socket: not ours to hide
-            raise
-        raise _StdoutClosed from None
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poll.poll(0))
+    except (OSError, ValueError, AttributeError):  # no file (a test buffer), no poll(): open
+        return False
 
 
-def _quietly_stop() -> None:
+def quietly_stop() -> NoReturn:
     """Stop as a Unix tool does when its reader has gone: no message, exit 141."""
     with contextlib.suppress(OSError, ValueError):
         # Python flushes stdout once more at exit: let that go nowhere instead of failing
@@ -114,48 +77,40 @@ def _quietly_stop() -> None:
     sys.exit(EXIT_PIPE)
 
 
-class LazyGroup(click.Group):
-    """A click group whose commands are imported when first used."""
+def _click_exception(e: BaseException) -> bool:
+    """Whether ``e`` is click's own (a usage error, an exit): click reports those. Without
+    click loaded nothing can be."""
+    click = sys.modules.get("click")
+    return click is not None and isinstance(
+        e, (click.exceptions.ClickException, click.exceptions.Exit, click.Abort))
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        with _stdout_may_close():  # `vmcompat --help` writes here
-            return super().parse_args(ctx, args)
 
-    def invoke(self, ctx: click.Context) -> Any:
-        with _stdout_may_close():  # every command (and its --help) runs in here
-            return super().invoke(ctx)
+def guarded(fn: F) -> F:
+    """Map vmcompat errors to exit codes with one line on stderr."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(COMMANDS) | set(self.commands))
-
-    def main(self, args: Any = None, prog_name: str | None = None,  # type: ignore[override]
-             complete_var: str | None = None, standalone_mode: bool = True,
-             **extra: Any) -> Any:
-        """Like click's, but a usage error is one line on stderr (exit 2) and a closed
-        stdout stops quietly (exit 141)."""
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            rv = super().main(args, prog_name, complete_var, False, **extra)
-            sys.stdout.flush()  # output still buffered fails here, not at interpreter exit
-        except (_StdoutClosed, BrokenPipeError):
-            _quietly_stop()
-        except click.exceptions.NoArgsIsHelpError as e:  # a bare group: its help, as click does
-            click.echo(e.format_message(), err=True)
-            sys.exit(EXIT_BAD_INPUT)
-        except click.UsageError as e:
-            where = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
-            fail(f"{e.format_message()}{where}", EXIT_BAD_INPUT)
-        except click.ClickException as e:
-            fail(e.format_message(), e.exit_code)
-        except click.Abort:
-            fail("aborted", 130)
-        sys.exit(rv if isinstance(rv, int) else 0)
+            return fn(*args, **kwargs)
+        except InputError as e:
+            fail(str(e), EXIT_BAD_INPUT)
+        except LoadError as e:
+            fail(str(e), EXIT_FOUND)
+        except VmcompatError as e:
+            fail(str(e), EXIT_BAD_INPUT)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except Exception as e:  # a defect: still one line, unless debugging
+            if _click_exception(e):
+                raise
+            if os.environ.get("VMCOMPAT_DEBUG") or (
+                    isinstance(e, BrokenPipeError) and stdout_closed()):
+                raise  # a closed stdout: the entry point stops quietly
+            fail(f"internal error: {type(e).__name__}: {e} (set VMCOMPAT_DEBUG=1 for a traceback)",
+                 3)
+        return None
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands and cmd_name in COMMANDS:
-            importlib.import_module(f"vmcompat.cli.{COMMANDS[cmd_name]}")
-        return self.commands.get(cmd_name)
+    return wrapper  # type: ignore[return-value]
 
 
 def installed_version(dist: str = "vmcompat") -> str:
@@ -184,14 +139,31 @@ def installed_version(dist: str = "vmcompat") -> str:
     return importlib.metadata.version(dist)
 
 
-def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value and not ctx.resilient_parsing:
-        click.echo(f"{ctx.find_root().info_name}, version {installed_version()}")
-        ctx.exit()
+def run(argv: Sequence[str] | None = None) -> NoReturn:
+    """The ``vmcompat`` entry point: a plain command line runs as it is, any other goes
+    to click (:data:`main`)."""
+    from vmcompat.cli.plain import parse
+
+    found = parse(sys.argv[1:] if argv is None else list(argv))
+    if found is None:
+        from vmcompat.cli.group import main
+
+        main(argv)
+    command, params = found
+    try:
+        rv = guarded(command.function())(**params)
+        sys.stdout.flush()  # output still buffered fails here, not at interpreter exit
+    except BrokenPipeError:
+        if not stdout_closed():
+            raise
+        quietly_stop()
+    sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
-              callback=_print_version, help="Show the version and exit.")
-def main() -> None:
-    """vmcompat: property-based compatibility testing of QEMU VMState serialization."""
+def __getattr__(name: str) -> Any:
+    """``main`` (the click group) is imported when first asked for."""
+    if name == "main":
+        from vmcompat.cli.group import main
+
+        return main
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

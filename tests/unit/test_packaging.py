@@ -100,6 +100,6 @@ def test_the_installed_distribution_holds_one_import_package() -> None:
             if f.parts[0] != ".." and not f.name.startswith("__editable__")}  # scripts, hooks
     assert {t for t in tops if not t.endswith(".dist-info")} <= {"vmcompat"}, tops
     eps = {(e.group, e.name): e.value for e in dist.entry_points}
-    assert eps[("console_scripts", "vmcompat")] == "vmcompat.cli:main"
+    assert eps[("console_scripts", "vmcompat")] == "vmcompat.cli:run"
     assert eps[("pytest11", "vmcompat")] == "vmcompat.pytest_plugin"
     assert eps[("pytest11", "vmcompat_golden")] == "vmcompat.pytest_golden"
