@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import string
 from typing import Any
 
 
@@ -17,14 +16,25 @@ def plural(n: int, noun: str, nouns: str | None = None) -> str:
     return f"{n} {noun if n == 1 else (nouns or noun + 's')}"
 
 
-class Words(string.Formatter):
+class _Count(int):
+    """An integer whose format spec may be a noun: ``{n:byte}`` -> ``2 bytes``."""
+
+    def __format__(self, spec: str) -> str:
+        if len(spec) > 1 and spec.isalpha():
+            return plural(self, spec)
+        return int.__format__(self, spec)
+
+
+class Words:
     """``str.format`` where a noun as the format spec counts: ``{n:byte}`` -> ``2 bytes``."""
 
-    def format_field(self, value: Any, format_spec: str) -> Any:
-        if (len(format_spec) > 1 and format_spec.isalpha() and isinstance(value, int)
-                and not isinstance(value, bool)):
-            return plural(value, format_spec)
-        return super().format_field(value, format_spec)
+    def format(self, text: str, /, *args: Any, **kwargs: Any) -> str:
+        return text.format(*map(_counted, args),
+                           **{k: _counted(v) for k, v in kwargs.items()})
+
+
+def _counted(value: Any) -> Any:
+    return _Count(value) if type(value) is int else value
 
 
 WORDS = Words()
