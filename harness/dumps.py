@@ -76,7 +76,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -85,7 +84,7 @@ from vmcompat.loaders import Loader, register_loader
 from vmcompat.model import SUBSECTIONS_KEY, Description, Field, Provenance, Subsection
 from vmcompat.predicates import Cmp, Predicate
 from vmcompat.types import TYPES
-from vmcompat.values import immutable
+from vmcompat.values import immutable, replace
 
 TEST_PREFIX = "__test__"
 NEEDED_PREFIX = "__needed__"

@@ -13,7 +13,6 @@ one device plus its optional features.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import field, replace
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -29,7 +28,7 @@ from vmcompat.types import (
     WireType,
     did_you_mean,
 )
-from vmcompat.values import immutable
+from vmcompat.values import field, immutable, replace
 
 SUBSECTIONS_KEY = "__subsections__"
 

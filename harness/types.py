@@ -1,7 +1,7 @@
 """Scalar wire types: a table that carries behaviour, not an if-chain.
 
 Every scalar VMState type is one :class:`WireType`; variants such as
-``"uint16 equal"`` are :func:`dataclasses.replace` copies with a ``check``. What a
+``"uint16 equal"`` are :func:`~vmcompat.values.replace` copies with a ``check``. What a
 type means is answered here and nowhere else: its range (:meth:`WireType.bounds`),
 the value a destination holds before a load (:meth:`WireType.prior`), the value an
 ``equal`` field must hold (:meth:`WireType.required`), its load check
@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from vmcompat.errors import Reason
-from vmcompat.values import immutable
+from vmcompat.values import immutable, replace
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy

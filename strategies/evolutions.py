@@ -32,7 +32,6 @@ below (simple changes of the first fields first).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
@@ -43,7 +42,7 @@ from vmcompat.model import Description, Field, Subsection
 from vmcompat.predicates import FALSE, Cmp, Const, Not
 from vmcompat.strategies._registry import defines_strategy
 from vmcompat.types import COUNT_TYPES, TYPES
-from vmcompat.values import immutable
+from vmcompat.values import immutable, replace
 
 
 @immutable

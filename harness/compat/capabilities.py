@@ -25,10 +25,9 @@ have it. Wires not in the list rank after it, by name.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import field
 
 from vmcompat.model import DeviceHistory
-from vmcompat.values import immutable
+from vmcompat.values import field, immutable
 
 #: wires in order of preference, best first
 WIRE_PREFERENCE: tuple[str, ...] = ("ber", "json", "legacy")

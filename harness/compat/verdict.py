@@ -9,12 +9,11 @@ public: extend, never rename.
 
 from __future__ import annotations
 
-from dataclasses import field
 from enum import Enum
 from typing import Any
 
 from vmcompat.compat.directions import UPGRADE, relabel
-from vmcompat.values import immutable
+from vmcompat.values import field, immutable
 
 
 class Verdict(str, Enum):

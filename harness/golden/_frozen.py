@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import field
+from vmcompat.values import field
 from vmcompat.values import immutable
 
 from vmcompat.errors import InputError

@@ -15,7 +15,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from copy import deepcopy
-from dataclasses import field
+from vmcompat.values import field
 from vmcompat.values import immutable
 from typing import Any
 

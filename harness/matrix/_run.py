@@ -12,13 +12,13 @@ import multiprocessing
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import replace
 from typing import Any, Protocol
 
 from vmcompat.compat.verdict import Cell, CellResult, Verdict
 from vmcompat.errors import InputError, VmcompatError
 from vmcompat.filters import chain
 from vmcompat.model import DeviceHistory
+from vmcompat.values import replace
 from vmcompat.words import plural
 
 #: examples per cell by default: the built-in catalog (3 wires) runs in about a minute on 2 cores

@@ -24,7 +24,6 @@ import json
 import os
 import tempfile
 from collections.abc import Awaitable, Sequence
-from dataclasses import field
 from typing import Any
 
 from vmcompat.atomic import write_atomic
@@ -39,7 +38,7 @@ from vmcompat.qemu.session import (
     Session,
     stderr_line,
 )
-from vmcompat.values import immutable
+from vmcompat.values import field, immutable
 
 POLL = 0.02
 

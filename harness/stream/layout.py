@@ -11,12 +11,11 @@ footers before 2.4, no vmdesc for 2.0–2.2 (1.4–1.7 have one again).
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from types import MappingProxyType
 
 from vmcompat.errors import InputError
 from vmcompat.loadrules import SUBSECTION as SUBSECTION_BYTE
-from vmcompat.values import immutable
+from vmcompat.values import immutable, replace
 
 MAGIC = 0x5145564D  # "QEVM"
 VERSION = 3

@@ -7,12 +7,11 @@ decoded stream costs memory per *run* of pages, not per page.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import field
 from typing import Any
 
 from vmcompat.stream.layout import Layout
 from vmcompat.stream.source import Buffer
-from vmcompat.values import immutable
+from vmcompat.values import field, immutable
 
 
 # ----------------------------------------------------------------------------- RAM records

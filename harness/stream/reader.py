@@ -443,6 +443,6 @@ def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: boo
 
 
 def _with(stream: Stream, **changes: Any) -> Stream:
-    from dataclasses import replace
+    from vmcompat.values import replace
 
     return replace(stream, **changes)

@@ -11,15 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vmcompat import values
 from vmcompat.values import immutable
 
 
-def _body() -> dict[str, Any]:
+def _body(field: Any = dataclasses.field) -> dict[str, Any]:
     return {"__annotations__": {"a": "int", "b": "tuple[int, ...]", "c": "dict[str, int]",
                                 "d": "str"},
             "__doc__": "A value.", "__module__": __name__,
-            "b": (), "c": dataclasses.field(default_factory=dict, compare=False, repr=False),
-            "d": dataclasses.field(default="x", hash=False)}
+            "b": (), "c": field(default_factory=dict, compare=False, repr=False),
+            "d": field(default="x", hash=False)}
 
 
 #: the same class made by ``@immutable`` and by ``@dataclass(frozen=True)``, with and
@@ -28,6 +29,10 @@ Fast = immutable(type("Fast", (), _body()))
 Ref = dataclasses.dataclass(frozen=True)(type("Ref", (), _body()))
 FastSlots = immutable(slots=True)(type("FastSlots", (), _body()))
 RefSlots = dataclasses.dataclass(frozen=True, slots=True)(type("RefSlots", (), _body()))
+#: the same, its fields' options given with vmcompat.values.field
+Own = immutable(type("Own", (), _body(values.field)))
+OwnSlots = immutable(slots=True)(type("OwnSlots", (), _body(values.field)))
+PAIRS = {False: [(Fast, Ref), (Own, Ref)], True: [(FastSlots, RefSlots), (OwnSlots, RefSlots)]}
 
 
 def _pair(slots: bool) -> tuple[type, type]:
@@ -40,9 +45,11 @@ _args = st.tuples(st.integers(-3, 3), st.lists(st.integers(0, 2), max_size=2).ma
 
 
 @pytest.mark.parametrize("slots", [False, True])
+@pytest.mark.parametrize("own", [False, True], ids=["dataclasses.field", "values.field"])
 @given(x=_args, y=_args)
-def test_same_as_frozen_dataclass(slots: bool, x: tuple[Any, ...], y: tuple[Any, ...]) -> None:
-    fast, ref = _pair(slots)
+def test_same_as_frozen_dataclass(slots: bool, own: bool, x: tuple[Any, ...],
+                                  y: tuple[Any, ...]) -> None:
+    fast, ref = PAIRS[slots][own]
     fx, fy, rx, ry = fast(*x), fast(*y), ref(*x), ref(*y)
     assert (fx == fy) is (rx == ry)
     assert fx != fy or hash(fx) == hash(fy)
@@ -52,6 +59,14 @@ def test_same_as_frozen_dataclass(slots: bool, x: tuple[Any, ...], y: tuple[Any,
     assert fast.__match_args__ == ref.__match_args__
     assert dataclasses.astuple(dataclasses.replace(fx, a=9)) == dataclasses.astuple(
         dataclasses.replace(rx, a=9))
+    assert values.replace(fx, a=9, d="y") == dataclasses.replace(fx, a=9, d="y")
+    assert dataclasses.is_dataclass(fast) and dataclasses.is_dataclass(fx)
+    assert {f.name: (f.default, f.default_factory, f.init, f.repr, f.hash, f.compare)
+            for f in dataclasses.fields(fast)} == {
+        f.name: (f.default, f.default_factory, f.init, f.repr, f.hash, f.compare)
+        for f in dataclasses.fields(ref)}
+    if not slots:  # class attributes: the defaults
+        assert [getattr(fast, n, None) for n in "abcd"] == [getattr(ref, n, None) for n in "abcd"]
     assert fast(x[0], b=x[1], d=x[3]) == fast(*x[:2], d=x[3])
     for clone in (pickle.loads(pickle.dumps(fx)), copy.copy(fx), copy.deepcopy(fx)):
         assert clone == fx and dataclasses.astuple(clone) == dataclasses.astuple(fx)
@@ -115,3 +130,41 @@ def test_own_setattr_is_refused() -> None:
             x: int
 
             def __setattr__(self, name: str, value: Any) -> None: ...
+
+
+def test_no_field_may_follow_a_default_or_be_mutable_as_in_dataclasses() -> None:
+    for decorate in (immutable, dataclasses.dataclass(frozen=True)):
+        with pytest.raises(TypeError, match="non-default argument"):
+            decorate(type("A", (), {"__annotations__": {"a": "int", "b": "int"}, "a": 1}))
+        with pytest.raises(ValueError, match="mutable default"):
+            decorate(type("B", (), {"__annotations__": {"a": "list[int]"}, "a": []}))
+    with pytest.raises(ValueError, match="init=False"):
+        values.replace(immutable(type("C", (), {"__annotations__": {"a": "int"}, "a": values.field(
+            default=1, init=False)}))(), a=2)
+
+
+def test_a_subclass_adds_its_fields_after_its_bases() -> None:
+    @immutable(slots=True)
+    class Base:
+        a: int
+        b: int = 2
+
+    @immutable(slots=True)
+    class Sub(Base):
+        c: int = 3
+
+    s = Sub(1)
+    assert (s.a, s.b, s.c, Sub.__match_args__) == (1, 2, 3, ("a", "b", "c"))
+    assert values.replace(s, c=4) == Sub(1, 2, 4) and not hasattr(s, "__dict__")
+    assert [f.name for f in dataclasses.fields(s)] == ["a", "b", "c"]
+
+
+def test_values_and_the_model_do_not_import_dataclasses() -> None:
+    """dataclasses imports inspect (ast, dis, tokenize): more start-up than it is worth."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", "import sys, vmcompat.model, vmcompat.values\n"
+                        "print(sorted({'dataclasses', 'inspect'} & set(sys.modules)))"],
+                       capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[]"

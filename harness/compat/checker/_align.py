@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from vmcompat.compat import directions as D
@@ -13,7 +12,7 @@ from vmcompat.compat import rules as R
 from vmcompat.compat.checker._results import MAX_DEPTH, Claims, Finding, render_path
 from vmcompat.errors import InputError
 from vmcompat.model import Description, Field
-from vmcompat.values import immutable
+from vmcompat.values import immutable, replace
 
 
 @immutable

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 
 from vmcompat.compat import directions as D
 from vmcompat.compat import rules as R
@@ -12,6 +11,7 @@ from vmcompat.compat.checker._results import Comparison, Finding, Input, Result,
 from vmcompat.compat.ignores import Config, Ignore
 from vmcompat.errors import InputError
 from vmcompat.model import Description
+from vmcompat.values import replace
 
 
 def input_pairs(n: int, transitive: bool) -> list[tuple[int, int]]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from vmcompat.compat import rules as R
 from vmcompat.compat.checker._results import MAX_DEPTH, Finding, PairKey, Result, path_segments
 from vmcompat.errors import Reason
 from vmcompat.model import Description
+from vmcompat.values import replace
 
 #: rules about what lies outside a device's payload: the engine loads payloads only
 NOT_EXERCISABLE = {

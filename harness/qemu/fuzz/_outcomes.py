@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import field
 from enum import Enum
 from typing import Any
 
 from vmcompat.compat.oracle import EITHER, EXACT, REFUSE, Expectation, normalize
 from vmcompat.model import SUBSECTIONS_KEY
 from vmcompat.stream.compare import leaves
-from vmcompat.values import immutable
+from vmcompat.values import field, immutable
 
 
 class Outcome(str, Enum):

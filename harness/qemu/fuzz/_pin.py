@@ -22,13 +22,12 @@ False
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from vmcompat.dumps import has_unknown_needed, has_unknown_test
 from vmcompat.model import SUBSECTIONS_KEY, Description, Field
 from vmcompat.predicates import Predicate
-from vmcompat.values import immutable
+from vmcompat.values import immutable, replace
 
 
 @immutable(slots=True)
