@@ -15,9 +15,9 @@ STREAM = ROOT / "golden" / "qemu-7.2" / "streams" / "pc-i440fx-7.2.bin"
 HEAVY = ("jsonschema", "hypothesis", "jinja2", "asn1tools", "rich")
 _PROBE = """
 import atexit, json, sys
-from vmcompat.cli import main
+from vmcompat.cli import run
 atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))
-main(sys.argv[1:])
+run(sys.argv[1:])
 """
 
 
@@ -49,6 +49,13 @@ def test_stream_decode_imports_only_the_wire_it_uses(tmp_path: Path) -> None:
     loaded = _modules("stream", "decode", str(STREAM), "-o", str(tmp_path / "d.json"))
     assert "vmcompat.formats.legacy" in loaded
     assert not loaded & {"vmcompat.formats.ber", "vmcompat.formats.jsonwire"}
+
+
+def test_stream_decode_runs_without_click_or_dataclasses(tmp_path: Path) -> None:
+    """The everyday decode is a plain command line (vmcompat.cli.plain), and its values
+    are @immutable: neither click nor dataclasses (with inspect) is imported."""
+    loaded = _modules("stream", "decode", str(STREAM), "-o", str(tmp_path / "d.json"))
+    assert not loaded & {"click", "dataclasses", "inspect", "vmcompat.stream.verify"}
 
 
 def test_formats_lists_every_wire_however_it_is_reached() -> None:
