@@ -502,18 +502,17 @@ class Description:
     def nesting(self) -> int:
         """Levels of descriptions, this one included (1: nothing nested)."""
         n = self._cache.get("nesting")
-        if n is None:
-            n = self._cache["nesting"] = self.fold(
-                lambda d, inner: 1 + max(map(inner, d.nested()), default=0))
+        if n is None:  # nested descriptions were made first: theirs is known already
+            n = self._cache["nesting"] = 1 + max((c.nesting for c in self.nested()), default=0)
         return n
 
     @property
     def field_count(self) -> int:
         """Fields a walk visits once: this description's and every nested one's."""
         n = self._cache.get("field_count")
-        if n is None:
-            n = self._cache["field_count"] = self.fold(
-                lambda d, inner: len(d.fields) + sum(map(inner, d.nested())))
+        if n is None:  # nested descriptions were made first: theirs is known already
+            n = self._cache["field_count"] = len(self.fields) + sum(
+                c.field_count for c in self.nested())
         return n
 
     def fields_at(self, version: int) -> tuple[Field, ...]:
