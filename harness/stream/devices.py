@@ -105,7 +105,7 @@ def compact_table(members: Iterable[tuple[str, Any]], *, file: str | None = None
     ps: Any = None
     for key, value in members:
         if key == "devices" and isinstance(value, Iterator):
-            devices = value if see is None else _shown(value, see)
+            devices = value if see is None else shown(value, see)
             entries = list(device_entries(devices, file, keep_raw=False))
             if dump:
                 entries = _merged(entries, dump, file)
@@ -116,7 +116,8 @@ def compact_table(members: Iterable[tuple[str, Any]], *, file: str | None = None
     return _table(entries, ps, file)
 
 
-def _shown(items: Iterator[Any], see: Callable[[Any], object]) -> Iterator[Any]:
+def shown(items: Iterator[Any], see: Callable[[Any], object]) -> Iterator[Any]:
+    """``items``, each shown to ``see`` as it goes by."""
     for x in items:
         see(x)
         yield x

@@ -180,7 +180,7 @@ def write_document(data: Buffer, out: Write, *, pages: Write, pages_file: str,
         release(data, len(data))
     out(f',{_NL1}"eof": {indented(stream.eof, _NL1)}'.encode())
     if stream.vmdesc is reader.known and reader.known_span is not None:
-        _write_vmdesc(data, *reader.known_span, out)
+        _write_vmdesc(data, *reader.known_span, out, reader.known_members)
     else:
         for k, v in _vmdesc_json(stream.vmdesc).items():
             out(f",{_NL1}{_key(k)}{indented(v, _NL1)}".encode())
@@ -196,34 +196,33 @@ def _key(k: str) -> str:
     return encode_basestring_ascii(k) + ": "
 
 
-def _write_vmdesc(data: Buffer, start: int, end: int, out: Write) -> None:
+def _write_vmdesc(data: Buffer, start: int, end: int, out: Write,
+                  members: list[tuple[str, Any]] | None = None) -> None:
     """``"vmdesc"`` (and ``"vmdesc_text"`` if needed) from the vmdesc's bytes
     ``data[start:end]``, device by device, as :func:`_vmdesc_json` and ``json.dump``
-    would write them (the text is never held whole)."""
+    would write them (the text is never held whole). ``members`` are its members
+    already parsed (``devices`` a list), if kept: else it is read again."""
     canon = _Canonical(data, start, end)
     out(f',{_NL1}"vmdesc": '.encode())
     canon.feed("{")
     sep = "{"
-    with text_reader(data, start, end) as fh:
-        p = Pull(fh)
-        for k, v in p.members("devices"):
-            canon.feed(("" if sep == "{" else ", ") + encode_basestring_ascii(k) + ": ")
-            out((sep + _NL2 + _key(k)).encode())
-            sep = ","
-            if k != "devices" or not isinstance(v, Iterator):
-                canon.feed(json.dumps(v))
-                out(indented(v, _NL2).encode())
-                continue
-            canon.feed("[")
-            inner = "["
-            for dev in v:
-                canon.feed("" if inner == "[" else ", ")
-                canon.feed(json.dumps(dev))
-                out((inner + _NL3 + indented(dev, _NL3)).encode())
-                inner = ","
-            canon.feed("]")
-            out(b"[]" if inner == "[" else _NL2.encode() + b"]")
-        p.end()
+    for k, v in _members_again(data, start, end) if members is None else members:
+        canon.feed(("" if sep == "{" else ", ") + encode_basestring_ascii(k) + ": ")
+        out((sep + _NL2 + _key(k)).encode())
+        sep = ","
+        if k != "devices" or not isinstance(v, (Iterator, list)):
+            canon.feed(json.dumps(v))
+            out(indented(v, _NL2).encode())
+            continue
+        canon.feed("[")
+        inner = "["
+        for dev in v:
+            canon.feed("" if inner == "[" else ", ")
+            canon.feed(json.dumps(dev))
+            out((inner + _NL3 + indented(dev, _NL3)).encode())
+            inner = ","
+        canon.feed("]")
+        out(b"[]" if inner == "[" else _NL2.encode() + b"]")
     canon.feed("}")
     out(b"{}" if sep == "{" else _NL1.encode() + b"}")
     if not canon.same():  # the exact text, escaped a piece at a time
@@ -232,6 +231,14 @@ def _write_vmdesc(data: Buffer, start: int, end: int, out: Write) -> None:
             while piece := fh.read(1 << 20):
                 out(encode_basestring_ascii(piece)[1:-1].encode())
         out(b'"')
+
+
+def _members_again(data: Buffer, start: int, end: int) -> Iterator[tuple[str, Any]]:
+    """The members of the vmdesc ``data[start:end]``, read again (``devices`` an iterator)."""
+    with text_reader(data, start, end) as fh:
+        p = Pull(fh)
+        yield from p.members("devices")
+        p.end()
 
 
 class _Canonical:

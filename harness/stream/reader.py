@@ -33,6 +33,7 @@ from vmcompat.stream.devices import (
     decode_payload,
     device_table,
     encode_payload,
+    shown,
 )
 from vmcompat.stream.jsontext import Irregular, Pull
 from vmcompat.stream.layout import (
@@ -147,6 +148,8 @@ class StreamReader:
         self.src = Source(data)
         self.known = known  # the vmdesc found from the end, not to be parsed twice
         self.known_span: tuple[int, int] | None = None  # where it is in ``data``, if known
+        #: its members as parsed (``devices`` a list), kept when it is small
+        self.known_members: list[tuple[str, Any]] | None = None
         self.table = table
         self.canonical = canonical
         self.file = file
@@ -426,10 +429,13 @@ def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: boo
         base = len(data) - len(tail)  # 0 unless the tail is a copy of the end
         del tail
         span = (base + q, base + q + n)
+        kept: list[tuple[str, Any]] | None = [] if n <= KEEP_PARSED_VMDESC else None
         try:
             with text_reader(data, *span) as fh:
                 p = Pull(fh)
-                table = compact_table(p.members("devices"), file=file, dump=dump, see=see)
+                members = p.members("devices")
+                table = compact_table(members if kept is None else _kept(members, kept),
+                                      file=file, dump=dump, see=see)
                 p.end()
         except (UnicodeDecodeError, InputError) as e:
             raise Irregular(str(e)) from None
@@ -437,9 +443,29 @@ def compact_reader(data: Buffer, *, file: str | None = None, allow_trailing: boo
         reader = StreamReader(data, table, file=file, known=Vmdesc(memoryview(data)[
             span[0]:span[1]]), canonical=canonical, strict=strict,
             allow_trailing=allow_trailing)
-        reader.known_span = span
+        reader.known_span, reader.known_members = span, kept
         return reader
     raise Irregular("no vmdesc at the end")
+
+
+#: a vmdesc of at most this many bytes is kept as parsed by :func:`compact_reader` (a
+#: typical one is 100 KB), so writing it out does not parse it again; a bigger one is
+#: read again instead, so memory stays flat whatever its size
+KEEP_PARSED_VMDESC = 1 << 20
+
+
+def _kept(members: Iterator[tuple[str, Any]],
+          into: list[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+    """``members`` as they go by, each also put in ``into`` (an iterator value as the list
+    of what it gave)."""
+    for key, value in members:
+        if isinstance(value, Iterator):
+            items: list[Any] = []
+            into.append((key, items))
+            yield key, shown(value, items.append)
+        else:
+            into.append((key, value))
+            yield key, value
 
 
 def _with(stream: Stream, **changes: Any) -> Stream:

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vmcompat import dumps
+from vmcompat.stream import reader
 from vmcompat.strategies.streams import KINDS, corrupt_streams
 from vmcompat.stream.document import from_document, to_document, write_document, write_from_document
 from vmcompat.stream.jsontext import Irregular, Pull, indented, members
@@ -51,9 +52,13 @@ def _streamed(path: Path) -> tuple[bytes, bytes]:
 
 @pytest.mark.parametrize("path", [p for p in STREAMS if "2.0" not in p.name],
                          ids=lambda p: f"{p.parent.parent.name}/{p.name}")
-def test_streamed_equals_whole_document(path: Path) -> None:
+@pytest.mark.parametrize("keep", [True, False], ids=["vmdesc-kept", "vmdesc-read-again"])
+def test_streamed_equals_whole_document(path: Path, keep: bool,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Streams before 2.4 have no configuration: their layout is known only after EOF,
-    so the streamed path declines them (the CLI then takes the whole path)."""
+    so the streamed path declines them (the CLI then takes the whole path). A small
+    vmdesc is kept as parsed for writing, a big one read again: both write the same."""
+    monkeypatch.setattr(reader, "KEEP_PARSED_VMDESC", reader.KEEP_PARSED_VMDESC if keep else -1)
     whole = _whole(path)
     if whole is None:
         with pytest.raises(Irregular):
