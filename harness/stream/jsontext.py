@@ -52,16 +52,23 @@ def indented(obj: Any, nl: str) -> str:
     (``"\\n"`` at top level); nested lines get two more spaces per level.
     """
     t = type(obj)
-    if t is str:
-        return encode_basestring_ascii(obj)
-    if t is int:
-        return _int(obj)
-    if obj is None:
-        return "null"
-    if obj is True:
-        return "true"
-    if obj is False:
-        return "false"
+    if t is dict:  # containers first: scalars in them are written inline
+        if not obj:
+            return "{}"
+        inner = nl + "  "
+        parts = []
+        add = parts.append
+        for k, v in obj.items():
+            if type(k) is not str:
+                raise Irregular(f"a {type(k).__name__} key")
+            tv = type(v)  # scalars inline: most values of a state or a vmdesc are
+            if tv is str:
+                add(f"{_esc(k)}: {_esc(v)}")
+            elif tv is int:
+                add(f"{_esc(k)}: {_int(v)}")
+            else:
+                add(f"{_esc(k)}: {indented(v, inner)}")
+        return f"{{{inner}{(',' + inner).join(parts)}{nl}}}"
     if t is list or t is tuple:
         if not obj:
             return "[]"
@@ -70,18 +77,16 @@ def indented(obj: Any, nl: str) -> str:
         if all(type(x) is int for x in obj):
             return "[" + inner + sep.join(map(_int, obj)) + nl + "]"
         return "[" + inner + sep.join([indented(x, inner) for x in obj]) + nl + "]"
-    if t is dict:
-        if not obj:
-            return "{}"
-        inner = nl + "  "
-        parts = []
-        for k, v in obj.items():
-            if type(k) is not str:
-                raise Irregular(f"a {type(k).__name__} key")
-            tv = type(v)  # scalars inline: most values of a state or a vmdesc are
-            parts.append(_esc(k) + (": " + _esc(v) if tv is str else ": " + _int(v)
-                                    if tv is int else ": " + indented(v, inner)))
-        return "{" + inner + ("," + inner).join(parts) + nl + "}"
+    if t is str:
+        return _esc(obj)
+    if t is int:
+        return _int(obj)
+    if obj is None:
+        return "null"
+    if obj is True:
+        return "true"
+    if obj is False:
+        return "false"
     raise Irregular(f"a {t.__name__} value")
 
 
