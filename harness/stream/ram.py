@@ -108,10 +108,22 @@ def _more(data: Any, src: Source, addr: int, kind: int, size: int, page_size: in
     exactly ``addr | kind | CONTINUE`` for the next page (same block, next
     address) with ``size`` bytes after it (a PAGE's bytes; a ZERO's fill byte,
     equal to ``fill``). Anything else is left to :func:`read_ram`'s checks.
+    Whole chunks of :data:`CHUNK` records are compared at once (unpacked and
+    compared by C code); the records of a chunk that does not all continue the run,
+    and those after the last whole chunk, one by one.
     """
     pos, end, n = src.pos, src.end, 0
     want = addr | kind | CONTINUE
     step = 8 + size
+    chunk = _chunk(size)
+    span, advance = CHUNK * step, CHUNK * page_size
+    while pos + span <= end:
+        got = chunk.unpack_from(data, pos)
+        words = got if fill < 0 else got[0::2]
+        if words != tuple(range(want, want + advance, page_size)) or (
+                fill >= 0 and got[1::2].count(fill) != CHUNK):
+            break
+        pos, want, n = pos + span, want + advance, n + CHUNK
     unpack = _BE64.unpack_from
     while pos + step <= end and unpack(data, pos)[0] == want \
             and (fill < 0 or data[pos + 8] == fill):
@@ -120,6 +132,20 @@ def _more(data: Any, src: Source, addr: int, kind: int, size: int, page_size: in
         n += 1
     src.pos = pos
     return n
+
+
+#: records :func:`_more` compares at once
+CHUNK = 64
+_CHUNKS: dict[int, struct.Struct] = {}
+
+
+def _chunk(size: int) -> struct.Struct:
+    """:data:`CHUNK` records of ``size`` bytes after their word: the words, and the byte
+    after each when ``size`` is 1 (a ZERO's fill), else nothing of the page."""
+    found = _CHUNKS.get(size)
+    if found is None:
+        found = _CHUNKS[size] = struct.Struct(">" + ("QB" if size == 1 else f"Q{size}x") * CHUNK)
+    return found
 
 
 def _mem_size(src: Source, total: int) -> MemSize:

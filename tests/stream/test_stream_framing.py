@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vmcompat.errors import StreamError, Truncated, UnknownSection
 from vmcompat.stream import Command, from_document, read_stream, to_bytes, to_document
 from vmcompat.stream.layout import LAYOUT_1_4, LAYOUT_2_0, LAYOUT_2_3, LAYOUT_2_4, LAYOUTS
-from vmcompat.stream.ram import read_ram, write_ram
+from vmcompat.stream.ram import CHUNK, CONTINUE, PAGE, ZERO, read_ram, write_ram
 from vmcompat.stream.source import Source
 
 HEADER = bytes.fromhex("5145564d00000003")
@@ -83,3 +85,48 @@ def test_ram_records() -> None:
 def test_bad_ram_records(raw: bytes, words: str) -> None:
     with pytest.raises((StreamError, Truncated), match=words):
         read_ram(Source(raw), 4096)
+
+
+@st.composite
+def _ram_runs(draw: st.DrawFn) -> tuple[bytes, int, int | None]:
+    """RAM records in runs whose lengths straddle the chunks the reader compares at once,
+    each run set apart from the last by a new block, a gap, another kind or another fill:
+    the bytes, how many runs they are, and maybe the offset of one record made unreadable
+    (a flag no reader takes)."""
+    ps, out, addr, last, starts = 512, bytearray(), 0, None, []
+    runs = draw(st.integers(1, 4))
+    for i in range(runs):
+        kind = draw(st.sampled_from((ZERO, PAGE)))
+        fill = draw(st.sampled_from((0, 7))) if kind == ZERO else -1
+        n = draw(st.sampled_from((1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 3)))
+        apart = "block" if i == 0 else draw(st.sampled_from(
+            ("block", "gap") if last == (kind, fill) else ("block", "gap", "none")))
+        addr += ps if apart == "gap" else 0
+        for j in range(n):
+            starts.append(len(out))
+            if j == 0 and apart == "block":
+                out += (addr | kind).to_bytes(8, "big") + b"\x03abc"
+            else:
+                out += (addr | kind | CONTINUE).to_bytes(8, "big")
+            out += bytes((fill,)) if kind == ZERO else bytes((j % 256,)) * ps
+            addr += ps
+        last = (kind, fill)
+    bad = draw(st.none() | st.sampled_from(starts))
+    if bad is not None:
+        out[bad + 7] |= 0x40
+    return bytes(out + bytes.fromhex("0000000000000010")), runs, bad
+
+
+@settings(max_examples=80, deadline=None)
+@given(_ram_runs())
+def test_ram_runs_are_read_whole_across_chunks(case: tuple[bytes, int, int | None]) -> None:
+    raw, runs, bad = case
+    if bad is not None:  # never skipped over, however deep in a run
+        with pytest.raises(StreamError, match=f"@{bad}: unsupported RAM record flags"):
+            read_ram(Source(raw), 512)
+        return
+    recs = read_ram(Source(raw), 512)
+    out = bytearray()
+    write_ram(recs, out.extend, 512)
+    assert bytes(out) == raw
+    assert len(recs) - 1 == runs
