@@ -18,8 +18,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vmcompat.lazy import lazy_names
 
 if TYPE_CHECKING:
     from vmcompat.stream.document import from_document, to_document
@@ -38,35 +39,26 @@ if TYPE_CHECKING:
     )
     from vmcompat.stream.reader import find_vmdesc, read_stream
     from vmcompat.stream.source import open_source
-    from vmcompat.stream.verify import verify
     from vmcompat.stream.writer import to_bytes, write_stream
 
+# verify shares its module's name: importing that module (as the CLI does) would leave the
+# module, not the function, under this name; so it is bound here, before that can happen
+from vmcompat.stream.verify import verify
+
 #: public name -> the module under vmcompat.stream that defines it (imported on first use,
-#: so ``stream decode`` does not load ``verify`` or ``writer``)
-_HOMES = {
-    **dict.fromkeys(("from_document", "to_document"), "document"),
-    **dict.fromkeys(("LAYOUTS", "Layout", "for_machine"), "layout"),
-    **dict.fromkeys(("Command", "Configuration", "Eos", "MemSize", "PageRun", "Pages",
-                     "Section", "Stream", "Vmdesc", "ZeroRun"), "model"),
-    **dict.fromkeys(("find_vmdesc", "read_stream"), "reader"),
-    "open_source": "source",
-    "verify": "verify",
-    **dict.fromkeys(("to_bytes", "write_stream"), "writer"),
-}
+#: so ``stream decode`` does not load ``writer``)
+_HOMES = {name: f"vmcompat.stream.{home}" for home, names in {
+    "document": ("from_document", "to_document"),
+    "layout": ("LAYOUTS", "Layout", "for_machine"),
+    "model": ("Command", "Configuration", "Eos", "MemSize", "PageRun", "Pages", "Section",
+              "Stream", "Vmdesc", "ZeroRun"),
+    "reader": ("find_vmdesc", "read_stream"),
+    "source": ("open_source",),
+    "writer": ("to_bytes", "write_stream"),
+}.items() for name in names}
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
-
+__getattr__, __dir__ = lazy_names(globals(), _HOMES)
 
 __all__ = [
     "LAYOUTS", "Command", "Configuration", "Eos", "Layout", "MemSize", "PageRun", "Pages",
