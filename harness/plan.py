@@ -31,11 +31,20 @@ class Slot:
 
 @immutable(slots=True)
 class Run:
-    """Consecutive fixed-size scalar fields as one ``struct.Struct``."""
+    """Consecutive fixed-size scalar fields as one ``struct.Struct``.
+
+    ``layout`` is what the run puts on the wire, by name: two runs of equal layout
+    (of two descriptions) write and read the same values at the same places. ``pins``
+    are the fields whose destination value the description alone fixes
+    (:meth:`WireType.pinned <vmcompat.types.WireType.pinned>`): (name, that value, count
+    or None), in slot order.
+    """
 
     slots: tuple[Slot, ...]
     struct: struct.Struct
     checked: tuple[int, ...]  # indexes of slots with a load check or bool type
+    layout: tuple[tuple[str, WireType, int | None], ...]
+    pins: tuple[tuple[str, Any, int | None], ...]
 
     @property
     def size(self) -> int:
@@ -100,7 +109,10 @@ def compile_plan(desc: Description, version: int) -> Plan:
                                 for s in pending)
             checked = tuple(i for i, s in enumerate(pending)
                             if s.type.checked)
-            steps.append(Run(tuple(pending), struct.Struct(fmt), checked))
+            layout = tuple((s.field.name, s.type, s.count) for s in pending)
+            pins = tuple((s.field.name, s.type.prior(s.field.default), s.count)
+                         for s in pending if s.type.pinned(s.field.default))
+            steps.append(Run(tuple(pending), struct.Struct(fmt), checked, layout, pins))
             pending.clear()
 
     for f in desc.fields:

@@ -120,6 +120,25 @@ class SourceTokens(OutputVisitor):
 
     def __init__(self) -> None:
         self.tokens: list[Token] = []
+        #: the runs written, by the index of their first token: (run, path of its struct)
+        self.runs: dict[int, tuple[Run, Path]] = {}
+
+    def run(self, at: Frame, path: Path, run: Run, state: Any) -> Any:
+        """A run's tokens, as :meth:`scalar` emits them one element at a time, and where
+        the run starts (a reader of an equal layout there takes its values as they are)."""
+        tokens = self.tokens
+        self.runs[len(tokens)] = (run, path)
+        names = at.desc.field_names
+        for slot in run.slots:
+            name, t = slot.field.name, slot.type
+            value = self.get(state, name)
+            if slot.count is None:
+                tokens.append(Token("scalar", path + (name,), t.size, value, t, names))
+            else:
+                p = path + (name,)
+                tokens.extend(Token("scalar", p + (i,), t.size, self.item(value, i), t, names)
+                              for i in range(slot.count))
+        return state
 
     def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         self.tokens.append(Token("scalar", path, t.size, value, t, at.desc.field_names))
@@ -223,8 +242,10 @@ class TokenReader(InputVisitor):
     subsection_loop = True
 
     def __init__(self, tokens: list[Token], source: Any, self_describing: bool = False,
-                 sub_versions: dict[Path, int] | None = None) -> None:
+                 sub_versions: dict[Path, int] | None = None,
+                 runs: dict[int, tuple[Run, Path]] | None = None) -> None:
         self.tokens, self.i, self.source = tokens, 0, source
+        self.runs = runs or {}  # SourceTokens.runs
         self.aligned = not self_describing
         self.self_describing = self_describing
         self.notes: list[str] = []
@@ -307,14 +328,33 @@ class TokenReader(InputVisitor):
 
     # scalars -----------------------------------------------------------------
     def run(self, at: Frame, path: Path, run: Run, state: Any) -> Any:
+        """Each element as :meth:`scalar` reads it; where the source wrote a run of the same
+        layout at the same path, a plain integer's token is taken as it is, which is all
+        :meth:`scalar` does with it (same type, same path, no check, reads back)."""
+        src = self.runs.get(self.i) if self.aligned else None
+        same = src is not None and src[1] == path and src[0].layout == run.layout
+        tokens = self.tokens
         for slot in run.slots:
-            f = slot.field
-            cur = self.get(state, f.name)
+            f, t = slot.field, slot.type
+            fast = same and t.plain
+            p = path + (f.name,)
             if slot.count is None:
-                state[f.name] = self.scalar(at, path + (f.name,), f, slot.type, cur)
-            else:
-                state[f.name] = [self.scalar(at, path + (f.name, i), f, slot.type,
-                                             self.item(cur, i)) for i in range(slot.count)]
+                v = tokens[self.i].value if fast and self.aligned else _MISSING
+                if v is not _MISSING and t.reads_back(v):
+                    self.i += 1
+                else:
+                    v = self.scalar(at, p, f, t, self.get(state, f.name))
+                state[f.name] = v
+                continue
+            items = []
+            for i in range(slot.count):
+                v = tokens[self.i].value if fast and self.aligned else _MISSING
+                if v is not _MISSING and t.reads_back(v):
+                    self.i += 1
+                else:
+                    v = self.scalar(at, p + (i,), f, t, self.item(self.get(state, f.name), i))
+                items.append(v)
+            state[f.name] = items
         return state
 
     def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
@@ -525,7 +565,7 @@ def expect(src: Description, dst: Description, state: Any, prior: Any = None, *,
     writer = SourceTokens()
     Walk(writer).device(src, version, state)
     subv = {t.path: t.value[1] for t in writer.tokens if t.kind == "sub"}
-    reader = TokenReader(writer.tokens, state, self_describing, subv)
+    reader = TokenReader(writer.tokens, state, self_describing, subv, writer.runs)
     target, into = dst, prior
     if isinstance(check, str):
         m = MARSHALS.get(check)

@@ -63,6 +63,7 @@ from vmcompat.filters import chain
 from vmcompat.formats import FORMATS, Format
 from vmcompat.health import GENERATION_CHECKS
 from vmcompat.model import SUBSECTIONS_KEY, Description, Field
+from vmcompat.plan import Run
 from vmcompat.strategies.states import states
 from vmcompat.types import WireType
 from vmcompat.walk import Frame, Visitor, Walk
@@ -116,6 +117,16 @@ class PriorBuilder(Visitor):
         if value is not _ABSENT:
             return value
         return f.default if f.default is not None else _zero(f)
+
+    def run(self, at: Frame, path: Path, run: Run, state: Any) -> Any:
+        """A run's prior is its pinned fields alone, which the plan holds (:attr:`Run.pins`):
+        what :meth:`scalar` gives each of its elements, the others omitted."""
+        for name, value, n in run.pins:
+            if n is None:
+                state.out[name] = value
+            elif n:
+                state.out[name] = [value] * n
+        return state
 
     def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         return t.prior(f.default) if t.pinned(f.default) else _OMIT
