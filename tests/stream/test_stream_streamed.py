@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vmcompat import dumps
-from vmcompat.stream import reader
 from vmcompat.strategies.streams import KINDS, corrupt_streams
+from vmcompat.stream import reader
 from vmcompat.stream.document import from_document, to_document, write_document, write_from_document
 from vmcompat.stream.jsontext import Irregular, Pull, indented, members
 from vmcompat.stream.reader import read_stream
