@@ -333,29 +333,27 @@ class TokenReader(InputVisitor):
         :meth:`scalar` does with it (same type, same path, no check, reads back)."""
         src = self.runs.get(self.i) if self.aligned else None
         same = src is not None and src[1] == path and src[0].layout == run.layout
-        tokens = self.tokens
         for slot in run.slots:
             f, t = slot.field, slot.type
             fast = same and t.plain
-            p = path + (f.name,)
+            p, cur = path + (f.name,), self.get(state, f.name)
             if slot.count is None:
-                v = tokens[self.i].value if fast and self.aligned else _MISSING
-                if v is not _MISSING and t.reads_back(v):
-                    self.i += 1
-                else:
-                    v = self.scalar(at, p, f, t, self.get(state, f.name))
-                state[f.name] = v
-                continue
-            items = []
-            for i in range(slot.count):
-                v = tokens[self.i].value if fast and self.aligned else _MISSING
-                if v is not _MISSING and t.reads_back(v):
-                    self.i += 1
-                else:
-                    v = self.scalar(at, p + (i,), f, t, self.item(self.get(state, f.name), i))
-                items.append(v)
-            state[f.name] = items
+                state[f.name] = self._element(at, p, f, t, fast, cur, None)
+            else:
+                state[f.name] = [self._element(at, p + (i,), f, t, fast, cur, i)
+                                 for i in range(slot.count)]
         return state
+
+    def _element(self, at: Frame, path: Path, f: Field, t: WireType, fast: bool, cur: Any,
+                 i: int | None) -> Any:
+        """One element of a run: the source's token as it is when ``fast`` allows and it
+        reads back, else as :meth:`scalar` reads it (``cur``: the field's prior, item ``i``
+        of it for an array)."""
+        v = self.tokens[self.i].value if fast and self.aligned else _MISSING
+        if v is not _MISSING and t.reads_back(v):
+            self.i += 1
+            return v
+        return self.scalar(at, path, f, t, cur if i is None else self.item(cur, i))
 
     def scalar(self, at: Frame, path: Path, f: Field, t: WireType, value: Any) -> Any:
         tok = self.take(path, t.size, ("scalar", "unused", "byte", "null", "count"))
