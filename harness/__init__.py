@@ -33,9 +33,8 @@ Every name is imported on first use (PEP 562), so ``import vmcompat.cli`` or
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from vmcompat.lazy import lazy_names
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from vmcompat import dsl
@@ -81,7 +80,19 @@ _HOMES: dict[str, str] = {
 }
 
 
-__getattr__, __dir__ = lazy_names(globals(), _HOMES)
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(home)
+    value = module if home.endswith(f".{name}") else getattr(module, name)
+    globals()[name] = value  # once: later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "FORMATS",

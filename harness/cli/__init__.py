@@ -48,10 +48,6 @@ COMMANDS: dict[str, str] = {
     "qemu": "qemu",
 }
 
-#: modules that add commands to :data:`main`, one per command family
-COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
-
-
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """One line on stderr, then exit."""
     sys.stderr.write(f"vmcompat: {message}\n")

@@ -16,49 +16,24 @@
 ('2.0', (), True)
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-from vmcompat.lazy import lazy_names
-
-if TYPE_CHECKING:
-    from vmcompat.stream.document import from_document, to_document
-    from vmcompat.stream.layout import LAYOUTS, Layout, for_machine
-    from vmcompat.stream.model import (
-        Command,
-        Configuration,
-        Eos,
-        MemSize,
-        PageRun,
-        Pages,
-        Section,
-        Stream,
-        Vmdesc,
-        ZeroRun,
-    )
-    from vmcompat.stream.reader import find_vmdesc, read_stream
-    from vmcompat.stream.source import open_source
-    from vmcompat.stream.writer import to_bytes, write_stream
-
-# verify shares its module's name: importing that module (as the CLI does) would leave the
-# module, not the function, under this name; so it is bound here, before that can happen
+from vmcompat.stream.document import from_document, to_document
+from vmcompat.stream.layout import LAYOUTS, Layout, for_machine
+from vmcompat.stream.model import (
+    Command,
+    Configuration,
+    Eos,
+    MemSize,
+    PageRun,
+    Pages,
+    Section,
+    Stream,
+    Vmdesc,
+    ZeroRun,
+)
+from vmcompat.stream.reader import find_vmdesc, read_stream
+from vmcompat.stream.source import open_source
 from vmcompat.stream.verify import verify
-
-#: public name -> the module under vmcompat.stream that defines it (imported on first use,
-#: so ``stream decode`` does not load ``writer``)
-_HOMES = {name: f"vmcompat.stream.{home}" for home, names in {
-    "document": ("from_document", "to_document"),
-    "layout": ("LAYOUTS", "Layout", "for_machine"),
-    "model": ("Command", "Configuration", "Eos", "MemSize", "PageRun", "Pages", "Section",
-              "Stream", "Vmdesc", "ZeroRun"),
-    "reader": ("find_vmdesc", "read_stream"),
-    "source": ("open_source",),
-    "writer": ("to_bytes", "write_stream"),
-}.items() for name in names}
-
-
-__getattr__, __dir__ = lazy_names(globals(), _HOMES)
+from vmcompat.stream.writer import to_bytes, write_stream
 
 __all__ = [
     "LAYOUTS", "Command", "Configuration", "Eos", "Layout", "MemSize", "PageRun", "Pages",
