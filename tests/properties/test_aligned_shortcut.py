@@ -1,0 +1,172 @@
+"""The oracle's same-wire shortcut answers what the full walks answer, wherever it answers.
+
+:func:`vmcompat.compat.aligned.overlay` replaces the oracle's two walks for a pair whose
+wire is the same at the stream's version (:func:`~vmcompat.compat.aligned.same_wire`), and
+gives way to them (``None``) wherever a state could make a loader rule matter. Compared:
+:func:`~vmcompat.compat.oracle.expect` (shortcut first) against
+:func:`~vmcompat.compat.oracle.walked` (the walks alone): kind, state with its key order and
+value types, reason, detail and notes, or the same exception, on catalog version pairs and
+mutations, generated evolutions, and states with one leaf replaced by a value chosen to
+trip a rule (out of range, a bool for an integer, None, a 0x05 first byte, a short buffer).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vmcompat.catalog import load
+from vmcompat.compat import aligned, oracle
+from vmcompat.dsl import buffer, device, struct, uint8, uint8_equal, uint16, uint32
+from vmcompat.health import GENERATION_CHECKS
+from vmcompat.matrix import engine
+from vmcompat.model import Description
+from vmcompat.strategies import descriptions, evolutions, mutations, states
+from vmcompat.strategies.evolutions import all_mutations
+
+#: leaves that trip a rule: 0x05 first bytes, out of range, wrong types (small, as an
+#: element count may be one of them)
+TRIPS = (5, 0x05FF, -1, 256, 1 << 16, True, False, None, b"\x05" * 4, b"", "x")
+#: and, where the pair has no element counts (same-wire pairs), the wide 0x05 first bytes
+WIDE = (0x0500_0000, 0x0500_0000_0000_0000, 1 << 64, -(1 << 63) - 1)
+
+
+def _outcome(fn: Any, src: Description, dst: Description, state: Any, prior: Any) -> str:
+    try:
+        e = fn(src, dst, state, prior)
+    except Exception as x:  # the walks may raise on a broken state: so must the shortcut
+        return f"raises {type(x).__name__}: {x}"
+    return repr((e.kind, e.state, e.reason, e.detail, e.notes))
+
+
+def _agree(src: Description, dst: Description, state: Any) -> None:
+    try:
+        prior = engine.prior_for(src, dst, state)
+    except Exception:
+        prior = None
+    assert (_outcome(oracle.expect, src, dst, state, prior)
+            == _outcome(oracle.walked, src, dst, state, prior))
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _paths(v, path + (k,))] or [path]
+    if isinstance(value, list) and value:
+        return [p for i, v in enumerate(value) for p in _paths(v, path + (i,))]
+    return [path]
+
+
+def _replaced(value: Any, path: tuple[Any, ...], leaf: Any) -> Any:
+    if not path:
+        return leaf
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {**value, head: _replaced(value[head], rest, leaf)}
+    out = list(value)
+    out[head] = _replaced(out[head], rest, leaf)
+    return out
+
+
+@st.composite
+def _tripped(draw: st.DrawFn, src: Description, trips: tuple[Any, ...] = TRIPS) -> Any:
+    """A state of ``src``, sometimes with one leaf replaced by a trip value."""
+    state = draw(states(src))
+    if draw(st.booleans()):
+        path = draw(st.sampled_from(_paths(state)))
+        if path:
+            state = _replaced(state, path, draw(st.sampled_from(trips)))
+    return state
+
+
+def _catalog_pairs() -> list[tuple[Description, Description]]:
+    out = []
+    for h in load().values():
+        for a in h.versions:
+            out.extend((a, b) for b in h.versions)
+            out.extend((a, c.description) for c in all_mutations(a))
+    return out
+
+
+PAIRS = _catalog_pairs()
+SAME = [(a, b) for a, b in PAIRS if aligned.same_wire(a, b, a.version_id)]
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=GENERATION_CHECKS)
+
+
+@SETTINGS
+@given(st.data())
+def test_catalog_same_wire_pairs_agree(data: st.DataObject) -> None:
+    src, dst = data.draw(st.sampled_from(SAME))
+    _agree(src, dst, data.draw(_tripped(src, TRIPS + WIDE)))
+
+
+@SETTINGS
+@given(st.data())
+def test_catalog_pairs_and_mutations_agree(data: st.DataObject) -> None:
+    src, dst = data.draw(st.sampled_from(PAIRS))
+    _agree(src, dst, data.draw(_tripped(src)))
+
+
+@SETTINGS
+@given(st.data())
+def test_generated_evolutions_and_mutations_agree(data: st.DataObject) -> None:
+    src = data.draw(descriptions())
+    dst = data.draw(st.one_of(st.just(src), evolutions(src).map(lambda c: c.description),
+                              mutations(src).map(lambda c: c.description)))
+    _agree(src, dst, data.draw(_tripped(src)))
+    _agree(dst, src, data.draw(_tripped(dst)))
+
+
+def test_the_shortcut_answers_for_the_catalog() -> None:
+    """Not a shortcut in name only: most catalog devices have same-wire pairs, and it
+    answers for their ordinary states."""
+    devices = {a.name for a, _ in SAME}
+    assert len(devices) >= 10, sorted(devices)
+    src, dst = next((a, b) for a, b in SAME if a.name == "serial" and a is not b)
+    answered: list[bool] = []
+
+    @settings(max_examples=20, database=None, suppress_health_check=GENERATION_CHECKS)
+    @given(states(src))
+    def draw(state: Any) -> None:
+        answered.append(aligned.overlay(src, dst, src.version_id, state,
+                                        engine.prior_for(src, dst, state)) is not None)
+
+    draw()
+    assert sum(answered) >= len(answered) // 2, answered
+
+
+INNER = device("inner", 1, uint8("x"))
+
+
+@pytest.mark.parametrize(("after", "answers"), [(4, True), (5, True), (0x0504, False),
+                                                (0x0405, True), (0x05FF, False)])
+def test_a_0x05_after_a_struct_goes_to_the_walks(after: int, answers: bool) -> None:
+    """QEMU's subsection loop reads the byte after every struct: a 0x05 there is the walks'
+    to judge (here it misaligns: 'either'), anything else the shortcut's. A uint16 of 5
+    starts with 0x00; one of 0x0504 with 0x05."""
+    d = device("d", 1, struct("s", INNER), uint16("y"), uint32("z"))
+    state = {"s": {"x": 1}, "y": after, "z": 7}
+    got = aligned.overlay(d, d, 1, state, None)
+    assert (got is not None) is answers
+    assert oracle.expect(d, d, state).kind == oracle.walked(d, d, state).kind
+    if answers:
+        assert got == {"s": {"x": 1}, "y": after, "z": 7}
+
+
+def test_a_refusing_check_and_a_short_buffer_go_to_the_walks() -> None:
+    d = device("d", 1, uint8_equal("m", default=3), buffer("b", 4))
+    assert aligned.overlay(d, d, 1, {"m": 3, "b": b"abcd"}, {"m": 3}) is not None
+    assert aligned.overlay(d, d, 1, {"m": 4, "b": b"abcd"}, {"m": 3}) is None
+    assert oracle.expect(d, d, {"m": 4, "b": b"abcd"}, {"m": 3}).kind == oracle.REFUSE
+    assert aligned.overlay(d, d, 1, {"m": 3, "b": b"abc"}, {"m": 3}) is None
+
+
+@pytest.mark.parametrize(("after", "answers"), [(b"\x00\x05", True), (b"\x05\x00", False)])
+def test_a_buffer_starting_with_0x05_after_a_struct_goes_to_the_walks(after: bytes,
+                                                                        answers: bool) -> None:
+    d = device("d", 1, struct("s", INNER), buffer("b", 2))
+    state = {"s": {"x": 1}, "b": after}
+    assert (aligned.overlay(d, d, 1, state, None) is not None) is answers
+    assert oracle.expect(d, d, state).kind == oracle.walked(d, d, state).kind
