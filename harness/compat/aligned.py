@@ -5,8 +5,9 @@ destination reads there, in the same order, under the same names and types (a *s
 pair: :func:`same_wire`, decided once per pair from the two plans), the oracle's two walks
 (:mod:`vmcompat.compat.oracle`) stay aligned for every ordinary state, and what they
 compute is an overlay: the destination's prior (:func:`~vmcompat.walk.load_base`) with
-each wire field taken from the source state. :func:`overlay` computes that in one walk of
-the source plan, without tokens.
+each wire field taken from the source state. The pair's two plans compile, once, into a
+flat list of steps (:func:`same_wire` pairs them), and :func:`overlay` runs that list over
+a state, without tokens.
 
 It answers only where nothing state-dependent can happen, and says so by returning
 ``None`` otherwise; :func:`~vmcompat.compat.oracle.expect` then runs the full walks,
@@ -33,9 +34,10 @@ from __future__ import annotations
 from typing import Any
 
 from vmcompat.loadrules import SUBSECTION
-from vmcompat.model import SUBSECTIONS_KEY, Description, Field
+from vmcompat.model import Description, Field
 from vmcompat.plan import Run, plan_of
 from vmcompat.types import WireType
+from vmcompat.values import immutable
 from vmcompat.walk import NOPRIOR, load_base
 
 _STRUCT, _BUFFER = "struct", "buffer"
@@ -43,6 +45,23 @@ _STRUCT, _BUFFER = "struct", "buffer"
 
 class _Fallback(Exception):
     """The state needs the full walks."""
+
+
+@immutable(slots=True)
+class OverlayStep:
+    """One step of a same-wire overlay: ``op`` is run (``src``/``dst`` runs of one layout),
+    buffer (``name``, ``size``), unused (``size`` zero bytes), enter (the struct field
+    ``name``; ``dst`` its destination description) or leave (``src``: the source
+    description whose subsections the state must not need)."""
+
+    op: str
+    name: str = ""
+    size: int = 0
+    src: Any = None
+    dst: Any = None
+
+
+RUN, BUFFER, UNUSED, ENTER, LEAVE = "run", "buffer", "unused", "enter", "leave"
 
 
 def _wire_steps(desc: Description, version: int) -> list[Run | Field] | None:
@@ -65,7 +84,9 @@ def _wire_steps(desc: Description, version: int) -> list[Run | Field] | None:
     return out
 
 
-def _same(a: Description, va: int, b: Description, vb: int) -> bool:
+def _pair(a: Description, va: int, b: Description, vb: int, steps: list[OverlayStep]) -> bool:
+    """Append the overlay steps of ``a`` at ``va`` read as ``b`` at ``vb``; False where
+    the two do not write and read the same wire."""
     sa, sb = _wire_steps(a, va), _wire_steps(b, vb)
     if sa is None or sb is None or len(sa) != len(sb):
         return False
@@ -73,6 +94,7 @@ def _same(a: Description, va: int, b: Description, vb: int) -> bool:
         if type(x) is Run or type(y) is Run:
             if type(x) is not type(y) or x.layout != y.layout:  # type: ignore[union-attr]
                 return False
+            steps.append(OverlayStep(RUN, src=x, dst=y))
             continue
         assert isinstance(x, Field) and isinstance(y, Field)
         if x.in_state != y.in_state:
@@ -80,27 +102,38 @@ def _same(a: Description, va: int, b: Description, vb: int) -> bool:
         if not x.in_state:  # unused bytes: the reader skips what the writer zeroes
             if x.size != y.size:
                 return False
+            steps.append(OverlayStep(UNUSED, size=x.size or 0))
             continue
         if x.name != y.name or x.type != y.type:
             return False
         if x.type == _BUFFER:
             if x.size != y.size:
                 return False
-        else:
-            assert x.struct is not None and y.struct is not None
-            if not _same(x.struct, x.struct.version_id, y.struct, y.struct.version_id):
-                return False
+            steps.append(OverlayStep(BUFFER, x.name, x.size or 0))
+            continue
+        assert x.struct is not None and y.struct is not None
+        steps.append(OverlayStep(ENTER, x.name, dst=y.struct))
+        if not _pair(x.struct, x.struct.version_id, y.struct, y.struct.version_id, steps):
+            return False
+    steps.append(OverlayStep(LEAVE, src=a))
     return True
 
 
-def same_wire(src: Description, dst: Description, version: int) -> bool:
-    """Whether ``src`` writes, at ``version``, exactly what ``dst`` reads there (cached on
-    ``dst``, keyed by the source's identity)."""
+def compiled(src: Description, dst: Description, version: int) -> tuple[OverlayStep, ...] | None:
+    """The overlay steps of ``src`` read as ``dst`` at ``version``, or None where they do
+    not write and read the same wire (cached on ``dst``, keyed by the source's identity)."""
     key = ("same_wire", id(src), version)
     hit = dst._cache.get(key)
     if hit is None or hit[0] is not src:
-        hit = dst._cache[key] = (src, _same(src, version, dst, version))
+        steps: list[OverlayStep] = []
+        hit = dst._cache[key] = (src, tuple(steps) if _pair(src, version, dst, version,
+                                                            steps) else None)
     return hit[1]
+
+
+def same_wire(src: Description, dst: Description, version: int) -> bool:
+    """Whether ``src`` writes, at ``version``, exactly what ``dst`` reads there."""
+    return compiled(src, dst, version) is not None
 
 
 def overlay(src: Description, dst: Description, version: int, state: Any, prior: Any
@@ -108,57 +141,54 @@ def overlay(src: Description, dst: Description, version: int, state: Any, prior:
     """What the full walks load from ``state`` (saved with ``src``) into ``dst`` over
     ``prior``, NOPRIOR marks included, for a same-wire pair; None where the full walks
     must decide (see the module doc)."""
-    if type(state) is not dict:
+    steps = compiled(src, dst, version)
+    if steps is None or type(state) is not dict:
         return None
-    after = [False]  # a struct just ended: the next byte must not be 0x05
     try:
-        return _struct(src, version, dst, version, state, prior, after)
+        return _overlay(steps, state, load_base(dst, prior))
     except _Fallback:
         return None
 
 
-def _struct(a: Description, va: int, b: Description, vb: int, state: dict[str, Any],
-            prior: Any, after: list[bool]) -> dict[str, Any]:
-    out = load_base(b, prior)
-    src_steps = _wire_steps(a, va)
-    dst_steps = _wire_steps(b, vb)
-    assert src_steps is not None and dst_steps is not None
-    for x, y in zip(src_steps, dst_steps):
-        if type(x) is Run:
-            _run(x, y, state, out, after)  # type: ignore[arg-type]
-            continue
-        assert isinstance(x, Field) and isinstance(y, Field)
-        if not x.in_state:  # zeros: never a subsection's 0x05
-            if x.size:
-                after[0] = False
-            continue
-        name = x.name
-        v = state.get(name)
-        if x.type == _BUFFER:
-            if type(v) is not bytes or len(v) != x.size:
+def _overlay(steps: tuple[OverlayStep, ...], state: dict[str, Any], out: dict[str, Any]
+             ) -> dict[str, Any]:
+    stack: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    after = False  # a struct just ended: QEMU's subsection loop reads the next byte
+    for step in steps:
+        op = step.op
+        if op == RUN:
+            after = _run(step.src, step.dst, state, out, after)
+        elif op == BUFFER:
+            v = state.get(step.name)
+            if type(v) is not bytes or len(v) != step.size:
                 raise _Fallback
-            if after[0] and v:
+            if after and v:
                 if v[0] == SUBSECTION:
                     raise _Fallback
-                after[0] = False
-            out[name] = v
-        else:
-            if type(v) is not dict:
+                after = False
+            out[step.name] = v
+        elif op == UNUSED:  # zeros: never a subsection's 0x05
+            if step.size:
+                after = False
+        elif op == ENTER:
+            inner = state.get(step.name)
+            if type(inner) is not dict:
                 raise _Fallback
-            assert x.struct is not None and y.struct is not None
-            out[name] = _struct(x.struct, x.struct.version_id, y.struct, y.struct.version_id,
-                                v, out.get(name, NOPRIOR), after)
-    for sub in a.subsections:
-        try:
-            needed = sub.is_needed(state)
-        except Exception:  # the full walks meet it too, in their own order
-            raise _Fallback from None
-        if needed:
-            raise _Fallback
-    held = out.get(SUBSECTIONS_KEY, NOPRIOR)
-    if isinstance(held, dict) and held:
-        out[SUBSECTIONS_KEY] = dict(held)
-    after[0] = True
+            stack.append((step.name, state, out))
+            state, out = inner, load_base(step.dst, out.get(step.name, NOPRIOR))
+        else:  # LEAVE
+            for sub in step.src.subsections:
+                try:
+                    needed = sub.is_needed(state)
+                except Exception:  # the full walks meet it too, in their own order
+                    raise _Fallback from None
+                if needed:
+                    raise _Fallback
+            # the prior's subsections stay as load_base copied them (none is sent)
+            after = True
+            if stack:
+                name, state, parent = stack.pop()
+                parent[name], out = out, parent
     return out
 
 
@@ -167,23 +197,16 @@ def _first_byte(t: WireType, v: int) -> int:
 
 
 def _value(t: WireType, v: Any, local: Any) -> Any:
-    """``v`` as the destination reads it back, or _Fallback."""
-    if t.kind == "bool":
-        if type(v) is not bool:
-            raise _Fallback
-    elif type(v) is not int or not t.lo <= v <= t.hi:
+    """``v`` as the destination reads it back (a valid value its load check takes), or
+    _Fallback."""
+    if not t.valid(v) or (t.checked and t.refusal(v, local) is not None):
         raise _Fallback
-    if t.check is not None:
-        if local is None or local is NOPRIOR:
-            local = None
-        if t.refusal(v, local) is not None:
-            raise _Fallback
     return v
 
 
-def _run(x: Run, y: Run, state: dict[str, Any], out: dict[str, Any], after: list[bool]
-         ) -> None:
-    first = after[0]
+def _run(x: Run, y: Run, state: dict[str, Any], out: dict[str, Any], first: bool) -> bool:
+    """Take a run's values into ``out``; whether a struct's end still waits for a byte
+    (``first``: one did when the run began)."""
     for slot, dslot in zip(x.slots, y.slots):
         name, t = slot.field.name, slot.type
         v = state.get(name)
@@ -206,4 +229,4 @@ def _run(x: Run, y: Run, state: dict[str, Any], out: dict[str, Any], after: list
             p = cur[i] if isinstance(cur, (list, tuple)) and i < len(cur) else NOPRIOR
             items.append(_value(t, v[i], p if p is not None and p is not NOPRIOR else default))
         out[name] = items
-    after[0] = first
+    return first

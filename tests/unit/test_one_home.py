@@ -121,6 +121,8 @@ KNOWN_RECURSIONS = {
     # description -> JSON and the checker's pairing of two descriptions (issue 14 §2: left)
     "harness/descjson.py:to_json", "harness/dumps.py:_desc_dump",
     "harness/compat/checker/_align.py:_items", "harness/compat/rules.py:_pj",
+    # the oracle's same-wire shortcut pairs two descriptions' plans into one flat list
+    "harness/compat/aligned.py:_pair",
     # state trees not (yet) on map_leaves: they filter, pair two trees or yield paths
     "harness/compat/oracle.py:normalize", "harness/matrix/engine.py:first_difference",
     "harness/qemu/fuzz/_outcomes.py:differing", "harness/stream/compare.py:leaves",
