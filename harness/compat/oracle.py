@@ -561,10 +561,13 @@ def expect(src: Description, dst: Description, state: Any, prior: Any = None, *,
     check = _version_check(dst, version)
     if isinstance(check, Expectation):
         return check
-    if check is None and not self_describing and same_wire(src, dst, version):
-        loaded = overlay(src, dst, version, state, prior)
-        if loaded is not None:
-            return Expectation(EXACT, state=normalize(loaded))
+    m = MARSHALS.get(check) if isinstance(check, str) else None
+    if not self_describing and (check is None or m is not None):
+        target, into = (dst, prior) if m is None else (m.layout, None)
+        if same_wire(src, target, version):
+            loaded = overlay(src, target, version, state, into)
+            if loaded is not None:
+                return _loaded(EXACT, loaded, "", [], check, prior)
     return walked(src, dst, state, prior, self_describing=self_describing)
 
 
@@ -606,12 +609,18 @@ def walked(src: Description, dst: Description, state: Any, prior: Any = None, *,
         kind = EITHER if reader.why else EXACT
     else:
         kind = EXACT if reader.aligned else EITHER
-    notes = list(reader.notes)
-    if isinstance(check, str):
+    return _loaded(kind, loaded, reader.why, list(reader.notes), check, prior)
+
+
+def _loaded(kind: str, loaded: Any, why: str, notes: list[str], check: str | None,
+            prior: Any) -> Expectation:
+    """The expectation of a load that gave ``loaded``: through the marshal function
+    ``check`` names, if any (its declared conversion over ``prior``)."""
+    if check is not None:
         try:
             loaded = MARSHALS[check].convert(loaded, prior)
         except (LoadError, InputError, KeyError, TypeError, ValueError) as e:
             return Expectation(EITHER, state=None, detail=f"marshal {check}: {e}",
                                notes=tuple(notes))
         notes.append(f"loaded through marshal function {check!r}")
-    return Expectation(kind, state=normalize(loaded), detail=reader.why, notes=tuple(notes))
+    return Expectation(kind, state=normalize(loaded), detail=why, notes=tuple(notes))
