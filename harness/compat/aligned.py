@@ -33,8 +33,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from vmcompat.loadrules import SUBSECTION
-from vmcompat.model import Description, Field
+from vmcompat.errors import LoadError
+from vmcompat.loadrules import SUBSECTION, check_version, claims_subsection
+from vmcompat.model import SUBSECTIONS_KEY, Description, Field
 from vmcompat.plan import Run, plan_of
 from vmcompat.types import WireType
 from vmcompat.values import immutable
@@ -51,8 +52,13 @@ class _Fallback(Exception):
 class OverlayStep:
     """One step of a same-wire overlay: ``op`` is run (``src``/``dst`` runs of one layout),
     buffer (``name``, ``size``), unused (``size`` zero bytes), enter (the struct field
-    ``name``; ``dst`` its destination description) or leave (``src``: the source
-    description whose subsections the state must not need)."""
+    ``name``; ``dst`` its destination description), sub (the source subsection ``src``;
+    when the state needs it, its steps follow, up to index ``size``; ``dst`` the
+    destination's description of it; with no ``dst`` the walks decide), leave (a struct
+    ends), array (the struct array
+    ``name`` of ``size`` elements, or of as many as the field ``src`` counts; ``dst`` the
+    item's destination description; the item's steps follow) or array_end (``size``: the
+    index of its array step)."""
 
     op: str
     name: str = ""
@@ -61,7 +67,8 @@ class OverlayStep:
     dst: Any = None
 
 
-RUN, BUFFER, UNUSED, ENTER, LEAVE = "run", "buffer", "unused", "enter", "leave"
+RUN, BUFFER, UNUSED, ENTER, LEAVE, ARRAY, ARRAY_END, SUB = (
+    "run", "buffer", "unused", "enter", "leave", "array", "array_end", "sub")
 
 
 def _wire_steps(desc: Description, version: int) -> list[Run | Field] | None:
@@ -76,11 +83,13 @@ def _wire_steps(desc: Description, version: int) -> list[Run | Field] | None:
         f = step.field
         if f.in_state and not f.on_wire:
             continue
-        if f.exists is not None or f.pointer or f.varray is not None or f.is_array:
+        if f.exists is not None or f.pointer:
+            return None
+        if f.is_array and (not f.in_state or f.type != _STRUCT):
             return None
         if f.in_state and f.type not in (_STRUCT, _BUFFER):
             return None
-        out.append(f)  # a struct, a buffer, or unused bytes (VMSTATE_UNUSED)
+        out.append(f)  # a struct (or an array of them), a buffer, or unused bytes
     return out
 
 
@@ -112,11 +121,40 @@ def _pair(a: Description, va: int, b: Description, vb: int, steps: list[OverlayS
             steps.append(OverlayStep(BUFFER, x.name, x.size or 0))
             continue
         assert x.struct is not None and y.struct is not None
+        if x.array_len != y.array_len or x.varray != y.varray:
+            return False
+        if x.is_array:  # the item's steps, run once per element, then ARRAY_END
+            start = len(steps)
+            steps.append(OverlayStep(ARRAY, x.name, x.array_len or 0, x.varray, y.struct))
+            if not _pair(x.struct, x.struct.version_id, y.struct, y.struct.version_id, steps):
+                return False
+            steps.append(OverlayStep(ARRAY_END, x.name, start))
+            continue
         steps.append(OverlayStep(ENTER, x.name, dst=y.struct))
         if not _pair(x.struct, x.struct.version_id, y.struct, y.struct.version_id, steps):
             return False
-    steps.append(OverlayStep(LEAVE, src=a))
+    for sub in a.subsections:  # each sent when the state needs it: SUB, its steps
+        at = len(steps)
+        steps.append(OverlayStep(SUB, sub.name, src=sub))
+        v = sub.description.version_id
+        mine = b.subsection(sub.name)
+        if (mine is None or not claims_subsection(b.name.encode(), sub.name.encode())
+                or not _loads(mine.description, v)
+                or not _pair(sub.description, v, mine.description, v, steps)):
+            del steps[at + 1:]  # the destination refuses or misreads it: the walks decide
+            steps[at] = OverlayStep(SUB, sub.name, src=sub)
+            continue
+        steps[at] = OverlayStep(SUB, sub.name, len(steps), sub, mine.description)
+    steps.append(OverlayStep(LEAVE))
     return True
+
+
+def _loads(desc: Description, version: int) -> bool:
+    """Whether ``desc`` loads a subsection of ``version`` as it is."""
+    try:
+        return check_version(desc, version, marshal=False) is None
+    except LoadError:
+        return False
 
 
 def compiled(src: Description, dst: Description, version: int) -> tuple[OverlayStep, ...] | None:
@@ -126,9 +164,22 @@ def compiled(src: Description, dst: Description, version: int) -> tuple[OverlayS
     hit = dst._cache.get(key)
     if hit is None or hit[0] is not src:
         steps: list[OverlayStep] = []
-        hit = dst._cache[key] = (src, tuple(steps) if _pair(src, version, dst, version,
-                                                            steps) else None)
+        hit = dst._cache[key] = (src, _unclaimed(dst, steps) if _pair(src, version, dst,
+                                                                       version, steps)
+                                 else None)
     return hit[1]
+
+
+def _unclaimed(dst: Description, steps: list[OverlayStep]) -> tuple[OverlayStep, ...]:
+    """``steps``, where a subsection header another struct's loop could also claim (its
+    name starts with that struct's name too) is left to the walks."""
+    descs = [dst, *(s.dst for s in steps if s.op in (ENTER, ARRAY, SUB) and s.dst)]
+    for k, s in enumerate(steps):
+        if s.op == SUB and s.dst is not None:
+            name = s.name.encode()
+            if sum(claims_subsection(d.name.encode(), name) for d in descs) != 1:
+                steps[k] = OverlayStep(SUB, s.name, s.size, s.src, None)
+    return tuple(steps)
 
 
 def same_wire(src: Description, dst: Description, version: int) -> bool:
@@ -150,11 +201,47 @@ def overlay(src: Description, dst: Description, version: int, state: Any, prior:
         return None
 
 
+class _Items:
+    """An array being overlaid: its source items, its destination's prior, what is loaded."""
+
+    __slots__ = ("source", "prior", "loaded", "n", "state", "out")
+
+    def __init__(self, source: Any, prior: Any, n: int, state: dict[str, Any],
+                 out: dict[str, Any]) -> None:
+        self.source, self.prior, self.n = source, prior, n
+        self.loaded: list[dict[str, Any]] = []
+        self.state, self.out = state, out  # the enclosing struct's
+
+    def item(self, step: OverlayStep) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The next item's source state and where its load starts."""
+        i = len(self.loaded)
+        v = self.source[i]
+        if type(v) is not dict:
+            raise _Fallback
+        p = self.prior
+        return v, load_base(step.dst, p[i] if isinstance(p, (list, tuple)) and i < len(p)
+                            else NOPRIOR)
+
+
+def _count(step: OverlayStep, out: dict[str, Any]) -> int:
+    """How many elements the array has: fixed, or the count the load just read."""
+    if step.src is None:
+        return step.size
+    n = out.get(step.src)
+    if type(n) is not int or n < 0:  # the walks refuse (or realign): theirs to say
+        raise _Fallback
+    return n
+
+
 def _overlay(steps: tuple[OverlayStep, ...], state: dict[str, Any], out: dict[str, Any]
              ) -> dict[str, Any]:
-    stack: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    #: open structs: (name, source state, loaded struct, where the loaded item goes)
+    stack: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]] | _Items] = []
     after = False  # a struct just ended: QEMU's subsection loop reads the next byte
-    for step in steps:
+    pc, end = 0, len(steps)
+    while pc < end:
+        step = steps[pc]
+        pc += 1
         op = step.op
         if op == RUN:
             after = _run(step.src, step.dst, state, out, after)
@@ -174,22 +261,66 @@ def _overlay(steps: tuple[OverlayStep, ...], state: dict[str, Any], out: dict[st
             inner = state.get(step.name)
             if type(inner) is not dict:
                 raise _Fallback
-            stack.append((step.name, state, out))
+            stack.append((step.name, state, out, out))
             state, out = inner, load_base(step.dst, out.get(step.name, NOPRIOR))
-        else:  # LEAVE
-            for sub in step.src.subsections:
-                try:
-                    needed = sub.is_needed(state)
-                except Exception:  # the full walks meet it too, in their own order
-                    raise _Fallback from None
-                if needed:
-                    raise _Fallback
-            # the prior's subsections stay as load_base copied them (none is sent)
+        elif op == SUB:
+            try:
+                needed = step.src.is_needed(state)
+            except Exception:  # the full walks meet it too, in their own order
+                raise _Fallback from None
+            if not needed:
+                if step.size:
+                    pc = step.size  # past its steps
+                continue
+            sent = state.get(SUBSECTIONS_KEY)
+            inner = sent.get(step.name) if isinstance(sent, dict) else None
+            if step.dst is None or type(inner) is not dict:
+                raise _Fallback
+            held = out.get(SUBSECTIONS_KEY, NOPRIOR)
+            subs = out[SUBSECTIONS_KEY] = dict(held) if isinstance(held, dict) else {}
+            stack.append((step.name, state, out, subs))
+            state, out = inner, load_base(step.dst, subs.get(step.name))
+            after = False  # the header is QEMU's subsection loop's own
+        elif op == LEAVE:
             after = True
             if stack:
-                name, state, parent = stack.pop()
-                parent[name], out = out, parent
+                top = stack[-1]
+                if type(top) is _Items:
+                    top.loaded.append(out)
+                else:
+                    stack.pop()
+                    name, state, parent, holder = top  # type: ignore[misc]
+                    holder[name], out = out, parent
+        elif op == ARRAY:
+            source = state.get(step.name)
+            n = _count(step, out)
+            if not isinstance(source, (list, tuple)) or len(source) < n:
+                raise _Fallback
+            items = _Items(source, out.get(step.name, NOPRIOR), n, state, out)
+            if n == 0:
+                out[step.name] = []
+                pc = _end_of(steps, pc)
+                continue
+            stack.append(items)
+            state, out = items.item(step)
+        else:  # ARRAY_END
+            items = stack[-1]  # type: ignore[assignment]
+            if len(items.loaded) < items.n:
+                state, out = items.item(steps[step.size])
+                pc = step.size + 1
+                continue
+            stack.pop()
+            state, out = items.state, items.out
+            out[step.name] = items.loaded
     return out
+
+
+def _end_of(steps: tuple[OverlayStep, ...], pc: int) -> int:
+    """The step after the ARRAY_END of the array whose body starts at ``pc``."""
+    start = pc - 1
+    while not (steps[pc].op == ARRAY_END and steps[pc].size == start):
+        pc += 1
+    return pc + 1
 
 
 def _first_byte(t: WireType, v: int) -> int:

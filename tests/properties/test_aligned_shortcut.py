@@ -20,13 +20,24 @@ from hypothesis import strategies as st
 
 from vmcompat.catalog import load
 from vmcompat.compat import aligned, oracle
-from vmcompat.dsl import buffer, device, struct, uint8, uint8_equal, uint16, uint32
+from vmcompat.dsl import (
+    buffer,
+    device,
+    scalar,
+    struct,
+    struct_array,
+    subsection,
+    uint8,
+    uint8_equal,
+    uint16,
+    uint32,
+)
 from vmcompat.errors import LoadError
 from vmcompat.health import GENERATION_CHECKS
 from vmcompat.loadrules import check_version
 from vmcompat.marshal import MARSHALS
 from vmcompat.matrix import engine
-from vmcompat.model import Description
+from vmcompat.model import SUBSECTIONS_KEY, Description
 from vmcompat.strategies import descriptions, evolutions, mutations, states
 from vmcompat.strategies.evolutions import all_mutations
 
@@ -185,3 +196,66 @@ def test_a_buffer_starting_with_0x05_after_a_struct_goes_to_the_walks(after: byt
     state = {"s": {"x": 1}, "b": after}
     assert (aligned.overlay(d, d, 1, state, None) is not None) is answers
     assert oracle.expect(d, d, state).kind == oracle.walked(d, d, state).kind
+
+
+def _same_as_walks(src: Description, dst: Description, state: Any, prior: Any = None
+                   ) -> bool:
+    """Whether the shortcut answered, after checking it answered what the walks do."""
+    got = aligned.overlay(src, dst, src.version_id, state, prior)
+    assert (_outcome(oracle.expect, src, dst, state, prior)
+            == _outcome(oracle.walked, src, dst, state, prior))
+    return got is not None
+
+
+def test_a_needed_subsection_the_destination_loads_is_the_shortcuts() -> None:
+    sub = subsection(device("d/sub", 1, uint16("s")), {"field": "a", "op": "ne", "value": 0})
+    src = device("d", 1, uint8("a"), subsections=[sub])
+    dst = device("d", 1, uint8("a"), subsections=[sub])
+    sent = {"a": 1, SUBSECTIONS_KEY: {"d/sub": {"s": 0x0500}}}
+    assert _same_as_walks(src, dst, sent)
+    assert oracle.expect(src, dst, sent).state == sent
+    assert _same_as_walks(src, dst, {"a": 0})  # not needed: not sent, prior kept
+    # the destination lacks it: QEMU refuses, which is the walks' to say
+    assert not _same_as_walks(src, device("d", 1, uint8("a")), sent)
+    assert oracle.expect(src, device("d", 1, uint8("a")), sent).kind == oracle.REFUSE
+
+
+def test_a_header_another_struct_could_claim_goes_to_the_walks() -> None:
+    """"d/s" then "d/s/x": the first subsection's own loop would claim the second header."""
+    one = subsection(device("d/s", 1, uint8("p")))
+    two = subsection(device("d/s/x", 1, uint8("q")))
+    d = device("d", 1, uint8("a"), subsections=[one, two])
+    state = {"a": 1, SUBSECTIONS_KEY: {"d/s": {"p": 2}, "d/s/x": {"q": 3}}}
+    assert not _same_as_walks(d, d, state)
+    assert _same_as_walks(device("d", 1, uint8("a"), subsections=[one]), d,
+                          {"a": 1, SUBSECTIONS_KEY: {"d/s": {"p": 2}}})
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, -1, 5])
+def test_counted_struct_arrays(n: int) -> None:
+    item = device("item", 1, uint8("x"), uint16("y"))
+    d = device("d", 1, scalar("int32", "n"), struct_array("items", item, varray="n"),
+               uint8("z"))
+    state = {"n": n, "items": [{"x": i, "y": 5 << 8} for i in range(max(n, 0))], "z": 7}
+    prior = {"items": [{"x": 9, "y": 9, "w": 1}]}
+    answered = _same_as_walks(d, d, state, prior)
+    assert answered is (n >= 0)  # a negative count (and below, a short list): the walks'
+    if n == 5:
+        state["items"] = state["items"][:4]
+        assert not _same_as_walks(d, d, state, prior)
+
+
+def test_a_subsection_header_after_a_struct_is_not_a_stray_0x05() -> None:
+    """The header after a struct is QEMU's subsection loop's own: the subsection's first
+    byte (0x05 here) is not read by any loop."""
+    sub = subsection(device("d/sub", 1, uint16("s")))
+    d = device("d", 1, struct("in", INNER), subsections=[sub])
+    assert _same_as_walks(d, d, {"in": {"x": 1}, SUBSECTIONS_KEY: {"d/sub": {"s": 0x0500}}})
+
+
+def test_a_subsection_too_new_for_the_destination_goes_to_the_walks() -> None:
+    src = device("d", 1, uint8("a"), subsections=[subsection(device("d/sub", 2, uint16("s")))])
+    dst = device("d", 1, uint8("a"), subsections=[subsection(device("d/sub", 1, uint16("s")))])
+    state = {"a": 1, SUBSECTIONS_KEY: {"d/sub": {"s": 1}}}
+    assert not _same_as_walks(src, dst, state)
+    assert oracle.expect(src, dst, state).kind == oracle.REFUSE
