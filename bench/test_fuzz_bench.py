@@ -76,11 +76,11 @@ def _timed(fn: Any, device: str) -> float:
     frozen first.
 
     A fresh thread starts from an empty frame stack, so both sides run from the same stack
-    base. On CPython before 3.13.13/3.14.4 (gh-142183), a call loop that sits on the edge of
-    one of the interpreter's 16 KiB frame-stack chunks maps and unmaps that chunk on every
-    crossing; whether a run sits there depends on how deep the bench itself is called (under
-    pytest, virtio-blk-pci's fuzz side paid about 130 mmap/munmap pairs per example, a
-    ratio of 0.84 instead of 0.92), which is the caller's stack, not either side's cost."""
+    base. On CPython 3.11 and 3.12 (gh-142183), a call loop that sits on the edge of one of
+    the interpreter's 16 KiB frame-stack chunks maps and unmaps that chunk on every
+    crossing. Whether a run sits there depends on how deep the bench itself is called: under
+    pytest, virtio-blk-pci's ratio read 0.84 instead of 0.92, with thousands of extra page
+    faults on the fuzz side. That is the caller's stack, not either side's cost."""
     out: list[float] = []
     error: list[BaseException] = []
 
