@@ -2,20 +2,23 @@
 
 When the source description writes, at the stream's version, exactly the fields the
 destination reads there, in the same order, under the same names and types (a *same-wire*
-pair: :func:`same_wire`, decided once per pair from the two plans), the oracle's two walks
+pair: :func:`same_wire`; runs, buffers, unused bytes, structs, struct arrays, and
+subsections the destination loads as they are), the oracle's two walks
 (:mod:`vmcompat.compat.oracle`) stay aligned for every ordinary state, and what they
 compute is an overlay: the destination's prior (:func:`~vmcompat.walk.load_base`) with
 each wire field taken from the source state. The pair's two plans compile, once, into a
-flat list of steps (:func:`same_wire` pairs them), and :func:`overlay` runs that list over
-a state, without tokens.
+flat list of steps (:func:`compiled`, cached on the destination), and :func:`overlay` runs
+that list over a state, without tokens or recursion.
 
 It answers only where nothing state-dependent can happen, and says so by returning
 ``None`` otherwise; :func:`~vmcompat.compat.oracle.expect` then runs the full walks,
 which stay the one home of every loader rule. ``None`` comes for: a value its type does
 not read back as itself (out of range, a bool where an integer goes, a missing field); a
-value a load check refuses (``equal``, ``le``); a source subsection the state needs; a
+value a load check refuses (``equal``, ``le``); a subsection the state needs that the
+destination lacks, refuses (too new) or whose header another struct's loop could claim; a
 byte 0x05 right after a struct (QEMU's subsection loop looks at it); a buffer of the wrong
-length; a struct that is not a dict. ``tests/properties/test_aligned_shortcut.py`` checks
+length; a struct that is not a dict; an element count that is negative or longer than its
+list. ``tests/properties/test_plan_agreement.py`` checks
 that wherever it answers, it answers what the full walks do.
 
 >>> from vmcompat.dsl import device, uint8, uint16
