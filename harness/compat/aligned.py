@@ -18,8 +18,8 @@ value a load check refuses (``equal``, ``le``); a subsection the state needs tha
 destination lacks, refuses (too new) or whose header another struct's loop could claim; a
 byte 0x05 right after a struct (QEMU's subsection loop looks at it); a buffer of the wrong
 length; a struct that is not a dict; an element count that is negative or longer than its
-list. ``tests/properties/test_plan_agreement.py`` checks
-that wherever it answers, it answers what the full walks do.
+list. ``tests/properties/test_plan_agreement.py`` checks that wherever it answers, it
+answers what the full walks do.
 
 >>> from vmcompat.dsl import device, uint8, uint16
 >>> old = device("d", 1, uint8("a"))
@@ -53,15 +53,18 @@ class _Fallback(Exception):
 
 @immutable(slots=True)
 class OverlayStep:
-    """One step of a same-wire overlay: ``op`` is run (``src``/``dst`` runs of one layout),
-    buffer (``name``, ``size``), unused (``size`` zero bytes), enter (the struct field
-    ``name``; ``dst`` its destination description), sub (the source subsection ``src``;
-    when the state needs it, its steps follow, up to index ``size``; ``dst`` the
-    destination's description of it; with no ``dst`` the walks decide), leave (a struct
-    ends), array (the struct array
-    ``name`` of ``size`` elements, or of as many as the field ``src`` counts; ``dst`` the
-    item's destination description; the item's steps follow) or array_end (``size``: the
-    index of its array step)."""
+    """One step of a same-wire overlay. ``op`` is one of:
+
+    - run: ``src`` and ``dst`` are runs of one layout;
+    - buffer: ``name``, ``size`` bytes; unused: ``size`` zero bytes;
+    - enter: the struct field ``name``, ``dst`` its destination description; leave: a
+      struct ends;
+    - sub: the source subsection ``src``; when the state needs it, its steps follow, up to
+      index ``size``, ``dst`` the destination's description of it (no ``dst``: the walks
+      decide);
+    - array: the struct array ``name`` of ``size`` elements, or of as many as the field
+      ``src`` counts, ``dst`` the item's destination description; the item's steps follow,
+      then array_end (``size``: the index of its array step)."""
 
     op: str
     name: str = ""

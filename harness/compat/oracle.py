@@ -56,7 +56,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from vmcompat.compat.aligned import overlay, same_wire
+from vmcompat.compat.aligned import overlay
 from vmcompat.errors import InputError, LoadError, Path, Reason, dotted, message
 from vmcompat.loadrules import SUBSECTION, TREE_END, TREE_NODE, check_version, claims_subsection
 from vmcompat.marshal import MARSHALS
@@ -564,21 +564,26 @@ def expect(src: Description, dst: Description, state: Any, prior: Any = None, *,
     m = MARSHALS.get(check) if isinstance(check, str) else None
     if not self_describing and (check is None or m is not None):
         target, into = (dst, prior) if m is None else (m.layout, None)
-        if same_wire(src, target, version):
-            loaded = overlay(src, target, version, state, into)
-            if loaded is not None:
-                return _loaded(EXACT, loaded, "", [], check, prior)
-    return walked(src, dst, state, prior, self_describing=self_describing)
+        loaded = overlay(src, target, version, state, into)
+        if loaded is not None:
+            return _loaded(EXACT, loaded, "", [], check, prior)
+    return _walked(src, dst, check, state, prior, self_describing)
 
 
 def walked(src: Description, dst: Description, state: Any, prior: Any = None, *,
            self_describing: bool = False) -> Expectation:
     """:func:`expect` by the full walks alone (what :mod:`vmcompat.compat.aligned`'s
     shortcut must agree with wherever it answers)."""
-    version = src.version_id
-    check = _version_check(dst, version)
+    check = _version_check(dst, src.version_id)
     if isinstance(check, Expectation):
         return check
+    return _walked(src, dst, check, state, prior, self_describing)
+
+
+def _walked(src: Description, dst: Description, check: str | None, state: Any, prior: Any,
+            self_describing: bool) -> Expectation:
+    """The full walks, past the version check (``check``: a marshal's name, or None)."""
+    version = src.version_id
     writer = SourceTokens()
     Walk(writer).device(src, version, state)
     subv = {t.path: t.value[1] for t in writer.tokens if t.kind == "sub"}
