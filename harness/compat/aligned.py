@@ -60,15 +60,16 @@ class OverlayStep:
     - enter: the struct field ``name``, ``dst`` its destination description; leave: a
       struct ends;
     - sub: the source subsection ``src``; when the state needs it, its steps follow, up to
-      index ``size``, ``dst`` the destination's description of it (no ``dst``: the walks
+      index ``at``, ``dst`` the destination's description of it (no ``dst``: the walks
       decide);
     - array: the struct array ``name`` of ``size`` elements, or of as many as the field
       ``src`` counts, ``dst`` the item's destination description; the item's steps follow,
-      then array_end (``size``: the index of its array step)."""
+      then array_end (``at``: the index of its array step), up to index ``at``."""
 
     op: str
     name: str = ""
     size: int = 0
+    at: int = 0
     src: Any = None
     dst: Any = None
 
@@ -131,10 +132,12 @@ def _pair(a: Description, va: int, b: Description, vb: int, steps: list[OverlayS
             return False
         if x.is_array:  # the item's steps, run once per element, then ARRAY_END
             start = len(steps)
-            steps.append(OverlayStep(ARRAY, x.name, x.array_len or 0, x.varray, y.struct))
+            steps.append(OverlayStep(ARRAY))  # until its end is known
             if not _pair(x.struct, x.struct.version_id, y.struct, y.struct.version_id, steps):
                 return False
-            steps.append(OverlayStep(ARRAY_END, x.name, start))
+            steps.append(OverlayStep(ARRAY_END, x.name, at=start))
+            steps[start] = OverlayStep(ARRAY, x.name, x.array_len or 0, src=x.varray,
+                                       dst=y.struct, at=len(steps))
             continue
         steps.append(OverlayStep(ENTER, x.name, dst=y.struct))
         if not _pair(x.struct, x.struct.version_id, y.struct, y.struct.version_id, steps):
@@ -150,7 +153,7 @@ def _pair(a: Description, va: int, b: Description, vb: int, steps: list[OverlayS
             del steps[at + 1:]  # the destination refuses or misreads it: the walks decide
             steps[at] = OverlayStep(SUB, sub.name, src=sub)
             continue
-        steps[at] = OverlayStep(SUB, sub.name, len(steps), sub, mine.description)
+        steps[at] = OverlayStep(SUB, sub.name, src=sub, dst=mine.description, at=len(steps))
     steps.append(OverlayStep(LEAVE))
     return True
 
@@ -184,7 +187,7 @@ def _unclaimed(dst: Description, steps: list[OverlayStep]) -> tuple[OverlayStep,
         if s.op == SUB and s.dst is not None:
             name = s.name.encode()
             if sum(claims_subsection(d.name.encode(), name) for d in descs) != 1:
-                steps[k] = OverlayStep(SUB, s.name, s.size, s.src, None)
+                steps[k] = OverlayStep(SUB, s.name, src=s.src, at=s.at)
     return tuple(steps)
 
 
@@ -275,8 +278,8 @@ def _overlay(steps: tuple[OverlayStep, ...], state: dict[str, Any], out: dict[st
             except Exception:  # the full walks meet it too, in their own order
                 raise _Fallback from None
             if not needed:
-                if step.size:
-                    pc = step.size  # past its steps
+                if step.at:
+                    pc = step.at  # past its steps
                 continue
             sent = state.get(SUBSECTIONS_KEY)
             inner = sent.get(step.name) if isinstance(sent, dict) else None
@@ -305,28 +308,20 @@ def _overlay(steps: tuple[OverlayStep, ...], state: dict[str, Any], out: dict[st
             items = _Items(source, out.get(step.name, NOPRIOR), n, state, out)
             if n == 0:
                 out[step.name] = []
-                pc = _end_of(steps, pc)
+                pc = step.at
                 continue
             stack.append(items)
             state, out = items.item(step)
         else:  # ARRAY_END
             items = stack[-1]  # type: ignore[assignment]
             if len(items.loaded) < items.n:
-                state, out = items.item(steps[step.size])
-                pc = step.size + 1
+                state, out = items.item(steps[step.at])
+                pc = step.at + 1
                 continue
             stack.pop()
             state, out = items.state, items.out
             out[step.name] = items.loaded
     return out
-
-
-def _end_of(steps: tuple[OverlayStep, ...], pc: int) -> int:
-    """The step after the ARRAY_END of the array whose body starts at ``pc``."""
-    start = pc - 1
-    while not (steps[pc].op == ARRAY_END and steps[pc].size == start):
-        pc += 1
-    return pc + 1
 
 
 def _first_byte(t: WireType, v: int) -> int:
